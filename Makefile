@@ -1,0 +1,34 @@
+# Everything a fresh machine needs is installed from requirements.lock into .venv.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format bench clean
+
+$(STAMP): requirements.lock
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python manage.py demo
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# BENCH_SIZE scales every benchmark; CI runs them tiny to prove they work.
+bench: $(STAMP)
+	$(BIN)/python -m tests.benchmarks.run $(if $(BENCH_SIZE),--size $(BENCH_SIZE),)
+
+clean:
+	rm -rf $(VENV) db.sqlite3*

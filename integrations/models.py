@@ -1,0 +1,166 @@
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+
+from integrations.fields import EncryptedJSONField
+
+
+class ChannelKind(models.TextChoices):
+    CHANNELADVISOR = "channeladvisor", "ChannelAdvisor"
+    NUORDER = "nuorder", "NuORDER"
+    EXTENSIV = "extensiv", "Extensiv Order Manager"
+    OMS = "oms", "Fulfillment system (OMS REST)"
+
+
+class ChannelRole(models.TextChoices):
+    SALES = "sales", "Sales channel"
+    FULFILLMENT = "fulfillment", "Fulfillment system"
+
+
+class Channel(models.Model):
+    """An account on an external system: a sales channel or the fulfillment system."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=50, unique=True)
+    kind = models.CharField(max_length=20, choices=ChannelKind.choices)
+    role = models.CharField(max_length=20, choices=ChannelRole.choices, default=ChannelRole.SALES)
+    base_url = models.URLField(max_length=300, blank=True)
+    credentials = EncryptedJSONField(blank=True, default=dict, editable=False)
+    settings = models.JSONField(blank=True, default=dict)
+    enabled = models.BooleanField(default=True)
+    # {"orders.download": {"enabled": true, "interval": 10}, ...}: interval in minutes.
+    flow_settings = models.JSONField(blank=True, default=dict)
+    fulfillment = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sales_channels",
+        limit_choices_to={"role": ChannelRole.FULFILLMENT},
+        help_text="The fulfillment system this channel's orders go to.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ChannelKind.values), name="channel_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=ChannelRole.values), name="channel_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def flow_enabled(self, flow: str) -> bool:
+        return bool(self.flow_settings.get(flow, {}).get("enabled", False))
+
+    def flow_interval(self, flow: str, default: int) -> int:
+        return int(self.flow_settings.get(flow, {}).get("interval") or default)
+
+    def set_flow(self, flow: str, *, enabled: bool, interval: int | None = None) -> None:
+        entry: dict[str, Any] = dict(self.flow_settings.get(flow, {}))
+        entry["enabled"] = enabled
+        if interval is not None:
+            entry["interval"] = interval
+        self.flow_settings = {**self.flow_settings, flow: entry}
+
+
+class SyncCursor(models.Model):
+    """A flow's position on a channel, and the lock/lease that keeps one run of it at a time."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="cursors")
+    flow = models.CharField(max_length=60)
+    position = models.CharField(max_length=200, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "flow"], name="uniq_cursor_channel_flow")]
+
+    def __str__(self) -> str:
+        return f"{self.channel.slug} {self.flow} @ {self.position or '-'}"
+
+
+class SyncRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        OK = "ok"
+        PARTIAL = "partial"
+        FAILED = "failed"
+        SKIPPED = "skipped"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule"
+        MANUAL = "manual"
+        HOOK = "hook"
+        COMMAND = "command"
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="runs")
+    flow = models.CharField(max_length=60)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.SCHEDULE)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    dry_run = models.BooleanField(default=False)
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seen = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["channel", "flow", "-started_at"], name="syncrun_channel_flow_idx"),
+            models.Index(fields=["status", "-started_at"], name="syncrun_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel.slug} {self.flow} {self.status}"
+
+    @property
+    def duration(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class SyncIssue(models.Model):
+    """One record that a flow could not process: the error queue an operator works through."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        RESOLVED = "resolved"
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="issues")
+    flow = models.CharField(max_length=60)
+    record_key = models.CharField(max_length=200)
+    message = models.TextField()
+    payload = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    occurrences = models.PositiveIntegerField(default=1)
+    last_run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["status", "-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "flow", "record_key"],
+                condition=Q(status="open"),
+                name="uniq_open_issue_per_record",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "channel", "flow"], name="syncissue_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.channel.slug} {self.flow} {self.record_key}"

@@ -1,0 +1,1 @@
+"""Keeps django-q2 schedules in step with channels (see integrations/schedules.py)."""
