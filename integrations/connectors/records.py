@@ -1,0 +1,241 @@
+"""Plain records that connectors return and take: no models, no raw JSON beyond `raw`."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str = ""
+    company: str = ""
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    country: str = ""
+    phone: str = ""
+    email: str = ""
+
+    def is_complete(self) -> bool:
+        return all((self.name or self.company, self.line1, self.city, self.postal_code, self.country))
+
+
+@dataclass(frozen=True)
+class CustomerRef:
+    external_id: str
+    name: str = ""
+    email: str = ""
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class BundlePart:
+    """A bundle component as the channel reports it (quantity already multiplied by the bundle line)."""
+
+    sku: str
+    quantity: int
+    product_id: str = ""
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    external_id: str
+    sku: str
+    quantity: int
+    unit_price: Decimal = Decimal("0")
+    title: str = ""
+    product_id: str = ""
+    upc: str = ""
+    is_bundle: bool = False
+    bundle_parts: tuple[BundlePart, ...] = ()
+
+
+@dataclass(frozen=True)
+class Order:
+    external_id: str
+    number: str
+    status: str
+    placed_at: datetime | None
+    updated_at: datetime | None
+    currency: str = "USD"
+    total: Decimal = Decimal("0")
+    ship_to: Address = field(default_factory=Address)
+    bill_to: Address = field(default_factory=Address)
+    shipping_method: str = ""
+    customer: CustomerRef | None = None
+    lines: tuple[OrderLine, ...] = ()
+    attributes: dict[str, Any] = field(default_factory=dict)  # tags, site, notes, custom fields
+    cancelled: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class FulfillmentLine:
+    line_ref: str
+    sku: str
+    quantity: int
+    unit_price: Decimal = Decimal("0")
+
+
+@dataclass(frozen=True)
+class FulfillmentOrder:
+    """An order as the hub submits it to the fulfillment system."""
+
+    idempotency_key: str
+    reference: str  # the channel's order number
+    channel: str
+    ship_to: Address
+    bill_to: Address
+    shipping_method: str
+    lines: tuple[FulfillmentLine, ...]
+    customer: CustomerRef | None = None
+    currency: str = "USD"
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FulfillmentStatus:
+    number: str
+    status: str
+    locked: bool
+
+
+@dataclass(frozen=True)
+class ShipmentLine:
+    line_ref: str  # for the fulfillment system: the hub's line reference; for a channel: its line id
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Shipment:
+    external_id: str
+    order_number: str  # the fulfillment order number (OMS) or the channel order id (upload)
+    tracking_number: str
+    carrier: str = ""
+    service: str = ""
+    invoice_number: str = ""
+    warehouse: str = ""
+    shipped_at: datetime | None = None
+    lines: tuple[ShipmentLine, ...] = ()
+    order_complete: bool = False  # on upload: every line of the order is now shipped or cancelled
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Listing:
+    sku: str
+    product_id: str = ""
+    upc: str = ""
+    title: str = ""
+    data: dict[str, Any] = field(default_factory=dict)  # images, attributes, aliases
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    sku: str
+    item_number: str
+    color_code: str = ""
+    prepack_run: str = ""
+    size: str = ""
+    upc: str = ""
+    description: str = ""
+    wholesale_price: Decimal | None = None
+    retail_price: Decimal | None = None
+    active: bool = True
+    components: tuple[tuple[str, int], ...] = ()  # (component sku, quantity) for bundles
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    sku: str
+    warehouse: str
+    on_hand: int
+    allocated: int
+    available: int
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Supply:
+    sku: str
+    warehouse: str
+    quantity: int
+    expected_date: date | None
+    purchase_order: str = ""
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    external_id: str
+    name: str
+    code: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class QuantityUpdate:
+    sku: str
+    warehouse_id: str
+    quantity: int
+    mode: Literal["absolute", "relative"] = "absolute"
+    product_id: str = ""
+    size: str = ""  # NuORDER pushes per style/size
+    upc: str = ""
+    incoming: tuple[tuple[date, int], ...] = ()  # NuORDER WIP buckets by purchase-order date
+
+
+@dataclass(frozen=True)
+class ChannelQuantity:
+    sku: str
+    warehouse_id: str
+    quantity: int
+    product_id: str = ""
+
+
+@dataclass(frozen=True)
+class QuantityResult:
+    """One row of a batch quantity push: accepted, or refused with the channel's reason."""
+
+    sku: str
+    warehouse_id: str
+    ok: bool
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class ProductSize:
+    size: str
+    upc: str = ""
+
+
+@dataclass(frozen=True)
+class Product:
+    """A NuORDER product: one style in one colour, with its sizes."""
+
+    style_number: str
+    color: str
+    name: str
+    external_id: str
+    season: str = ""
+    active: bool = True
+    wholesale: Decimal | None = None
+    retail: Decimal | None = None
+    currency: str = "USD"
+    sizes: tuple[ProductSize, ...] = ()
+
+
+@dataclass(frozen=True)
+class Customer:
+    external_id: str
+    name: str
+    code: str = ""
+    currency: str = "USD"
+    discount: Decimal = Decimal("0")
+    billing_addresses: tuple[Address, ...] = ()
+    shipping_addresses: tuple[Address, ...] = ()
