@@ -88,9 +88,7 @@ class ItemMapping(models.Model):
         verbose_name = "item mapping"
         constraints = [
             models.UniqueConstraint(fields=["channel", "channel_sku"], name="uniq_mapping_channel_sku"),
-            models.CheckConstraint(
-                condition=Q(status__in=MappingStatus.values), name="mapping_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=MappingStatus.values), name="mapping_status_valid"),
             models.CheckConstraint(
                 condition=~Q(status=MappingStatus.MAPPED) | Q(item__isnull=False),
                 name="mapped_listing_has_item",

@@ -278,9 +278,13 @@ class HttpClient:
 
     def _error(self, response: requests.Response, method: str, path: str) -> ChannelError:
         status = response.status_code
-        kind: type[ChannelError] = {401: AuthFailed, 403: AuthFailed, 404: NotFound, 409: Conflict, 429: RateLimited}.get(
-            status, ServerError if status >= 500 else ClientError
-        )
+        kind: type[ChannelError] = {
+            401: AuthFailed,
+            403: AuthFailed,
+            404: NotFound,
+            409: Conflict,
+            429: RateLimited,
+        }.get(status, ServerError if status >= 500 else ClientError)
         try:
             reason = self.error_reason(response)
         except Exception:

@@ -46,12 +46,8 @@ class Channel(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=ChannelKind.values), name="channel_kind_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(role__in=ChannelRole.values), name="channel_role_valid"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=ChannelKind.values), name="channel_kind_valid"),
+            models.CheckConstraint(condition=Q(role__in=ChannelRole.values), name="channel_role_valid"),
         ]
 
     def __str__(self) -> str:

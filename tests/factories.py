@@ -35,7 +35,9 @@ class ItemFactory(factory.django.DjangoModelFactory):
     color_code = "RED"
     prepack_run = "X"
     size = "5"
-    sku = factory.LazyAttribute(lambda o: "-".join(p for p in (o.item_number, o.color_code, o.prepack_run, o.size) if p))
+    sku = factory.LazyAttribute(
+        lambda o: "-".join(p for p in (o.item_number, o.color_code, o.prepack_run, o.size) if p)
+    )
     upc = factory.Sequence(lambda n: f"{100000000000 + n:012d}")
     description = factory.LazyAttribute(lambda o: f"Item {o.sku}")
     wholesale_price = Decimal("12.50")
