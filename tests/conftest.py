@@ -17,3 +17,36 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(scope="session")
+def sandbox_servers():
+    """The four sandbox APIs on free ports on 127.0.0.1, for the whole test session."""
+    from integrations.sandbox.registry import Sandboxes
+
+    sandboxes = Sandboxes.start()
+    yield sandboxes
+    sandboxes.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_servers, settings):
+    """The sandboxes with fresh state and no faults; HTTP retries back off in milliseconds."""
+    settings.HTTP_RETRY_BACKOFF = 0.01
+    sandbox_servers.reset()
+    return sandbox_servers
+
+
+@pytest.fixture
+def sandbox_channel(sandbox, db):
+    """Make a Channel pointed at a sandbox: `sandbox_channel("channeladvisor", settings={...})`."""
+    from integrations.models import Channel
+
+    def make(kind: str, **overrides):
+        values = sandbox.channel_values(kind)
+        settings_overrides = overrides.pop("settings", {})
+        values["settings"] = {**values["settings"], **settings_overrides}
+        values.update(overrides)
+        return Channel.objects.create(**values)
+
+    return make

@@ -3,6 +3,7 @@
 from typing import Any
 
 from integrations.connectors.base import Connector
+from integrations.http import RetryPolicy
 
 _CONNECTORS: dict[str, type[Connector]] = {}
 
@@ -22,7 +23,11 @@ def connector_class(kind: str) -> type[Connector]:
 
 def connector_for(channel: Any, **kwargs: Any) -> Connector:
     """A connector for a Channel (anything with kind, base_url, credentials, settings, slug)."""
+    from django.conf import settings
+
     cls = connector_class(channel.kind)
+    kwargs.setdefault("retry", RetryPolicy(attempts=settings.HTTP_RETRY_ATTEMPTS, backoff=settings.HTTP_RETRY_BACKOFF))
+    kwargs.setdefault("timeout", (settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT))
     return cls(
         base_url=channel.base_url,
         credentials=channel.credentials,

@@ -1,0 +1,267 @@
+"""A small HTTP framework for the sandbox servers: routing, auth hooks, and fault injection.
+
+Each API is a `SandboxAPI` subclass with `@route` handlers over in-memory state seeded from a `World`.
+Faults are queued per server (from tests, from `manage.py sandbox --fault`, or over HTTP at
+`POST /_sandbox/faults`) and consumed by the next matching requests.
+"""
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+FAULT_KINDS = (
+    "status",  # answer `status` (e.g. 429 with Retry-After, 500, 503) without processing
+    "slow",  # wait `delay` seconds, then process normally
+    "timeout",  # wait `delay` seconds, then close without answering and without processing
+    "drop",  # close the connection at once, without processing
+    "drop_after",  # process (the side effect happens), then close without answering: outcome unknown
+    "malformed",  # answer 200 with a truncated JSON body, without processing
+    "expired_token",  # answer 401 as for an expired token
+)
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str = "", body: Any = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.body, self.headers = status, message, body, headers or {}
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    url: str = ""
+
+    def q(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            raise HttpError(400, "The request body is not valid JSON.") from None
+
+    def form(self) -> dict[str, str]:
+        return {k: v[0] for k, v in parse_qs(self.body.decode()).items()}
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+
+
+@dataclass
+class Fault:
+    kind: str
+    times: int = 1
+    status: int = 500
+    retry_after: float | None = None
+    delay: float = 0.0
+    method: str | None = None
+    path: str | None = None  # a regular expression searched in the path
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method and self.method.upper() != method:
+            return False
+        return not self.path or re.search(self.path, path) is not None
+
+
+def route(method: str, pattern: str) -> Callable:
+    """Mark a SandboxAPI method as the handler of METHOD + a full-match path regex (named groups → kwargs)."""
+
+    def mark(func: Callable) -> Callable:
+        func._route = (method.upper(), re.compile(pattern))
+        return func
+
+    return mark
+
+
+class SandboxAPI:
+    name: ClassVar[str] = "sandbox"
+    # The credentials this sandbox accepts; the demo and the test fixtures configure channels with them.
+    credentials: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, world: Any):
+        self.world = world
+        self.lock = threading.RLock()
+        self.faults: list[Fault] = []
+        self.calls: list[tuple[str, str]] = []
+        self.base_url = ""
+        self._routes = [
+            (m._route[0], m._route[1], m)
+            for m in (getattr(self, n) for n in dir(type(self)) if not n.startswith("__"))
+            if hasattr(m, "_route")
+        ]
+        self.reset()
+
+    # Subclasses implement these.
+    def reset(self) -> None:
+        """(Re)build the in-memory state from the world."""
+
+    def authenticate(self, request: Request) -> None:
+        """Raise HttpError(401) unless the request carries valid credentials."""
+
+    def error_body(self, status: int, message: str) -> Any:
+        return {"error": {"code": str(status), "message": message}}
+
+    def retry_after_headers(self, seconds: float) -> dict[str, str]:
+        return {"Retry-After": f"{seconds:g}"}
+
+    def public(self, request: Request) -> bool:
+        """Paths that need no authentication (token endpoints)."""
+        return False
+
+    # Fault injection.
+    def inject(self, kind: str, times: int = 1, **options: Any) -> Fault:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; one of {', '.join(FAULT_KINDS)}")
+        fault = Fault(kind=kind, times=times, **options)
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self.faults.clear()
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.times > 0 and fault.matches(method, path):
+                    fault.times -= 1
+                    if fault.times == 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+    def calls_to(self, method: str, pattern: str) -> int:
+        with self.lock:
+            return sum(1 for m, p in self.calls if m == method and re.search(pattern, p))
+
+    def dispatch(self, request: Request) -> Response:
+        with self.lock:
+            self.calls.append((request.method, request.path))
+        try:
+            if not self.public(request):
+                self.authenticate(request)
+            for method, pattern, handler in self._routes:
+                if method == request.method and (match := pattern.fullmatch(request.path)):
+                    with self.lock:
+                        result = handler(request, **match.groupdict())
+                    return result if isinstance(result, Response) else Response(200, result)
+            allowed = any(p.fullmatch(request.path) for _, p, _ in self._routes)
+            raise HttpError(405 if allowed else 404, f"No route for {request.method} {request.path}")
+        except HttpError as exc:
+            body = exc.body if exc.body is not None else self.error_body(exc.status, exc.message)
+            return Response(exc.status, body, exc.headers)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    api: SandboxAPI
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet; tests read api.calls
+        pass
+
+    def _handle(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = Request(
+            method=self.command,
+            path=parts.path,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+            url=f"{self.api.base_url.rstrip('/')}{self.path}",
+        )
+        if parts.path.startswith("/_sandbox/"):
+            return self._send(self._control(request))
+        fault = self.api.take_fault(request.method, request.path)
+        if fault is None:
+            return self._send(self.api.dispatch(request))
+        if fault.kind == "slow":
+            time.sleep(fault.delay)
+            return self._send(self.api.dispatch(request))
+        if fault.kind == "status":
+            headers = self.api.retry_after_headers(fault.retry_after) if fault.retry_after is not None else {}
+            body = self.api.error_body(fault.status, "Injected fault")
+            return self._send(Response(fault.status, body, headers))
+        if fault.kind == "expired_token":
+            return self._send(Response(401, self.api.error_body(401, "The access token has expired.")))
+        if fault.kind == "malformed":
+            return self._send(Response(200, raw=b'{"value": [{"ID": 1, '))
+        if fault.kind == "drop_after":
+            self.api.dispatch(request)
+        if fault.kind in ("timeout", "drop_after"):
+            time.sleep(fault.delay)
+        self.close_connection = True  # drop, timeout, drop_after: no answer at all
+
+    def _control(self, request: Request) -> Response:
+        if request.path == "/_sandbox/faults" and request.method == "POST":
+            self.api.inject(**request.json())
+            return Response(201, {"faults": len(self.api.faults)})
+        if request.path == "/_sandbox/faults" and request.method == "DELETE":
+            self.api.clear_faults()
+            return Response(204)
+        if request.path == "/_sandbox/reset" and request.method == "POST":
+            with self.api.lock:
+                self.api.reset()
+            return Response(204)
+        return Response(404, {"error": "unknown control path"})
+
+    def _send(self, response: Response) -> None:
+        if response.raw is not None:
+            payload = response.raw
+        elif response.body is None:
+            payload = b""
+        else:
+            payload = json.dumps(response.body, default=str).encode()
+        self.send_response(response.status)
+        if payload:
+            self.send_header("Content-Type", "application/json")
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if payload:
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+
+class SandboxServer:
+    """Runs one SandboxAPI on 127.0.0.1 in a background thread."""
+
+    def __init__(self, api: SandboxAPI, port: int = 0, host: str = "127.0.0.1"):
+        handler = type(f"{type(api).__name__}Handler", (_Handler,), {"api": api})
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self.api = api
+        self.url = f"http://{host}:{self.httpd.server_address[1]}/"
+        api.base_url = self.url
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name=f"sandbox-{api.name}", daemon=True)
+
+    def start(self) -> "SandboxServer":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
