@@ -1,0 +1,50 @@
+"""The demo: channels of every kind pointed at the sandbox, and one cycle of every registered flow."""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from integrations import flows
+from integrations.connectors import connector_class
+from integrations.models import Channel, ChannelRole, SyncRun
+from integrations.sandbox.registry import SANDBOX_CLASSES, Sandboxes
+
+DEMO_SLUGS = {kind: f"{kind}-demo" for kind in SANDBOX_CLASSES}
+
+
+@transaction.atomic
+def demo_channels_setup(*, sandboxes: Sandboxes) -> list[Channel]:
+    """Create or update one channel per sandbox (idempotent); every registered flow they support is enabled."""
+    channels = []
+    fulfillment = None
+    for kind in sorted(SANDBOX_CLASSES, key=lambda k: k != "oms"):  # the fulfillment system first
+        values = sandboxes.channel_values(kind, slug=DEMO_SLUGS[kind])
+        slug = values.pop("slug")
+        channel = Channel.objects.filter(slug=slug).first() or Channel(slug=slug)
+        for name, value in values.items():
+            setattr(channel, name, value)
+        if channel.role == ChannelRole.SALES:
+            channel.fulfillment = fulfillment
+        supported = connector_class(kind).flows
+        for flow in flows.registered():
+            if flow in supported:
+                channel.set_flow(flow, enabled=True)
+        channel.enabled = True
+        channel.save()
+        if channel.role == ChannelRole.FULFILLMENT:
+            fulfillment = channel
+        channels.append(channel)
+    return channels
+
+
+def demo_cycle(*, channels: Iterable[Channel], trigger: str = SyncRun.Trigger.MANUAL) -> list[SyncRun]:
+    """Run every registered flow once for every enabled channel, in dependency order (catalog → inventory)."""
+    from integrations.runner import flow_run
+
+    runs = []
+    channels = [c for c in channels if c.enabled]
+    for flow in flows.registered():
+        for channel in channels:
+            if channel.flow_enabled(flow) and flow in connector_class(channel.kind).flows:
+                runs.append(flow_run(channel=channel, flow=flow, trigger=trigger))
+    return runs

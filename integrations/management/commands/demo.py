@@ -1,0 +1,75 @@
+import secrets
+import subprocess
+import sys
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from integrations.demo import demo_channels_setup, demo_cycle
+from integrations.models import SyncRun
+from integrations.sandbox.registry import SANDBOX_CLASSES, Sandboxes
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the hub against the sandbox channels: migrate, create a login, start the sandbox APIs and a "
+        "django-q2 cluster, and serve the admin on 127.0.0.1:8000. With --once: one cycle of every flow, "
+        "a summary table, and exit 1 if any run failed."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="run one cycle against an in-process sandbox and exit")
+        parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument("--sandbox-port", type=int, default=8100, help="first sandbox port (0: any free ports)")
+
+    def handle(self, *args, once: bool, addr: str, sandbox_port: int, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        ports = {kind: (sandbox_port + i if sandbox_port else 0) for i, kind in enumerate(SANDBOX_CLASSES)}
+        if once:
+            ports = dict.fromkeys(SANDBOX_CLASSES, 0)
+        sandboxes = Sandboxes.start(ports=ports)
+        try:
+            channels = demo_channels_setup(sandboxes=sandboxes)
+            runs = demo_cycle(channels=channels)
+            self._summary(runs)
+            if once:
+                if any(run.status == SyncRun.Status.FAILED for run in runs):
+                    raise CommandError("at least one run failed")
+                return
+            self._login(addr)
+            self._serve(addr, sandboxes)
+        finally:
+            sandboxes.stop()
+
+    def _summary(self, runs: list[SyncRun]) -> None:
+        header = f"{'channel':22} {'flow':24} {'status':8} {'seen':>6} {'created':>7} {'updated':>7} {'failed':>6}"
+        self.stdout.write(header)
+        self.stdout.write("-" * len(header))
+        for run in runs:
+            self.stdout.write(
+                f"{run.channel.slug:22} {run.flow:24} {run.status:8} {run.seen:6} {run.created:7} {run.updated:7} {run.failed:6}"
+            )
+            if run.error:
+                self.stdout.write(f"    {run.error}")
+
+    def _login(self, addr: str) -> None:
+        password = secrets.token_urlsafe(12)
+        user, _ = get_user_model().objects.get_or_create(
+            username="admin", defaults={"is_staff": True, "is_superuser": True}
+        )
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        self.stdout.write(self.style.SUCCESS(f"\nLog in at http://{addr}/admin/ as admin / {password}\n"))
+
+    def _serve(self, addr: str, sandboxes: Sandboxes) -> None:
+        for kind in SANDBOX_CLASSES:
+            self.stdout.write(f"sandbox {kind:15} {sandboxes.url(kind)}")
+        call_command("sync_schedules")
+        worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"])
+        try:
+            call_command("runserver", addr, use_reloader=False)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
