@@ -239,3 +239,13 @@ class Customer:
     discount: Decimal = Decimal("0")
     billing_addresses: tuple[Address, ...] = ()
     shipping_addresses: tuple[Address, ...] = ()
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """One row of a product or customer upload: the channel's id for it, or the channel's reason for refusing it."""
+
+    external_id: str
+    ok: bool
+    channel_id: str = ""
+    error: str = ""
