@@ -50,3 +50,23 @@ def sandbox_channel(sandbox, db):
         return Channel.objects.create(**values)
 
     return make
+
+
+@pytest.fixture
+def register_flow(monkeypatch):
+    """Register a plain function as a flow for one test: `register_flow("orders.download", func)`."""
+    from integrations import flows
+
+    def register(name: str, func):
+        monkeypatch.setitem(flows._registry, name, flows.Flow(name, func))
+        return func
+
+    return register
+
+
+@pytest.fixture
+def queued_tasks():
+    """The django-q2 tasks waiting on the ORM broker, decoded: [{"func": ..., "args": (...), ...}]."""
+    from django_q.models import OrmQ
+
+    return lambda: [q.task for q in OrmQ.objects.order_by("id")]

@@ -1,0 +1,106 @@
+"""Writes on channels and the issue queue: what the runner, the admin and the commands call."""
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from integrations.connectors import connector_for
+from integrations.flows import IssueReport
+from integrations.models import Channel, SyncIssue, SyncRun
+from integrations.redaction import redact_text
+
+# Keys per statement: well under SQLite's bound-parameter limit.
+CHUNK = 500
+
+
+def channel_test_connection(*, channel: Channel) -> str:
+    """One cheap authenticated call to the channel; what answered, or a ChannelError with the reason."""
+    connector = connector_for(channel)
+    try:
+        return connector.test_connection()
+    finally:
+        connector.close()
+
+
+def issues_record(*, run: SyncRun, issues: Iterable[IssueReport], succeeded: Iterable[str]) -> None:
+    """Upsert the open issue of every failed record and resolve the open issues of records that now succeeded.
+
+    `occurrences` counts the runs in which the record failed; the last report of a key in a run wins.
+    """
+    latest = {issue.record_key[:200]: issue for issue in issues}
+    _resolve_keys(run, sorted(set(succeeded) - set(latest)))
+    for keys in _chunks(sorted(latest)):
+        _upsert_open(run, {key: latest[key] for key in keys})
+
+
+def issues_resolve(*, issues: QuerySet[SyncIssue]) -> int:
+    """Mark open issues resolved by hand; the number resolved."""
+    now = timezone.now()
+    return issues.filter(status=SyncIssue.Status.OPEN).update(
+        status=SyncIssue.Status.RESOLVED, resolved_at=now, updated_at=now
+    )
+
+
+def issues_retry(*, issues: QuerySet[SyncIssue]) -> int:
+    """Queue one run of each (channel, flow) the issues belong to; the number of runs queued.
+
+    The issues stay open until a run processes their record successfully, which resolves them.
+    """
+    from integrations.tasks import queue_flow
+
+    pairs = issues.order_by().values_list("channel_id", "flow").distinct()
+    channels = Channel.objects.in_bulk({channel_id for channel_id, _ in pairs})
+    for channel_id, flow in pairs:
+        queue_flow(channel=channels[channel_id], flow=flow, trigger=SyncRun.Trigger.MANUAL)
+    return len(pairs)
+
+
+def _open_issues(run: SyncRun) -> QuerySet[SyncIssue]:
+    return SyncIssue.objects.filter(channel_id=run.channel_id, flow=run.flow, status=SyncIssue.Status.OPEN)
+
+
+def _resolve_keys(run: SyncRun, keys: list[str]) -> None:
+    now = timezone.now()
+    for chunk in _chunks(keys):
+        _open_issues(run).filter(record_key__in=chunk).update(
+            status=SyncIssue.Status.RESOLVED, resolved_at=now, updated_at=now, last_run=run
+        )
+
+
+def _upsert_open(run: SyncRun, reports: dict[str, IssueReport]) -> None:
+    now = timezone.now()
+    existing = list(_open_issues(run).filter(record_key__in=list(reports)).only("pk", "record_key"))
+    for issue in existing:
+        report = reports[issue.record_key]
+        issue.message, issue.payload = redact_text(report.message), _jsonable(report.payload)
+        issue.occurrences, issue.last_run, issue.updated_at = F("occurrences") + 1, run, now
+    SyncIssue.objects.bulk_update(existing, ["message", "payload", "occurrences", "last_run", "updated_at"])
+    known = {issue.record_key for issue in existing}
+    new = [
+        SyncIssue(
+            channel_id=run.channel_id,
+            flow=run.flow,
+            record_key=key,
+            message=redact_text(report.message),
+            payload=_jsonable(report.payload),
+            last_run=run,
+        )
+        for key, report in reports.items()
+        if key not in known
+    ]
+    # Only the run holding the (channel, flow) guard writes these issues, so a conflict cannot come from
+    # another run; ignore_conflicts keeps a surprise from failing the run after its work is committed.
+    SyncIssue.objects.bulk_create(new, ignore_conflicts=True)
+
+
+def _jsonable(payload: Any) -> Any:
+    """Payloads carry Decimals and datetimes; store them as the strings an operator would read."""
+    return json.loads(json.dumps(payload, default=str))
+
+
+def _chunks(keys: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(keys), CHUNK):
+        yield keys[start : start + CHUNK]
