@@ -174,6 +174,9 @@ class SandboxAPI:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, keep-alive clients wait ~40 ms per response for
+    # the delayed ACK of the first one.
+    disable_nagle_algorithm = True
     api: SandboxAPI
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet; tests read api.calls
