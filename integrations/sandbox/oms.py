@@ -157,12 +157,12 @@ class OmsSandbox(SandboxAPI):
             self._set(order, status="cancelled", locked=False)
         return Response(204)
 
-    @route("POST", ORDER_PATH + r"/batch")
+    @route("POST", r"/api/v1/_sandbox/orders/(?P<number>[^/]+)/batch")
     def batch_order(self, request: Request, number: str) -> Any:
         self._order(number)
         return render(self._checked(self.batch, number))
 
-    @route("POST", ORDER_PATH + r"/ship")
+    @route("POST", r"/api/v1/_sandbox/orders/(?P<number>[^/]+)/ship")
     def ship_order(self, request: Request, number: str) -> Any:
         self._order(number)
         body = request.json() or {}
