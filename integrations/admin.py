@@ -1,0 +1,279 @@
+import json
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from integrations.connectors.base import SettingsError
+from integrations.flows import registered
+from integrations.forms import ChannelForm, channel_form_class, flow_fields, setting_field
+from integrations.health import PING
+from integrations.http import ChannelError
+from integrations.models import Channel, SyncCursor, SyncIssue, SyncRun
+from integrations.schedules import default_interval
+from integrations.services import channel_test_connection, issues_resolve, issues_retry
+from integrations.tasks import queue_flow
+
+BASE_FIELDS = ["name", "slug", "kind", "role", "base_url", "fulfillment", "enabled"]
+
+
+class FlowFilter(admin.SimpleListFilter):
+    """Flow choices from the registry: a DISTINCT over a table of millions of runs is not a filter."""
+
+    title = "flow"
+    parameter_name = "flow"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(name, name) for name in registered()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(flow=self.value()) if self.value() else queryset
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "kind", "role", "enabled", "open_issues"]
+    list_filter = ["kind", "role", "enabled"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    actions = ["test_connection", "run_enabled_flows"]
+    change_form_template = "admin/integrations/channel/change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Channel]:
+        open_issues = Count("issues", filter=Q(issues__status=SyncIssue.Status.OPEN))
+        return super().get_queryset(request).annotate(open_issue_count=open_issues)
+
+    @admin.display(description="open issues", ordering="open_issue_count")
+    def open_issues(self, channel: Channel) -> int:
+        return channel.open_issue_count
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Channel | None = None) -> list[str]:
+        # The settings, credentials and flows sections belong to the kind: it is chosen once, when adding.
+        return ["kind"] if obj else []
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Channel | None = None) -> dict[str, Any]:
+        return {} if obj else self.prepopulated_fields
+
+    def get_form(self, request: HttpRequest, obj: Channel | None = None, change: bool = False, **kwargs: Any):
+        kwargs["form"] = channel_form_class(obj.kind) if obj else ChannelForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Channel | None = None) -> list[tuple[str | None, dict]]:
+        if obj is None:
+            note = "Save and continue editing to set the kind's settings, credentials and flows."
+            return [(None, {"fields": BASE_FIELDS, "description": note})]
+        form = channel_form_class(obj.kind)
+        fieldsets: list[tuple[str | None, dict]] = [(None, {"fields": BASE_FIELDS})]
+        if form.settings_schema:
+            fieldsets.append(("Settings", {"fields": [setting_field(spec) for spec in form.settings_schema]}))
+        if form.credentials_schema:
+            note = "Write-only: stored values are never shown. Leave a field blank to keep its stored value."
+            fieldsets.append(("Credentials", {"fields": form.credential_field_names(), "description": note}))
+        note = "Each enabled flow runs on a schedule at its interval; “Run now” above runs it once."
+        fieldsets.append(("Flows", {"fields": [flow_fields(flow) for flow in form.flows], "description": note}))
+        return fieldsets
+
+    @method_decorator(sensitive_post_parameters())
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Credentials are posted here: keep every POST value out of error reports.
+        return super().changeform_view(request, *args, **kwargs)
+
+    def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> list:
+        """The history entry names the fields that changed, except credentials: not their values, not their names."""
+        message = super().construct_change_message(request, form, formsets, add)
+        secret = {str(form.fields[name].label) for name in getattr(form, "credential_field_names", list)()}
+        for entry in message:
+            for change in entry.values():
+                if isinstance(change, dict) and "fields" in change:
+                    change["fields"] = [label for label in change["fields"] if label not in secret]
+        return message
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj: Channel | None = None, **kwargs):
+        if obj is not None and obj.pk:
+            context["sync_panel"] = sync_panel(obj, channel_form_class(obj.kind).flows)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/test-connection/", view(self.test_connection_view), name="integrations_channel_test"),
+            path("<int:pk>/run/<str:flow>/", view(self.run_view), name="integrations_channel_run"),
+            *super().get_urls(),
+        ]
+
+    @method_decorator(require_POST)
+    def test_connection_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        channel = self._channel_for_change(request, pk)
+        self._test_one(request, channel)
+        return HttpResponseRedirect(reverse("admin:integrations_channel_change", args=[pk]))
+
+    @method_decorator(require_POST)
+    def run_view(self, request: HttpRequest, pk: int, flow: str) -> HttpResponse:
+        channel = self._channel_for_change(request, pk)
+        if flow in channel_form_class(channel.kind).flows:
+            queue_flow(channel=channel, flow=flow, trigger=SyncRun.Trigger.MANUAL)
+            self.message_user(request, f"Queued {flow} on {channel}; it appears under Sync runs when it runs.")
+        else:
+            self.message_user(request, f"{channel} does not run {flow}.", messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:integrations_channel_change", args=[pk]))
+
+    @admin.action(description="Test connection", permissions=["change"])
+    def test_connection(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
+        for channel in queryset:
+            self._test_one(request, channel)
+
+    @admin.action(description="Run enabled flows now", permissions=["change"])
+    def run_enabled_flows(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
+        queued = [
+            queue_flow(channel=channel, flow=flow, trigger=SyncRun.Trigger.MANUAL)
+            for channel in queryset.filter(enabled=True)
+            for flow in sorted(channel.flow_settings)
+            if channel.flow_enabled(flow)
+        ]
+        self.message_user(request, f"Queued {len(queued)} run(s).")
+
+    def _channel_for_change(self, request: HttpRequest, pk: int) -> Channel:
+        channel = get_object_or_404(Channel, pk=pk)
+        if not self.has_change_permission(request, channel):
+            raise PermissionDenied
+        return channel
+
+    def _test_one(self, request: HttpRequest, channel: Channel) -> None:
+        try:
+            answer = channel_test_connection(channel=channel)
+        except (ChannelError, SettingsError) as exc:
+            self.message_user(request, f"{channel}: connection failed — {exc}", messages.ERROR)
+        else:
+            self.message_user(request, f"{channel}: connected — {answer}", messages.SUCCESS)
+
+
+def sync_panel(channel: Channel, flows: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Per flow: its schedule, its last run and its open issues (two queries whatever the number of flows)."""
+    runs = last_runs(channel, flows)
+    issues = dict(
+        SyncIssue.objects.filter(channel=channel, status=SyncIssue.Status.OPEN)
+        .values_list("flow")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    installed = set(registered())
+    return [
+        {
+            "flow": flow,
+            "enabled": channel.flow_enabled(flow),
+            "interval": channel.flow_interval(flow, default_interval(flow)),
+            "run": runs.get(flow),
+            "open_issues": issues.get(flow, 0),
+            "installed": flow in installed,
+            "health_check": flow == PING,
+        }
+        for flow in flows
+    ]
+
+
+def last_runs(channel: Channel, flows: tuple[str, ...]) -> dict[str, SyncRun]:
+    """The latest run of each flow in one query: one index-backed `ORDER BY … LIMIT 1` subquery per flow."""
+    if not flows:
+        return {}
+    latest = (
+        Q(pk=Subquery(SyncRun.objects.filter(channel=channel, flow=flow).order_by("-started_at").values("pk")[:1]))
+        for flow in flows
+    )
+    return {run.flow: run for run in SyncRun.objects.filter(reduce(or_, latest))}
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "started_at",
+        "channel",
+        "flow",
+        "trigger",
+        "status",
+        "took",
+        "seen",
+        "created",
+        "updated",
+        "skipped",
+        "failed",
+        "dry_run",
+        "error",
+    ]
+    list_filter = ["status", "channel", FlowFilter, "trigger", "dry_run"]
+    list_select_related = ["channel"]
+    show_full_result_count = False
+    readonly_fields = [f.name for f in SyncRun._meta.fields] + ["took"]
+
+    @admin.display(description="duration")
+    def took(self, run: SyncRun) -> str:
+        return "running" if run.duration is None else f"{run.duration:.1f}s"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: SyncRun | None = None) -> bool:
+        return False
+
+
+@admin.register(SyncIssue)
+class SyncIssueAdmin(admin.ModelAdmin):
+    list_display = ["record_key", "channel", "flow", "status", "occurrences", "message", "updated_at"]
+    list_filter = ["status", "channel", FlowFilter]
+    list_select_related = ["channel"]
+    search_fields = ["record_key"]
+    show_full_result_count = False
+    actions = ["retry", "resolve"]
+    fields = [
+        "channel",
+        "flow",
+        "record_key",
+        "status",
+        "message",
+        "pretty_payload",
+        "occurrences",
+        "last_run",
+        "created_at",
+        "updated_at",
+        "resolved_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="payload")
+    def pretty_payload(self, issue: SyncIssue) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(issue.payload, indent=2, sort_keys=True, ensure_ascii=False))
+
+    @admin.action(description="Retry: run the flow again for these issues' channels", permissions=["change"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[SyncIssue]) -> None:
+        queued = issues_retry(issues=queryset)
+        self.message_user(request, f"Queued {queued} run(s); issues resolve when their record goes through.")
+
+    @admin.action(description="Mark resolved", permissions=["change"])
+    def resolve(self, request: HttpRequest, queryset: QuerySet[SyncIssue]) -> None:
+        self.message_user(request, f"Resolved {issues_resolve(issues=queryset)} issue(s).")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(SyncCursor)
+class SyncCursorAdmin(admin.ModelAdmin):
+    list_display = ["channel", "flow", "position", "locked_until", "updated_at"]
+    list_filter = ["channel", FlowFilter]
+    list_select_related = ["channel"]
+    readonly_fields = ["channel", "flow", "position", "locked_until", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: SyncCursor | None = None) -> bool:
+        return False

@@ -1,0 +1,165 @@
+"""The channel form: the channel's own fields, plus — once its kind is known — a settings section built from
+the connector's settings_schema, write-only credential inputs from its credentials_schema, and an
+enable checkbox and interval per flow it supports."""
+
+from functools import cache
+from typing import Any, ClassVar
+
+from django import forms
+
+from integrations.connectors import connector_class
+from integrations.connectors.base import Connector, CredentialSpec, SettingsError, SettingSpec, validate_settings
+from integrations.flows import FLOW_ORDER
+from integrations.health import EVERY_CONNECTOR_FLOWS
+from integrations.models import Channel
+from integrations.schedules import default_interval
+
+MAX_INTERVAL = 7 * 24 * 60  # minutes
+
+
+class ChannelForm(forms.ModelForm):
+    settings_schema: ClassVar[tuple[SettingSpec, ...]] = ()
+    credentials_schema: ClassVar[tuple[CredentialSpec, ...]] = ()
+    flows: ClassVar[tuple[str, ...]] = ()
+
+    base_url = forms.URLField(
+        label="Base URL", max_length=300, required=False, assume_scheme="https", help_text="Blank: the API's own."
+    )
+
+    class Meta:
+        model = Channel
+        fields = ["name", "slug", "kind", "role", "base_url", "fulfillment", "enabled"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        channel = self.instance
+        for spec in self.settings_schema:
+            self.initial.setdefault(setting_field(spec), _initial_setting(spec, channel.settings.get(spec.name)))
+        for spec in self.credentials_schema:
+            stored = "A value is stored; leave blank to keep it." if channel.credentials.get(spec.name) else "Not set."
+            self.fields[credential_field(spec)].help_text = " ".join(filter(None, [spec.help, stored]))
+        for flow in self.flows:
+            enabled, interval = flow_fields(flow)
+            self.initial.setdefault(enabled, channel.flow_enabled(flow))
+            self.initial.setdefault(interval, channel.flow_interval(flow, default_interval(flow)))
+
+    @classmethod
+    def credential_field_names(cls) -> list[str]:
+        return [credential_field(spec) for spec in cls.credentials_schema]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        self._clean_settings(cleaned)
+        for spec in self.credentials_schema:
+            name = credential_field(spec)
+            if spec.required and not cleaned.get(name) and not self.instance.credentials.get(spec.name):
+                self.add_error(name, "This credential is required.")
+        return cleaned
+
+    def _clean_settings(self, cleaned: dict[str, Any]) -> None:
+        if not self.settings_schema:
+            return
+        values = {spec.name: cleaned.get(setting_field(spec)) for spec in self.settings_schema}
+        try:
+            self.cleaned_settings = validate_settings(
+                self.settings_schema, {name: value for name, value in values.items() if value not in (None, "")}
+            )
+        except SettingsError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def save(self, commit: bool = True) -> Channel:
+        channel = super().save(commit=False)
+        if self.settings_schema:
+            channel.settings = self.cleaned_settings
+        # Write-only: a blank input keeps the stored value; nothing is ever rendered back.
+        typed = {spec.name: self.cleaned_data.get(credential_field(spec)) for spec in self.credentials_schema}
+        channel.credentials = {**channel.credentials, **{name: value for name, value in typed.items() if value}}
+        for flow in self.flows:
+            enabled, interval = flow_fields(flow)
+            channel.set_flow(flow, enabled=self.cleaned_data[enabled], interval=self.cleaned_data[interval])
+        if commit:
+            channel.save()
+            self._save_m2m()
+        return channel
+
+
+def channel_form_class(kind: str) -> type[ChannelForm]:
+    """The ChannelForm for a channel of this kind."""
+    return connector_form_class(connector_class(kind))
+
+
+@cache
+def connector_form_class(connector: type[Connector]) -> type[ChannelForm]:
+    """A ChannelForm with the connector's settings, credentials and flows (built once per connector)."""
+    fields: dict[str, Any] = {}
+    for spec in connector.settings_schema:
+        fields[setting_field(spec)] = _setting_form_field(spec)
+    for spec in connector.credentials_schema:
+        fields[credential_field(spec)] = forms.CharField(
+            label=spec.name,
+            required=False,
+            strip=False,
+            widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        )
+    flows = flow_order(frozenset(connector.flows) | EVERY_CONNECTOR_FLOWS)
+    for flow in flows:
+        enabled, interval = flow_fields(flow)
+        fields[enabled] = forms.BooleanField(label=flow, required=False)
+        fields[interval] = forms.IntegerField(
+            label="every (minutes)",
+            required=False,
+            min_value=1,
+            max_value=MAX_INTERVAL,
+            help_text=f"Blank: the default, {default_interval(flow)}.",
+        )
+    attrs = {
+        **fields,
+        "settings_schema": connector.settings_schema,
+        "credentials_schema": connector.credentials_schema,
+        "flows": flows,
+        "__module__": __name__,
+    }
+    return type(f"{connector.__name__}ChannelForm", (ChannelForm,), attrs)
+
+
+def flow_order(flows: frozenset[str]) -> tuple[str, ...]:
+    rank = {name: i for i, name in enumerate(FLOW_ORDER)}
+    return tuple(sorted(flows, key=lambda name: (rank.get(name, len(rank)), name)))
+
+
+def setting_field(spec: SettingSpec) -> str:
+    return f"setting_{spec.name}"
+
+
+def credential_field(spec: CredentialSpec) -> str:
+    return f"credential_{spec.name}"
+
+
+def flow_fields(flow: str) -> tuple[str, str]:
+    key = flow.replace(".", "_")
+    return f"flow_{key}_enabled", f"flow_{key}_interval"
+
+
+def _setting_form_field(spec: SettingSpec) -> forms.Field:
+    options: dict[str, Any] = {
+        "label": spec.name,
+        "help_text": spec.help,
+        "required": spec.required and spec.default in (None, ""),
+    }
+    if spec.choices:
+        choices = [(c, c) for c in spec.choices]
+        return forms.ChoiceField(choices=choices if options["required"] else [("", "—"), *choices], **options)
+    if spec.type is bool:
+        return forms.BooleanField(**{**options, "required": False})
+    if spec.type is int:
+        return forms.IntegerField(**options)
+    if spec.type is list:
+        options["help_text"] = " ".join(filter(None, [spec.help, "Comma-separated."]))
+    return forms.CharField(**options)
+
+
+def _initial_setting(spec: SettingSpec, value: Any) -> Any:
+    value = spec.default if value is None else value
+    if spec.type is list and isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return value
