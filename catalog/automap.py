@@ -1,0 +1,206 @@
+"""Auto-mapping: match channel listings to active items by UPC, then by SKU pattern, set-based.
+
+Precedence, per listing:
+1. UPC. When the listing's UPC belongs to exactly one active item, that item is chosen, unless the SKU
+   patterns point at other items only: then UPC and SKU disagree and the listing is a conflict.
+2. SKU pattern, when the UPC matched nothing: the listing SKU is looked up in an index built from the
+   items' side (`<Item Number>`, `<Item Number>-<Color Code>-<Prepack Run>-<Size>`,
+   `<Item Number>-<Color Code>-<Prepack Run>`, `<Item Number>-<Color Code>-<Size>`); exactly one
+   active item maps it, two or more make a conflict that names them.
+SKUs compare case-insensitively and UPCs without leading zeros (`catalog.keys`). Inactive items never
+match. Listings mapped by a person (PROTECTED_METHODS) or ignored keep their item and status; when
+auto-mapping would pick another item it is recorded as `suggested_item` with the reason in `note`.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from catalog.keys import sku_key, upc_key
+from catalog.models import PROTECTED_METHODS, Item, ItemMapping, MappingMethod, MappingStatus
+from integrations.models import Channel
+
+GENERAL = "<Item Number>"
+FULL = "<Item Number>-<Color Code>-<Prepack Run>-<Size>"
+PREPACK = "<Item Number>-<Color Code>-<Prepack Run>"
+SIZE = "<Item Number>-<Color Code>-<Size>"
+
+AUTOMAP_CHUNK = 2000
+_NAMED_CANDIDATES = 10
+_LOADED_FIELDS = ("id", "channel_sku", "channel_upc", "item_id", "method", "status", "suggested_item_id", "note")
+_WRITTEN_FIELDS = ["item", "method", "status", "suggested_item", "note", "updated_at"]
+
+
+@dataclass
+class AutomapResult:
+    """Listings by outcome: mapped, conflict, unmapped, suggested (protected or ignored listings given a
+    suggestion), kept (protected or ignored, nothing to suggest); `changed` is how many rows were written."""
+
+    counts: Counter = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class Decision:
+    item_id: int | None
+    method: str
+    status: str
+    note: str
+
+
+def item_sku_keys(item_number: str, color: str, prepack: str, size: str) -> dict[str, str]:
+    """Every listing SKU under which an item can be recognised, with the pattern it follows."""
+    if not item_number:
+        return {}
+    keys = {sku_key(item_number): GENERAL}
+    if color and prepack and size:
+        keys.setdefault(sku_key(f"{item_number}-{color}-{prepack}-{size}"), FULL)
+    if color and prepack:
+        keys.setdefault(sku_key(f"{item_number}-{color}-{prepack}"), PREPACK)
+    if color and size:
+        keys.setdefault(sku_key(f"{item_number}-{color}-{size}"), SIZE)
+    return keys
+
+
+class ItemIndex:
+    """Items keyed by UPC and by SKU pattern, active and inactive apart, loaded in one query."""
+
+    def __init__(self) -> None:
+        self.skus: dict[int, str] = {}
+        self.by_upc: dict[str, list[int]] = defaultdict(list)
+        self.by_sku: dict[str, dict[int, str]] = defaultdict(dict)
+        self.inactive_by_upc: dict[str, list[int]] = defaultdict(list)
+        self.inactive_by_sku: dict[str, list[int]] = defaultdict(list)
+
+    @classmethod
+    def load(cls) -> "ItemIndex":
+        index = cls()
+        rows = Item.objects.values_list(
+            "id", "sku", "item_number", "color_code", "prepack_run", "size", "upc", "active"
+        )
+        for item_id, sku, number, color, prepack, size, upc, active in rows.iterator(chunk_size=10_000):
+            index.add(item_id, sku, number, color, prepack, size, upc, active)
+        return index
+
+    def add(self, item_id: int, sku: str, number: str, color: str, prepack: str, size: str, upc: str, active: bool):
+        self.skus[item_id] = sku
+        if upc_key(upc):
+            (self.by_upc if active else self.inactive_by_upc)[upc_key(upc)].append(item_id)
+        for key, pattern in item_sku_keys(number, color, prepack, size).items():
+            if active:
+                self.by_sku[key][item_id] = pattern
+            else:
+                self.inactive_by_sku[key].append(item_id)
+
+    def names(self, item_ids) -> str:
+        names = sorted(self.skus[i] for i in item_ids)
+        shown = ", ".join(names[:_NAMED_CANDIDATES])
+        more = len(names) - _NAMED_CANDIDATES
+        return f"{shown} and {more} more" if more > 0 else shown
+
+    def decide(self, channel_sku: str, channel_upc: str) -> Decision:
+        """The item a listing maps to, or why none: UPC first, then SKU pattern."""
+        upc = upc_key(channel_upc)
+        upc_ids = self.by_upc.get(upc, []) if upc else []
+        sku_hits = self.by_sku.get(sku_key(channel_sku), {})
+        if len(upc_ids) == 1:
+            item_id = upc_ids[0]
+            if sku_hits and item_id not in sku_hits:
+                reason = (
+                    f"UPC {channel_upc} matches {self.names([item_id])} but SKU pattern matches {self.names(sku_hits)}"
+                )
+                return self.conflict({item_id, *sku_hits}, reason)
+            return Decision(
+                item_id, MappingMethod.UPC, MappingStatus.MAPPED, f"UPC {channel_upc} matches item {self.skus[item_id]}"
+            )
+        if upc_ids:
+            return self.conflict(upc_ids, f"UPC {channel_upc} matches {len(upc_ids)} items")
+        if len(sku_hits) == 1:
+            ((item_id, pattern),) = sku_hits.items()
+            return Decision(
+                item_id,
+                MappingMethod.SKU_PATTERN,
+                MappingStatus.MAPPED,
+                f"SKU pattern {pattern} matches item {self.skus[item_id]}",
+            )
+        if sku_hits:
+            return self.conflict(sku_hits, f"SKU {channel_sku} matches {len(sku_hits)} items by pattern")
+        return Decision(None, "", MappingStatus.UNMAPPED, self.why_unmapped(channel_sku, channel_upc))
+
+    def conflict(self, item_ids, reason: str) -> Decision:
+        return Decision(None, "", MappingStatus.CONFLICT, f"{reason}: {self.names(set(item_ids))}")
+
+    def why_unmapped(self, channel_sku: str, channel_upc: str) -> str:
+        upc = upc_key(channel_upc)
+        inactive = {
+            *self.inactive_by_sku.get(sku_key(channel_sku), []),
+            *(self.inactive_by_upc.get(upc, []) if upc else []),
+        }
+        if inactive:
+            return f"Only inactive items match: {self.names(inactive)}"
+        sku_part = f"SKU {channel_sku} matches no item number pattern"
+        return f"No active item has UPC {channel_upc}; {sku_part}" if upc else sku_part
+
+
+def mapping_automap(
+    *,
+    mappings: QuerySet[ItemMapping] | None = None,
+    channel: Channel | None = None,
+    chunk_size: int = AUTOMAP_CHUNK,
+) -> AutomapResult:
+    """Auto-map listings (all, a queryset, and/or one channel's): one query for the item index, then one
+    read and one bulk update per chunk of listings; only changed rows are written."""
+    queryset = ItemMapping.objects.all() if mappings is None else mappings
+    if channel is not None:
+        queryset = queryset.filter(channel=channel)
+    index = ItemIndex.load()
+    result = AutomapResult()
+    for chunk in _chunks(queryset, chunk_size):
+        changed = [
+            mapping
+            for mapping in chunk
+            if _apply(mapping, index.decide(mapping.channel_sku, mapping.channel_upc), result.counts)
+        ]
+        now = timezone.now()
+        for mapping in changed:
+            mapping.updated_at = now
+        ItemMapping.objects.bulk_update(changed, _WRITTEN_FIELDS)
+        result.counts["changed"] += len(changed)
+    return result
+
+
+def _chunks(queryset: QuerySet[ItemMapping], size: int):
+    """Keyset pagination by pk: safe while the same rows are being updated, one query per chunk."""
+    queryset = queryset.select_related(None).only(*_LOADED_FIELDS).order_by("pk")
+    last_pk = 0
+    while True:
+        chunk = list(queryset.filter(pk__gt=last_pk)[:size])
+        if chunk:
+            yield chunk
+        if len(chunk) < size:
+            return
+        last_pk = chunk[-1].pk
+
+
+def _apply(mapping: ItemMapping, decision: Decision, counts: Counter) -> bool:
+    before = (mapping.item_id, mapping.method, mapping.status, mapping.suggested_item_id, mapping.note)
+    if mapping.method in PROTECTED_METHODS or mapping.status == MappingStatus.IGNORED:
+        counts[_suggest(mapping, decision)] += 1
+    else:
+        mapping.item_id, mapping.method, mapping.status = decision.item_id, decision.method, decision.status
+        mapping.note, mapping.suggested_item_id = decision.note, None
+        counts[decision.status] += 1
+    return before != (mapping.item_id, mapping.method, mapping.status, mapping.suggested_item_id, mapping.note)
+
+
+def _suggest(mapping: ItemMapping, decision: Decision) -> str:
+    """A person's choice stands; a different automatic pick is only offered as a suggestion."""
+    if decision.status == MappingStatus.MAPPED and decision.item_id != mapping.item_id:
+        mapping.suggested_item_id = decision.item_id
+        mapping.note = f"Suggested: {decision.note}"
+        return "suggested"
+    if mapping.suggested_item_id is not None:  # an earlier suggestion no longer holds; its note was ours
+        mapping.suggested_item_id = None
+        mapping.note = ""
+    return "kept"

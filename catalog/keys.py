@@ -1,0 +1,28 @@
+"""How listing and item identifiers are compared: one normalisation shared by auto-mapping and imports."""
+
+# GTIN widths a UPC can be written in: EAN-8, UPC-A, EAN-13, GTIN-14.
+_GTIN_WIDTHS = (8, 12, 13, 14)
+
+
+def sku_key(value: str) -> str:
+    """SKUs compare case-insensitively, ignoring surrounding spaces."""
+    return value.strip().upper()
+
+
+def upc_key(value: str) -> str:
+    """A numeric UPC compares without leading zeros, so a 12-digit UPC-A matches its 13-digit EAN form
+    (a spreadsheet that stored the UPC as a number has lost them anyway)."""
+    value = value.strip()
+    if value.isdigit():
+        return value.lstrip("0")
+    return value.upper()
+
+
+def upc_variants(value: str) -> set[str]:
+    """The spellings an item's UPC may be stored under for this key, for an indexed `upc__in` lookup."""
+    key = upc_key(value)
+    if not key:
+        return set()
+    if not key.isdigit():
+        return {value.strip(), key}
+    return {key, value.strip()} | {key.zfill(width) for width in _GTIN_WIDTHS if width > len(key)}
