@@ -1,0 +1,127 @@
+"""Transport overhead: requests per second through the OMS connector against a bare `requests.Session` loop.
+
+Both hit the sandbox OMS on 127.0.0.1, on the same endpoint with the same headers, one keep-alive
+connection each. The connector side is the whole production path: `HttpClient.request` (auth header,
+retry loop, rate limiter — turned off, as the setting allows — and the debug logger at INFO, so
+`isEnabledFor` is checked but nothing is formatted), JSON decoding, and the payload checked field by field
+into a record. The bare side does `session.get(url).json()` and nothing else. Rounds alternate the two
+sides so drift in the machine hits all; the median round is reported. A third side, `HttpClient` alone
+(request + JSON, no record parsing), separates the transport's cost from the connector's field checks. A
+ratio is the share of the bare rate kept: 1.0 means no measurable cost. Client and server share one
+process (and its GIL), so the absolute rates are the sandbox's, not a real OMS's; only the ratios matter.
+
+No database is touched.
+"""
+
+import logging
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+
+import requests
+
+from integrations.connectors.oms import OmsConnector
+from integrations.connectors.records import Address, FulfillmentLine, FulfillmentOrder
+from integrations.sandbox.registry import Sandboxes
+
+# size -> (rounds, order-status requests per side per round, inventory-page requests per side per round)
+SIZES = {"tiny": (1, 150, 30), "small": (3, 300, 60), "full": (5, 600, 120)}
+WARM_UP = 20
+
+
+def run(size: str) -> list[str]:
+    rounds, status_calls, page_calls = SIZES[size]
+    sandboxes = Sandboxes.start(kinds=["oms"])
+    http_log = logging.getLogger("integrations.http")
+    level = http_log.level
+    http_log.setLevel(logging.INFO)
+    try:
+        return _measure(sandboxes, rounds, status_calls, page_calls)
+    finally:
+        http_log.setLevel(level)
+        sandboxes.stop()
+
+
+def _measure(sandboxes: Sandboxes, rounds: int, status_calls: int, page_calls: int) -> list[str]:
+    api = sandboxes.api("oms")
+    connector = OmsConnector(
+        base_url=sandboxes.url("oms"),
+        credentials=api.credentials,
+        settings={"requests_per_second": 0, "page_size": 500},  # all 144 stock rows in one page
+        label="bench-transport",
+    )
+    http = connector.http
+    bare = requests.Session()
+    bare.headers.update(http.session.headers)  # Accept, User-Agent, Authorization: the same request
+    try:
+        number = connector.order_submit(_order()).number
+        status_path, inventory_path, page = f"/api/v1/orders/{number}", "/api/v1/inventory", {"limit": 500}
+        lines = _compare(
+            f"GET order status ({status_calls} calls x {rounds} rounds)",
+            rounds,
+            status_calls,
+            bare=lambda: _bare_get(bare, http.url(status_path), None),
+            transport=lambda: http.json(http.get(status_path)),
+            connector=lambda: connector.order_status(number),
+        )
+        lines += _compare(
+            f"GET inventory, {len(api.stock)} rows in one page ({page_calls} calls x {rounds} rounds)",
+            rounds,
+            page_calls,
+            bare=lambda: _bare_get(bare, http.url(inventory_path), page),
+            transport=lambda: http.json(http.get(inventory_path, params=page)),
+            connector=lambda: _drain(connector.inventory_download(since=None)),
+        )
+        return lines
+    finally:
+        bare.close()
+        connector.close()
+
+
+def _compare(title: str, rounds: int, calls: int, **sides: Callable[[], object]) -> list[str]:
+    """Median requests/second of each side; rounds rotate which side goes first."""
+    rates: dict[str, list[float]] = {name: [] for name in sides}
+    for call in sides.values():
+        _rate(call, WARM_UP)
+    names = list(sides)
+    for n in range(rounds):
+        for name in names[n % len(names) :] + names[: n % len(names)]:
+            rates[name].append(_rate(sides[name], calls))
+    median = {name: statistics.median(values) for name, values in rates.items()}
+    return [
+        title,
+        f"  bare requests.Session          : {median['bare']:6.0f} req/s",
+        f"  HttpClient (transport only)    : {median['transport']:6.0f} req/s  ratio {median['transport'] / median['bare']:.2f}",
+        f"  connector (transport + parsing): {median['connector']:6.0f} req/s  ratio {median['connector'] / median['bare']:.2f}",
+    ]
+
+
+def _rate(call: Callable[[], object], calls: int) -> float:
+    started = time.perf_counter()
+    for _ in range(calls):
+        call()
+    return calls / (time.perf_counter() - started)
+
+
+def _bare_get(session: requests.Session, url: str, params: dict | None) -> None:
+    response = session.get(url, params=params, timeout=(5.0, 30.0))
+    response.raise_for_status()
+    response.json()
+
+
+def _drain(rows: Iterable[object]) -> None:
+    for _ in rows:
+        pass
+
+
+def _order() -> FulfillmentOrder:
+    address = Address(name="Bench", line1="1 Loop Rd", city="Localhost", postal_code="00000", country="US")
+    line = FulfillmentLine("L1", "GM501", 1, Decimal("1.00"))
+    return FulfillmentOrder("bench-transport-1", "BENCH-1", "bench", address, address, "Ground", (line,))
+
+
+if __name__ == "__main__":
+    for text in run(sys.argv[1] if len(sys.argv) > 1 else "tiny"):
+        print(text)
