@@ -30,6 +30,7 @@ moves are reachable over HTTP: POST /api/v1/_sandbox/orders/{number}/batch and .
 """
 
 import hmac
+import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -120,7 +121,9 @@ class OmsSandbox(SandboxAPI):
             raise HttpError(
                 400, body=error("idempotency_key_required", "Send an Idempotency-Key header (1-255 chars).")
             )
-        order, canonical = order_from_payload(request.json(), self.items)
+        body = request.json()
+        # A replay is answered before validation: whatever changed since (an item deactivated), it must not fail.
+        canonical = json.dumps(body, sort_keys=True)
         if key in self.keys:
             number, first = self.keys[key]
             if canonical != first:
@@ -128,6 +131,7 @@ class OmsSandbox(SandboxAPI):
                 raise HttpError(422, body=error("idempotency_key_reused", message))
             self.replays += 1
             return Response(200, render(self.orders[number]))
+        order = order_from_payload(body, self.items)
         number = f"SO-{100001 + len(self.orders)}"
         now = self._stamp()
         self.orders[number] = {

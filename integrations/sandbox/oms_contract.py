@@ -95,8 +95,8 @@ def _decode_cursor(raw: str | None) -> tuple | None:
 # Order submission.
 
 
-def order_from_payload(body: Any, items: dict[str, dict]) -> tuple[dict[str, Any], str]:
-    """The order fields to store, and the canonical body an idempotency replay must match; 422 if invalid."""
+def order_from_payload(body: Any, items: dict[str, dict]) -> dict[str, Any]:
+    """The order fields to store from a submitted body; 422 naming the field if it is invalid."""
     if not isinstance(body, dict):
         _invalid("The order must be a JSON object.")
     order = {
@@ -110,7 +110,7 @@ def order_from_payload(body: Any, items: dict[str, dict]) -> tuple[dict[str, Any
         "lines": _lines(body.get("lines"), items),
         "attributes": _object(body, "attributes") or {},
     }
-    return order, json.dumps(body, sort_keys=True, default=str)
+    return order
 
 
 def _invalid(message: str, code: str = "invalid") -> NoReturn:
