@@ -122,7 +122,7 @@ class OmsSandbox(SandboxAPI):
                 400, body=error("idempotency_key_required", "Send an Idempotency-Key header (1-255 chars).")
             )
         body = request.json()
-        # A replay is answered before validation: whatever changed since (an item deactivated), it must not fail.
+        # A replay is answered before validation: whatever changed since (an item removed), it must not fail.
         canonical = json.dumps(body, sort_keys=True)
         if key in self.keys:
             number, first = self.keys[key]
