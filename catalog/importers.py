@@ -142,6 +142,7 @@ class _Import:
             for row in chunk:
                 self.resolve(row, lookups)
             self.on_progress("check", len(chunk))
+        self.result.errors.sort(key=lambda error: error.row)  # parse and lookup errors, in file order
 
     def parsed(self, rows: Iterable[Sequence[object]]) -> Iterator[_Row]:
         for number, raw in enumerate(rows, start=2):
