@@ -168,6 +168,7 @@ class Supply:
     quantity: int
     expected_date: date | None
     purchase_order: str = ""
+    updated_at: datetime | None = None  # lets the hub read supply incrementally (else it re-reads it all)
 
 
 @dataclass(frozen=True)
