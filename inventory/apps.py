@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class InventoryConfig(AppConfig):
     name = "inventory"
     verbose_name = "Inventory"
+
+    def ready(self) -> None:
+        from inventory.sync import register_flows
+
+        register_flows()

@@ -1,0 +1,67 @@
+"""The push ledger (the last quantity each channel accepted per listing per channel warehouse) and reading
+back what a channel reports, which is how a push of unknown outcome is settled."""
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from django.utils import timezone
+
+from catalog.models import ItemMapping
+from integrations.connectors.base import Connector
+from inventory.models import ChannelWarehouse, PushLedger
+
+Key = tuple[int, int]  # (mapping id, channel warehouse id)
+WipBuckets = tuple[tuple[str, int], ...]
+# Above this many SKUs a read-back downloads the channel's whole quantity list instead of asking per SKU.
+READ_ALL_ABOVE = 200
+
+
+def ledger_for(*, channel_id: int) -> dict[Key, tuple[int, WipBuckets]]:
+    """Every ledger row of the channel: key → (quantity, WIP buckets); one query."""
+    rows = PushLedger.objects.filter(channel_warehouse__channel_id=channel_id).values_list(
+        "mapping_id", "channel_warehouse_id", "quantity", "incoming"
+    )
+    return {
+        (mapping_id, cw_id): (quantity, tuple(map(tuple, incoming)) if incoming else ())
+        for mapping_id, cw_id, quantity, incoming in rows.iterator(chunk_size=10000)
+    }
+
+
+def ledger_write(entries: Mapping[Key, tuple[int, WipBuckets]], *, at: datetime | None = None) -> None:
+    """Upsert ledger rows (key → quantity, WIP buckets) in one statement per 1,000 rows."""
+    at = at or timezone.now()
+    rows = [
+        PushLedger(
+            mapping_id=mapping_id,
+            channel_warehouse_id=cw_id,
+            quantity=quantity,
+            incoming=[list(bucket) for bucket in wip],
+            accepted_at=at,
+        )
+        for (mapping_id, cw_id), (quantity, wip) in entries.items()
+    ]
+    PushLedger.objects.bulk_create(
+        rows,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["mapping", "channel_warehouse"],
+        update_fields=["quantity", "incoming", "accepted_at"],
+    )
+
+
+def channel_quantities(*, connector: Connector, channel_id: int, keys: Iterable[Key] | None = None) -> dict[Key, int]:
+    """What the channel reports now, per (listing, channel warehouse); for the given keys, or all of them."""
+    wanted = None if keys is None else set(keys)
+    mapping_ids = None if wanted is None else {mapping_id for mapping_id, _ in wanted}
+    mappings = ItemMapping.objects.filter(channel_id=channel_id)
+    if mapping_ids is not None:
+        mappings = mappings.filter(id__in=mapping_ids)
+    by_sku = dict(mappings.values_list("channel_sku", "id"))
+    by_external = dict(ChannelWarehouse.objects.filter(channel_id=channel_id).values_list("external_id", "id"))
+    skus = None if wanted is None or len(by_sku) > READ_ALL_ABOVE else sorted(by_sku)
+    found: dict[Key, int] = {}
+    for row in connector.quantities_download(skus=skus):
+        key = (by_sku.get(row.sku), by_external.get(row.warehouse_id))
+        if key[0] is not None and key[1] is not None and (wanted is None or key in wanted):
+            found[key] = row.quantity
+    return found

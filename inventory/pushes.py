@@ -1,0 +1,250 @@
+"""The push outbox: every quantity push is a PushIntent written before it is sent and settled after.
+
+States: pending (recorded) → sending (claimed by one sender) → sent (the channel accepted it; the ledger is
+written in the same transaction) or failed (refused, or never reached the channel) or unknown (no answer after
+the request went out). An unknown push — or one left `sending` by a crashed worker — is settled by reading the
+channel's quantity before anything more is sent for that listing: the ledger takes the channel's figure, so the
+next delta is computed from what the channel really has and no adjustment is ever applied twice. A unique
+constraint keeps one unsettled intent per listing and channel warehouse.
+"""
+
+import contextlib
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integrations.connectors.base import Connector
+from integrations.connectors.records import QuantityResult, QuantityUpdate
+from integrations.flows import RunReport
+from integrations.http import AuthFailed, ChannelError, ServerError, TransportError
+from inventory.chunks import batched
+from inventory.ledger import Key, channel_quantities, ledger_write
+from inventory.models import PushIntent
+
+State = PushIntent.State
+CLAIM_CHUNK = 500  # ids per statement: well under SQLite's bound-parameter limit
+INTENT_FIELDS = (
+    "id",
+    "mapping_id",
+    "channel_warehouse_id",
+    "mode",
+    "quantity",
+    "delta",
+    "base",
+    "incoming",
+    "mapping__channel_sku",
+    "mapping__channel_product_id",
+    "mapping__channel_upc",
+    "mapping__item__size",
+    "mapping__item__upc",
+    "channel_warehouse__external_id",
+)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A claimed intent with what the connector needs to send it."""
+
+    id: int
+    key: Key
+    mode: str
+    quantity: int
+    delta: int | None
+    base: int | None
+    incoming: tuple[tuple[str, int], ...]
+    sku: str
+    product_id: str
+    upc: str
+    size: str
+    warehouse_id: str
+
+    @property
+    def record_key(self) -> str:
+        return f"{self.sku}@{self.warehouse_id}"
+
+    def update(self) -> QuantityUpdate:
+        relative = self.mode == "relative"
+        return QuantityUpdate(
+            sku=self.sku,
+            warehouse_id=self.warehouse_id,
+            quantity=self.delta if relative else self.quantity,
+            mode="relative" if relative else "absolute",
+            product_id=self.product_id,
+            size=self.size,
+            upc=self.upc,
+            incoming=tuple((date.fromisoformat(day), qty) for day, qty in self.incoming),
+        )
+
+
+def stale_after() -> timedelta:
+    """How long a claimed push may stay `sending` before its sender is presumed dead (the task timeout)."""
+    seconds = getattr(settings, "INVENTORY_SENDING_STALE_SECONDS", None)
+    return timedelta(seconds=seconds if seconds is not None else int(settings.Q_CLUSTER.get("timeout") or 1800))
+
+
+def intents_push(*, channel_id: int, intent_ids: Sequence[int], connector: Connector, report: RunReport) -> None:
+    """Claim the pending intents, send them in the connector's batch size, and settle each batch."""
+    claim = intents_claim(intent_ids)
+    intents = list(_claimed(claim))
+    batch_size = max(1, int(getattr(connector, "push_batch_size", 100)))
+    for number, batch in enumerate(batched(intents, batch_size)):
+        try:
+            results = connector.quantities_push([intent.update() for intent in batch])
+        except AuthFailed as exc:
+            _settle_failed(batch, str(exc), report)
+            _settle_failed(intents[(number + 1) * batch_size :], f"not sent: {exc}", report)
+            raise
+        except (TransportError, ServerError) as exc:
+            if isinstance(exc, TransportError) and not exc.outcome_unknown:
+                _settle_failed(batch, f"not sent: {exc}", report)
+            else:
+                _mark_unknown(batch, str(exc))
+            continue
+        except ChannelError as exc:
+            _settle_failed(batch, str(exc), report)
+            continue
+        _settle_results(batch, results, report)
+    if PushIntent.objects.filter(claim=claim, state=State.UNKNOWN).exists():
+        # If the read fails too, the next run settles them before it sends anything for those listings.
+        with contextlib.suppress(ChannelError):
+            intents_settle(channel_id=channel_id, connector=connector, report=report, claim=claim)
+
+
+def intents_claim(intent_ids: Iterable[int]) -> str:
+    """Move pending intents to `sending` under one claim token; only this sender sends them."""
+    claim, now = uuid.uuid4().hex, timezone.now()
+    ids = list(intent_ids)
+    for start in range(0, len(ids), CLAIM_CHUNK):
+        PushIntent.objects.filter(id__in=ids[start : start + CLAIM_CHUNK], state=State.PENDING).update(
+            state=State.SENDING, claim=claim, sent_at=now, attempts=F("attempts") + 1
+        )
+    return claim
+
+
+def _claimed(claim: str) -> Iterator[Intent]:
+    rows = PushIntent.objects.filter(claim=claim, state=State.SENDING).order_by("mapping_id", "channel_warehouse_id")
+    for row in rows.values_list(*INTENT_FIELDS).iterator(chunk_size=2000):
+        pk, mapping_id, cw_id, mode, quantity, delta, base, incoming, sku, product_id, upc, size, item_upc, ext = row
+        yield Intent(
+            pk,
+            (mapping_id, cw_id),
+            mode,
+            quantity,
+            delta,
+            base,
+            tuple(map(tuple, incoming or ())),
+            sku,
+            product_id or "",
+            upc or item_upc or "",
+            size or "",
+            ext,
+        )
+
+
+def _settle_results(batch: Sequence[Intent], results: Sequence[QuantityResult], report: RunReport) -> None:
+    by_key = {(result.sku, result.warehouse_id): result for result in results}
+    accepted, refused, unanswered = [], [], []
+    for intent in batch:
+        result = by_key.get((intent.sku, intent.warehouse_id))
+        (unanswered if result is None else accepted if result.ok else refused).append((intent, result))
+    now = timezone.now()
+    with transaction.atomic():
+        _set_state([i.id for i, _ in accepted], State.SENT, settled_at=now)
+        _set_errors({i.id: r.error or "refused" for i, r in refused}, State.FAILED, now)
+        _set_state([i.id for i, _ in unanswered], State.UNKNOWN, error="the channel did not answer for this row")
+        ledger_write({i.key: (i.quantity, i.incoming) for i, _ in accepted}, at=now)
+    for intent, _ in accepted:
+        report.succeeded(intent.record_key)
+        if intent.base is None:
+            report.created += 1
+        else:
+            report.updated += 1
+    for intent, result in refused:
+        report.issue(intent.record_key, f"refused: {result.error or 'no reason given'}", _payload(intent))
+
+
+def _settle_failed(batch: Sequence[Intent], error: str, report: RunReport) -> None:
+    _set_state([i.id for i in batch], State.FAILED, error=error[:1000], settled_at=timezone.now())
+    for intent in batch:
+        report.issue(intent.record_key, error, _payload(intent))
+
+
+def _mark_unknown(batch: Sequence[Intent], error: str) -> None:
+    _set_state([i.id for i in batch], State.UNKNOWN, error=error[:1000])
+
+
+def _set_errors(errors: dict[int, str], state: str, now) -> None:
+    rows = [PushIntent(id=pk, state=state, error=error[:1000], settled_at=now) for pk, error in errors.items()]
+    PushIntent.objects.bulk_update(rows, ["state", "error", "settled_at"], batch_size=CLAIM_CHUNK)
+
+
+def _set_state(ids: list[int], state: str, **fields) -> None:
+    for start in range(0, len(ids), CLAIM_CHUNK):
+        PushIntent.objects.filter(id__in=ids[start : start + CLAIM_CHUNK]).update(state=state, **fields)
+
+
+def _payload(intent: Intent) -> dict:
+    return {"sku": intent.sku, "warehouse": intent.warehouse_id, "quantity": intent.quantity, "delta": intent.delta}
+
+
+SETTLE_FIELDS = ("id", "mapping_id", "channel_warehouse_id", "state", "sent_at", "quantity", "incoming")
+
+
+def intents_settle(
+    *, channel_id: int, connector: Connector, report: RunReport, dry_run: bool = False, claim: str | None = None
+) -> set[Key]:
+    """Settle every push whose outcome is unknown by reading the channel; the keys that stay blocked."""
+    now = timezone.now()
+    unsettled = PushIntent.objects.filter(channel_warehouse__channel_id=channel_id, state__in=PushIntent.UNSETTLED)
+    if claim:
+        unsettled = unsettled.filter(claim=claim)
+    elif not dry_run:
+        # Recorded by an earlier run and never claimed: never sent, so a newer computation replaces them.
+        unsettled.filter(state=State.PENDING).update(state=State.SUPERSEDED, settled_at=now)
+    rows = list(unsettled.values_list(*SETTLE_FIELDS, "mapping__channel_sku", "channel_warehouse__external_id"))
+    cutoff = now - stale_after()
+    to_read = [r for r in rows if r[3] == State.UNKNOWN or (r[3] == State.SENDING and r[4] and r[4] < cutoff)]
+    blocked = {(r[1], r[2]) for r in rows} - {(r[1], r[2]) for r in to_read}
+    if not to_read:
+        return blocked
+    keys = {(r[1], r[2]) for r in to_read}
+    if dry_run:
+        report.say(f"{len(to_read)} earlier push(es) of unknown outcome would first be settled by reading the channel")
+        return blocked | keys
+    found = channel_quantities(connector=connector, channel_id=channel_id, keys=keys)
+    return blocked | _settle_read(to_read, found, report)
+
+
+def _settle_read(rows: list[tuple], found: dict[Key, int], report: RunReport) -> set[Key]:
+    """Settle unknown pushes from the channel's figures: applied if the channel shows the pushed quantity."""
+    now, still_blocked = timezone.now(), set()
+    applied, not_applied, ledger = [], {}, {}
+    for pk, mapping_id, cw_id, _state, _sent, quantity, incoming, sku, external_id in rows:
+        key = (mapping_id, cw_id)
+        if key not in found:
+            still_blocked.add(key)
+            report.issue(f"{sku}@{external_id}", UNSETTLED_MISSING)
+            continue
+        if found[key] == quantity:
+            applied.append(pk)
+            ledger[key] = (quantity, tuple(map(tuple, incoming or ())))
+        else:
+            not_applied[pk] = f"not applied: the channel reports {found[key]}, the push meant {quantity}"
+            ledger[key] = (found[key], ())
+    with transaction.atomic():
+        _set_state(applied, State.SENT, error="", settled_at=now)
+        _set_errors(not_applied, State.FAILED, now)
+        ledger_write(ledger, at=now)
+    return still_blocked
+
+
+UNSETTLED_MISSING = (
+    "a push of unknown outcome cannot be settled: the channel reports no quantity for this listing in this "
+    "warehouse; check it on the channel"
+)

@@ -1,0 +1,156 @@
+"""inventory.upload: settle what is unsettled, compute, diff against the ledger, record the pushes, send them
+(inline, or fanned out to django-q2 chunk tasks when there are many)."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from integrations.connectors.base import Connector
+from integrations.flows import RunReport
+from inventory.breakdown import reason_short
+from inventory.chunks import batched
+from inventory.ledger import Key, channel_quantities, ledger_for, ledger_write
+from inventory.models import PushIntent
+from inventory.policies import Rules
+from inventory.pushes import intents_push, intents_settle
+from inventory.quantities import Calculation, ListingQuantity, quantities_compute
+
+CHUNK_TASK = "inventory.tasks.inventory_push_chunk"
+DRY_RUN_LINES = 200
+NO_BASELINE = "a relative push needs the channel's current quantity, and the channel reports none for this listing"
+
+
+@dataclass(frozen=True)
+class Change:
+    row: ListingQuantity
+    previous: int | None  # the ledger's (or the channel's) quantity before this push
+
+    @property
+    def key(self) -> Key:
+        return (self.row.listing.mapping_id, self.row.target.id)
+
+    @property
+    def record_key(self) -> str:
+        return f"{self.row.listing.sku}@{self.row.target.external_id}"
+
+
+def fanout_listings() -> int:
+    """Above this many changed listings, the push is split into chunk tasks."""
+    return int(getattr(settings, "INVENTORY_FANOUT_LISTINGS", 5000))
+
+
+def chunk_listings() -> int:
+    """Listings per chunk task: large enough (1,000+ by default) that queueing costs little beside the push."""
+    return int(getattr(settings, "INVENTORY_CHUNK_LISTINGS", 2000))
+
+
+def inventory_upload_run(
+    *,
+    channel_id: int,
+    rules: Rules,
+    connector: Connector,
+    report: RunReport,
+    dry_run: bool = False,
+    mapping_ids: Iterable[int] | None = None,
+) -> list[str]:
+    """Push every listing whose quantity changed since the channel last accepted one; the chunk task ids."""
+    blocked = intents_settle(channel_id=channel_id, connector=connector, report=report, dry_run=dry_run)
+    calculation = quantities_compute(rules=rules, mapping_ids=mapping_ids)
+    changes, unknown = changes_diff(calculation, ledger_for(channel_id=channel_id), blocked, report)
+    if unknown:
+        changes += _with_baseline(channel_id, connector, unknown, report, dry_run)
+    if dry_run:
+        _say_changes(calculation, changes, rules, report)
+        return []
+    ids = intents_record(changes, rules)
+    listings = len({change.key[0] for change in changes})
+    if listings <= fanout_listings():
+        intents_push(channel_id=channel_id, intent_ids=ids, connector=connector, report=report)
+        return []
+    return _fan_out(channel_id, changes, ids, report)
+
+
+def changes_diff(
+    calculation: Calculation, ledger: dict, blocked: set[Key], report: RunReport
+) -> tuple[list[Change], list[ListingQuantity]]:
+    """What changed against the ledger, and (relative mode) the listings never pushed, which need a baseline."""
+    relative = calculation.rules.relative
+    changes, unknown = [], []
+    for row in calculation.quantities():
+        report.seen += 1
+        key = (row.listing.mapping_id, row.target.id)
+        previous = ledger.get(key)
+        if key in blocked or previous == (row.quantity, row.wip):
+            report.skipped += 1
+        elif previous is None and relative:
+            unknown.append(row)
+        else:
+            changes.append(Change(row, None if previous is None else previous[0]))
+    return changes, unknown
+
+
+def _with_baseline(
+    channel_id: int, connector: Connector, rows: list[ListingQuantity], report: RunReport, dry_run: bool
+) -> list[Change]:
+    """Relative channels: read what the channel has for never-pushed listings; the delta starts from there."""
+    keys = {(row.listing.mapping_id, row.target.id): row for row in rows}
+    found = channel_quantities(connector=connector, channel_id=channel_id, keys=keys)
+    if not dry_run:
+        ledger_write({key: (quantity, ()) for key, quantity in found.items()})
+    changes = []
+    for key, row in keys.items():
+        if key not in found:
+            report.issue(f"{row.listing.sku}@{row.target.external_id}", NO_BASELINE)
+        elif found[key] == row.quantity:
+            report.skipped += 1
+        else:
+            changes.append(Change(row, found[key]))
+    return changes
+
+
+def intents_record(changes: list[Change], rules: Rules) -> list[int]:
+    """Write one pending intent per change, before anything is sent; their ids."""
+    now = timezone.now()
+    intents = [
+        PushIntent(
+            mapping_id=change.key[0],
+            channel_warehouse_id=change.key[1],
+            mode=rules.push_mode,
+            quantity=change.row.quantity,
+            delta=change.row.quantity - change.previous if rules.relative else None,
+            base=change.previous,
+            incoming=[list(bucket) for bucket in change.row.wip],
+            created_at=now,
+        )
+        for change in changes
+    ]
+    with transaction.atomic():
+        return [intent.pk for intent in PushIntent.objects.bulk_create(intents, batch_size=1000)]
+
+
+def _fan_out(channel_id: int, changes: list[Change], ids: list[int], report: RunReport) -> list[str]:
+    by_listing: dict[int, list[int]] = {}
+    for change, pk in zip(changes, ids, strict=True):
+        by_listing.setdefault(change.key[0], []).append(pk)
+    tasks = []
+    for number, listings in enumerate(batched(sorted(by_listing), chunk_listings()), start=1):
+        chunk = [pk for mapping_id in listings for pk in by_listing[mapping_id]]
+        tasks.append(async_task(CHUNK_TASK, channel_id, chunk, task_name=f"inventory push {channel_id}/{number}"))
+    report.say(f"{len(ids)} push(es) for {len(by_listing)} listings queued as {len(tasks)} chunk task(s)")
+    return tasks
+
+
+def _say_changes(calculation: Calculation, changes: list[Change], rules: Rules, report: RunReport) -> None:
+    report.say(f"{len(changes)} quantity push(es) would be sent ({rules.push_mode})")
+    for change in changes[:DRY_RUN_LINES]:
+        quantity, previous = change.row.quantity, change.previous
+        was = "never pushed" if previous is None else f"was {previous}"
+        send = f"adjust {quantity - previous:+d}" if rules.relative and previous is not None else f"set {quantity}"
+        why = reason_short(calculation, change.row)
+        report.say(f"{change.record_key}: {send} ({was}) — {why}")
+    if len(changes) > DRY_RUN_LINES:
+        report.say(f"… and {len(changes) - DRY_RUN_LINES} more")
