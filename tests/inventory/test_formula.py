@@ -94,7 +94,7 @@ REFUSED = [
     ("x = 1", 3, "unexpected character '='"),
     ("x + 1", 1, "unknown name 'x'"),
     ("available @ 2", 11, "unexpected character '@'"),
-    ("ａvailable", 1, "unexpected character"),
+    ("\uff41vailable", 1, "unexpected character"),
     ("(" * 40 + "1" + ")" * 40, 31, "nested too deeply"),
     ("-" * 40 + "1", 31, "nested too deeply"),
     ("available + " * 50 + "1", MAX_LENGTH + 1, "too long"),
