@@ -6,7 +6,8 @@ second per change, so modified windows are deterministic.
 State tests can read (plain dicts in OM's payload shapes):
     api.orders[order_id], api.shipments (list, in upload order), api.products[master_sku],
     api.listings[listing_id], api.stock[(master_sku, warehouse_id)] ({onHandQuantity, lockedQuantity, …,
-    location}), api.warehouses[warehouse_id], api.adjustments (every accepted adjust row), api.clock.
+    location}), api.warehouses[warehouse_id], api.adjustments (every accepted adjust row), api.uploads
+    (every body PUT to /v1.1/shipment/external, accepted or not), api.clock.
 
 Helpers that move the world (each stamps what it changes):
     api.advance(seconds=60) -> datetime       move the clock on
@@ -68,6 +69,7 @@ class ExtensivSandbox(WorldMoves, SandboxAPI):
         self.stock = state.stock_seed(self.world)
         self.orders = state.orders_seed(self.world, self.products)
         self.shipments: list[dict] = []
+        self.uploads: list[Any] = []
         self.adjustments: list[dict] = []
 
     # Auth, errors, quota.
@@ -177,6 +179,7 @@ class ExtensivSandbox(WorldMoves, SandboxAPI):
     @route("PUT", r"/v1\.1/shipment/external")
     def shipment_external(self, request: Request) -> Any:
         body = request.json()
+        self.uploads.append(body)
         entries = body.get("shipments") if isinstance(body, dict) else None
         entries = [entries] if isinstance(entries, dict) else entries
         if not entries or not all(isinstance(e, dict) for e in entries):

@@ -1,0 +1,316 @@
+"""Extensiv Order Manager (formerly Skubana) as a sales channel: shared/reference/channel-apis.md §3.
+
+Auth is a long-lived Bearer access token; an app install's one-time `code` can be exchanged for one
+(`token_exchange`, Basic appKey:appSecret). Lists page with `page`/`limit` and end on an empty page. A 429
+carries its wait in `x-skubana-quota-retryAfter` (milliseconds). The client throttles itself (about 5
+requests a second) and spaces inventory-adjust batches (one per 10 s by default).
+
+What the API leaves open, and what this connector does about it ([I] in the reference):
+- No acknowledge call: `order_acknowledge` is a no-op and orders.acknowledge is not declared.
+- No cancellation feed: `cancellations_download` reads the modified-date window and keeps CANCELLED orders.
+- Bundles: `product.productType == "BUNDLE"` marks the line; OM does not expand components, so the hub
+  splits bundles from its own BundleComponent rows (`bundle_parts` stays empty).
+- External shipments: one object per upload; `items` (orderItemId or listingSku, quantity) are sent for a
+  partial shipment. Nothing documents OM de-duplicating a repeated upload, so it is never retried once
+  sent: after an unknown outcome, read `shipments_list` before sending again.
+- Inventory: the adjust call *sets* on-hand (absolute), at one stock location per warehouse
+  (`stock_location_name`, "GLOBAL" by default); the stock row must exist (ERR097) and the product too
+  (ERR053). Per-warehouse: each synced OM warehouse is one channel warehouse. OM keeps stock per warehouse
+  and splits it among its own sales channels by its own rules, so "per_sales_channel" mode pushes one
+  figure into `sync_warehouse` (required there) and leaves the split to OM; a combined "all warehouses"
+  figure cannot be written, so without `sync_warehouse` every non-excluded warehouse is synced separately.
+"""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+from integrations.connectors import register_connector
+from integrations.connectors.base import Connector, CredentialSpec, SettingsError, SettingSpec
+from integrations.connectors.extensiv import parse
+from integrations.connectors.extensiv.inventory import InventoryMixin
+from integrations.connectors.records import Listing, Order, Shipment, Warehouse
+from integrations.http import AuthFailed, BadResponse, ClientError, HttpClient, NotFound, RateLimit, RetryPolicy
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # a window start before any order, when the flow gives none
+PRODUCT_LOOKUP_BATCH = 10  # master SKUs per /v1.1/products?sku= call, as the public clients batch them
+
+
+class _Bearer(requests.auth.AuthBase):
+    """Reads the token at send time, so a token obtained by token_exchange is used at once."""
+
+    def __init__(self, credentials: dict[str, Any]):
+        self.credentials = credentials
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.credentials.get('access_token', '')}"
+        return request
+
+
+@register_connector
+class ExtensivConnector(InventoryMixin, Connector):
+    kind = "extensiv"
+    role = "sales"
+    flows = frozenset(
+        {
+            "orders.download",
+            "cancellations.download",
+            "shipments.upload",
+            "inventory.upload",
+            "inventory.reconcile",
+            "catalog.download",
+            "warehouses.download",
+        }
+    )
+    push_batch_size = 200  # the adjust_batch_size setting lowers it per channel
+    rate_limit = RateLimit(per_second=5, burst=5)  # the requests_per_second setting overrides it
+    default_base_url = "https://api.skubana.com"
+    settings_schema: ClassVar[tuple[SettingSpec, ...]] = (
+        SettingSpec("warehouse_id", str, "", "Download only orders fulfilled from this OM warehouse id."),
+        SettingSpec("order_statuses", list, ["AWAITING_SHIPMENT"], "Order statuses to download; empty: all."),
+        SettingSpec("page_size", int, 100, "Rows per page on list calls (1-500)."),
+        SettingSpec(
+            "inventory_mode",
+            str,
+            "per_warehouse",
+            "per_warehouse: each OM warehouse is a channel warehouse; per_sales_channel: one figure into "
+            "sync_warehouse, split among sales channels by OM.",
+            choices=("per_warehouse", "per_sales_channel"),
+        ),
+        SettingSpec("sync_warehouse", str, "", "Sync only this OM warehouse (id or name); empty: every warehouse."),
+        SettingSpec("excluded_warehouses", list, [], "OM warehouses (ids or names) never synced, e.g. FBA."),
+        SettingSpec("use_listing_sku", bool, True, "Channel SKUs are OM listing SKUs (else OM master SKUs)."),
+        SettingSpec("adjust_batch_size", int, 200, "Rows per inventory-adjust call (1-200)."),
+        SettingSpec("adjust_interval", float, 10.0, "Seconds between inventory-adjust calls; 0: no pause."),
+        SettingSpec("stock_location_name", str, "GLOBAL", "The stock location whose on-hand quantity is set."),
+        SettingSpec("requests_per_second", float, 5.0, "Client-side rate limit; 0 turns it off."),
+        SettingSpec("notify_customer", bool, False, "Ask OM to e-mail the buyer on a shipment upload."),
+        SettingSpec("auth_base_url", str, "", "OM's app host for /oauth/token; empty: derived from the API host."),
+        SettingSpec("redirect_uri", str, "", "The app's redirect URL, sent with the code exchange."),
+    )
+    credentials_schema: ClassVar[tuple[CredentialSpec, ...]] = (
+        CredentialSpec("access_token", "The Bearer token of the app install (long-lived).", required=False),
+        CredentialSpec("app_key", "The app key, for exchanging an install code.", required=False),
+        CredentialSpec("app_secret", "The app secret, for exchanging an install code.", required=False),
+        CredentialSpec("code", "A one-time install code; exchanged for an access token on first use.", required=False),
+    )
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        if not 1 <= self.settings["adjust_batch_size"] <= 200:
+            raise SettingsError("setting 'adjust_batch_size' must be between 1 and 200")
+        if not 1 <= self.settings["page_size"] <= 500:
+            raise SettingsError("setting 'page_size' must be between 1 and 500")
+        if self.settings["inventory_mode"] == "per_sales_channel" and not self.settings["sync_warehouse"]:
+            raise SettingsError("inventory_mode per_sales_channel needs sync_warehouse")
+        self.push_batch_size = self.settings["adjust_batch_size"]
+        self._warehouse_rows: list[dict[str, Any]] | None = None
+        self._listing_rows: list[dict[str, Any]] | None = None
+
+    def make_client(self, *, retry: RetryPolicy, timeout: tuple[float, float]) -> HttpClient:
+        per_second = self.settings["requests_per_second"]
+        return HttpClient(
+            channel=self.label,
+            base_url=self.base_url,
+            auth=_Bearer(self.credentials),
+            retry=retry,
+            timeout=timeout,
+            rate_limit=RateLimit(per_second=per_second, burst=max(1, int(per_second))) if per_second > 0 else None,
+            retry_after=parse.retry_after,
+            error_reason=parse.error_reason,
+        )
+
+    # Auth.
+
+    def test_connection(self) -> str:
+        """List the warehouses: the cheapest authenticated call."""
+        names = [str(row.get("name")) for row in self._warehouses()]
+        return f"connected; {len(names)} warehouse(s): {', '.join(names) or 'none'}"
+
+    def token_exchange(self, *, code: str = "", redirect_uri: str = "") -> str:
+        """Trade the one-time install code for an access token (kept in self.credentials; the code is dropped)."""
+        app_key, app_secret = self.credentials.get("app_key"), self.credentials.get("app_secret")
+        code = code or self.credentials.get("code") or ""
+        if not (app_key and app_secret and code):
+            raise AuthFailed("an access token needs app_key, app_secret and an install code", channel=self.label)
+        params = {"grant_type": "authorization_code", "code": code}
+        if redirect_uri or self.settings["redirect_uri"]:
+            params["redirect_uri"] = redirect_uri or self.settings["redirect_uri"]
+        # A POST with a one-time code: never repeated, as a second try could only fail (the code is spent).
+        response = self.http.post(
+            self._auth_url("oauth/token"), params=params, auth=requests.auth.HTTPBasicAuth(app_key, app_secret)
+        )
+        token = self.field(self.http.json(response), "access_token", "the token answer", kind=str)
+        self.credentials["access_token"] = token
+        self.credentials.pop("code", None)
+        return token
+
+    def _auth_url(self, path: str) -> str:
+        base = self.settings["auth_base_url"]
+        if not base:  # api.skubana.com → app.skubana.com; any other host (the sandbox) serves both
+            parts = urlsplit(self.base_url)
+            host = "app." + parts.netloc[4:] if parts.netloc.startswith("api.") else parts.netloc
+            base = urlunsplit((parts.scheme, host, "/", "", ""))
+        return base.rstrip("/") + "/" + path
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        if not self.credentials.get("access_token"):
+            if not self.credentials.get("code"):
+                raise AuthFailed("no access token: install the app in Order Manager", channel=self.label)
+            self.token_exchange()
+        return self.http.json(self.http.request(method, path, **kwargs))
+
+    def _pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every row of a paged list: page 1, 2, … until OM answers an empty page."""
+        limit, page = self.settings["page_size"], 1
+        while True:
+            rows = self._call("GET", path, params={**(params or {}), "page": page, "limit": limit})
+            if not isinstance(rows, list):
+                raise BadResponse(f"expected an array from {path}, got {type(rows).__name__}", channel=self.label)
+            if not rows:
+                return
+            yield from rows
+            page += 1
+
+    # Orders.
+
+    def orders_download(self, *, since: datetime | None, until: datetime | None = None) -> Iterator[Order]:
+        """Orders modified in the window, in the configured statuses (and warehouse)."""
+        statuses = set(self.settings["order_statuses"])
+        for row in self._order_rows(since, until):
+            if not statuses or self.field(row, "orderStatus", "an order") in statuses:
+                yield self._order(row)
+
+    def cancellations_download(self, *, since: datetime | None) -> Iterator[Order]:
+        """Orders cancelled in OM: the modified window filtered to CANCELLED (OM has no cancellation feed)."""
+        for row in self._order_rows(since, None):
+            if self.field(row, "orderStatus", "an order") == parse.CANCELLED:
+                yield self._order(row)
+
+    def order_get(self, external_id: str) -> Order:
+        """One order by its OM orderId."""
+        return self._order(self._order_row(external_id))
+
+    def order_find(self, number: str) -> Order | None:
+        """One order by its orderNumber, or None."""
+        rows = self._call("GET", "/v1.1/orders", params={"orderNumber": number})
+        match = [r for r in rows or [] if str(self.field(r, "orderNumber", "an order")) == number]
+        return self._order(match[0]) if match else None
+
+    def order_acknowledge(self, *, external_id: str, fulfillment_number: str) -> None:
+        """Order Manager has no acknowledge call: nothing to do (orders.acknowledge is not declared)."""
+
+    def _order_rows(self, since: datetime | None, until: datetime | None) -> Iterator[dict[str, Any]]:
+        params: dict[str, Any] = {
+            "modifiedDateFrom": parse.om_time(since or EARLIEST),
+            "modifiedDateTo": parse.om_time(until or datetime.now(UTC), round_up=True),
+        }
+        if self.settings["warehouse_id"]:
+            params["warehouseId"] = self.settings["warehouse_id"]
+        return self._pages("/v1.1/orders", params)
+
+    def _order_row(self, external_id: str) -> dict[str, Any]:
+        # Lookup by orderId is [I]; the match below also guards against a server that ignores the filter.
+        rows = self._call("GET", "/v1.1/orders", params={"orderId": self._order_id(external_id)})
+        for row in rows or []:
+            if str(self.field(row, "orderId", "an order")) == str(external_id):
+                return row
+        raise NotFound(f"order {external_id} not found", channel=self.label, method="GET", path="/v1.1/orders")
+
+    def _order(self, row: Any) -> Order:
+        return parse.order_record(self, row, use_listing_sku=self.settings["use_listing_sku"])
+
+    def _order_id(self, external_id: str) -> int:
+        if not str(external_id).isdigit():
+            raise ClientError(f"{external_id!r} is not an Order Manager orderId", channel=self.label)
+        return int(external_id)
+
+    # Shipments.
+
+    def shipments_list(self, external_id: str) -> list[Shipment]:
+        """The shipments OM already has for the order (to check before sending one again)."""
+        return parse.shipment_records(self, self._order_row(external_id))
+
+    def shipment_upload(self, *, external_id: str, shipment: Shipment) -> None:
+        """Confirm a shipment made outside OM (PUT /v1.1/shipment/external); lines make it partial."""
+        entry: dict[str, Any] = {
+            "orderId": self._order_id(external_id),
+            "trackingNumber": shipment.tracking_number,
+            "shipMethod": {"shippingCarrier": shipment.carrier, "shippingService": shipment.service},
+        }
+        if shipment.shipped_at:
+            entry["shipDate"] = parse.om_time(shipment.shipped_at)
+        if shipment.lines:
+            entry["items"] = [_shipment_item(line) for line in shipment.lines]
+        body = {"notifyCustomer": self.settings["notify_customer"], "updateChannel": True, "shipments": entry}
+        # PUT, yet not idempotent here: each call records a shipment. Never resend blindly (see module doc).
+        self._call("PUT", "/v1.1/shipment/external", json_body=body, safe_to_retry=False)
+
+    # Warehouses and listings.
+
+    def warehouses_download(self) -> list[Warehouse]:
+        """The OM warehouses this channel syncs (sync_warehouse, minus excluded_warehouses)."""
+        return [parse.warehouse_record(self, row) for row in self._synced_warehouses()]
+
+    def listings_download(self, *, since: datetime | None) -> Iterator[Listing]:
+        """Listings (listing SKU → master SKU) with their product's UPC and name; master SKUs once each."""
+        params = {"modifiedDateFrom": parse.om_time(since)} if since else {}
+        use_listing_sku, seen = self.settings["use_listing_sku"], set()
+        page: list[dict[str, Any]] = []
+        for row in self._pages("/v1/listings", params):
+            page.append(row)
+            if len(page) == self.settings["page_size"]:
+                yield from self._listings(page, use_listing_sku, seen)
+                page = []
+        yield from self._listings(page, use_listing_sku, seen)
+
+    def product_ids_for_sku(self, sku: str) -> list[str]:
+        """OM productIds behind a channel SKU (a listing SKU or a master SKU, per use_listing_sku)."""
+        if self.settings["use_listing_sku"]:
+            return [
+                str(r["productId"]) for r in self._listings_all() if r.get("listingSku") == sku and r.get("productId")
+            ]
+        return [str(self.field(p, "productId", "a product")) for p in self._products([sku]).values()]
+
+    def _listings(self, rows: list[dict[str, Any]], use_listing_sku: bool, seen: set[str]) -> Iterator[Listing]:
+        products = self._products(
+            sorted({str(r["masterSku"]) for r in rows if isinstance(r, dict) and r.get("masterSku")})
+        )
+        for row in rows:
+            master = row.get("masterSku") if isinstance(row, dict) else None
+            if not use_listing_sku and (not master or master in seen):
+                continue  # master-SKU mode: unlinked listings have nothing to sync; each product once
+            seen.add(str(master))
+            yield parse.listing_record(self, row, products.get(str(master), {}), use_listing_sku=use_listing_sku)
+
+    def _products(self, skus: list[str]) -> dict[str, dict[str, Any]]:
+        found = {}
+        for start in range(0, len(skus), PRODUCT_LOOKUP_BATCH):
+            chunk = skus[start : start + PRODUCT_LOOKUP_BATCH]
+            quoted = ",".join(f'"{sku}"' for sku in chunk)
+            params = {"sku": quoted, "page": 1, "limit": PRODUCT_LOOKUP_BATCH}
+            for row in self._call("GET", "/v1.1/products", params=params) or []:
+                found[str(self.field(row, "masterSku", "a product"))] = row
+        return found
+
+    def _warehouses(self) -> list[dict[str, Any]]:
+        if self._warehouse_rows is None:
+            rows = self._call("GET", "/v1/warehouses")
+            if not isinstance(rows, list):
+                raise BadResponse("expected an array of warehouses", channel=self.label)
+            self._warehouse_rows = rows
+        return self._warehouse_rows
+
+    def _listings_all(self) -> list[dict[str, Any]]:
+        if self._listing_rows is None:
+            self._listing_rows = list(self._pages("/v1/listings"))
+        return self._listing_rows
+
+
+def _shipment_item(line: Any) -> dict[str, Any]:
+    """OM's order item id when the hub has it (line_ref), else the listing SKU."""
+    key = {"orderItemId": int(line.line_ref)} if str(line.line_ref).isdigit() else {"listingSku": line.sku}
+    return {**key, "quantity": line.quantity}

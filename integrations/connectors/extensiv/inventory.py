@@ -1,0 +1,153 @@
+"""Order Manager inventory: set on-hand per warehouse (POST /v1.1/inventory/adjust, ≤200 rows, per-row
+errors with a 1-based index) and read it back (GET /v1/productstocks/total) for reconciliation."""
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from integrations.connectors.records import ChannelQuantity, QuantityResult, QuantityUpdate
+from integrations.http import BadResponse, RateLimit, RateLimiter
+
+ADJUST_PATH = "/v1.1/inventory/adjust"
+STOCK_TOTALS_PATH = "/v1/productstocks/total"
+SKU_QUERY_LIMIT = 10  # up to this many SKUs: one filtered call each; more: read every page and filter here
+
+
+class InventoryMixin:
+    """Mixed into ExtensivConnector, whose settings, _call, _pages and caches it uses."""
+
+    label: str
+    settings: dict[str, Any]
+    push_batch_size: int
+    field: Any
+    integer: Any
+    opt: Any
+    _call: Any
+    _pages: Any
+    _warehouses: Any
+    _listings_all: Any
+
+    def quantities_push(self, updates: Sequence[QuantityUpdate]) -> list[QuantityResult]:
+        """Set on-hand quantities (absolute), in batches of push_batch_size; one result per update, in order."""
+        results: list[QuantityResult | None] = [None] * len(updates)
+        ready: list[tuple[int, dict[str, Any]]] = []
+        synced = {str(w.get("warehouseId")) for w in self._synced_warehouses()} if updates else set()
+        for position, update in enumerate(updates):
+            row, problem = self._adjust_row(update, synced)
+            if row is None:
+                results[position] = _result(update, problem)
+            else:
+                ready.append((position, row))
+        for start in range(0, len(ready), self.push_batch_size):
+            batch = ready[start : start + self.push_batch_size]
+            failed = self._adjust([row for _, row in batch])
+            for offset, (position, _) in enumerate(batch):
+                results[position] = _result(updates[position], failed.get(offset, ""))
+        return [r for r in results if r is not None]
+
+    def quantities_download(self, *, skus: Sequence[str] | None = None) -> Iterator[ChannelQuantity]:
+        """On-hand per synced warehouse and channel SKU, as OM reports it (for reconciliation)."""
+        channel_skus = self._channel_skus_by_master(skus)
+        masters = sorted(channel_skus) if skus is not None else None
+        # Master-SKU mode reads every product as itself; listing mode only what a listing stands for.
+        as_itself = skus is None and not self.settings["use_listing_sku"]
+        for warehouse in self._synced_warehouses():
+            warehouse_id = str(self.field(warehouse, "warehouseId", "a warehouse"))
+            for row in self._stock_rows(warehouse_id, masters):
+                product = self.field(row, "product", "a stock total")
+                master = str(self.field(product, "masterSku", "a stock total"))
+                where = f"the stock total of {master}"
+                quantity = self.integer(self.field(row, "onHandQuantity", where), "onHandQuantity", where)
+                for sku in channel_skus.get(master, [master] if as_itself else []):
+                    yield ChannelQuantity(sku, warehouse_id, quantity, product_id=str(self.opt(product, "productId")))
+
+    def _synced_warehouses(self) -> list[dict[str, Any]]:
+        """The OM warehouses in scope: sync_warehouse if set, never an excluded one (matched by id or name)."""
+        excluded = {str(e).lower() for e in self.settings["excluded_warehouses"]}
+        only = str(self.settings["sync_warehouse"]).lower()
+        synced = []
+        for row in self._warehouses():
+            names = {str(self.field(row, "warehouseId", "a warehouse")).lower(), str(row.get("name") or "").lower()}
+            if not names & excluded and (not only or only in names):
+                synced.append(row)
+        return synced
+
+    def _adjust_row(self, update: QuantityUpdate, synced: set[str]) -> tuple[dict[str, Any] | None, str]:
+        if update.mode != "absolute":
+            return None, "Order Manager sets on-hand quantities; relative updates are not supported"
+        if str(update.warehouse_id) not in synced:
+            return None, f"warehouse {update.warehouse_id} is not synced on this channel (excluded or not synced)"
+        master, problem = self._master_sku(update.sku)
+        if master is None:
+            return None, problem
+        row = {
+            "masterSku": master,
+            "onHandQuantity": max(0, update.quantity),  # OM holds no negative on-hand
+            "warehouseId": int(update.warehouse_id),
+            "stockLocationName": self.settings["stock_location_name"],
+        }
+        return row, ""
+
+    def _master_sku(self, sku: str) -> tuple[str | None, str]:
+        if not self.settings["use_listing_sku"]:
+            return sku, ""
+        for row in self._listings_all():
+            if row.get("listingSku") == sku:
+                if row.get("masterSku"):
+                    return str(row["masterSku"]), ""
+                return None, f"listing {sku} is not linked to an Order Manager product"
+        return None, f"no Order Manager listing has SKU {sku}"
+
+    def _adjust(self, rows: list[dict[str, Any]]) -> dict[int, str]:
+        """Send one batch; the refused rows by 0-based position, with OM's code and message."""
+        interval = self.settings["adjust_interval"]
+        if interval > 0:  # OM tolerates about one adjust batch per 10 s; shared by the channel's connectors
+            RateLimiter.for_channel(f"{self.label}:inventory-adjust", RateLimit(per_second=1 / interval)).acquire()
+        # safe_to_retry: the adjust sets absolute quantities, so sending the same batch twice changes nothing.
+        body = self._call("POST", ADJUST_PATH, json_body=rows, safe_to_retry=True)
+        if not isinstance(body, dict) or ("errors" not in body and "results" not in body):
+            raise BadResponse("field 'errors' is missing in the inventory adjust answer", channel=self.label)
+        errors = self.opt(body, "errors", [])
+        if not isinstance(errors, list):
+            raise BadResponse("field 'errors' in the inventory adjust answer is not a list", channel=self.label)
+        failed = {}
+        for error in errors:
+            index = self.integer(self.field(error, "index", "an adjust error"), "index", "an adjust error")
+            if not 1 <= index <= len(rows):  # OM's index is 1-based
+                raise BadResponse(
+                    f"adjust error index {index} is outside the {len(rows)} rows sent", channel=self.label
+                )
+            code, message = self.opt(error, "errorCode"), self.opt(error, "message")
+            failed[index - 1] = f"{code}: {message}" if code else str(message or "refused")
+        return failed
+
+    def _channel_skus_by_master(self, skus: Sequence[str] | None) -> dict[str, list[str]]:
+        """master SKU → the channel SKUs it stands for (itself, or its listing SKUs), limited to `skus`."""
+        wanted = set(skus) if skus is not None else None
+        if not self.settings["use_listing_sku"]:
+            return {sku: [sku] for sku in wanted} if wanted is not None else {}
+        by_master: dict[str, list[str]] = {}
+        for row in self._listings_all():
+            listing, master = row.get("listingSku"), row.get("masterSku")
+            if master and listing and (wanted is None or listing in wanted):
+                by_master.setdefault(str(master), []).append(str(listing))
+        return by_master
+
+    def _stock_rows(self, warehouse_id: str, masters: list[str] | None) -> Iterator[dict[str, Any]]:
+        params = {"warehouseId": warehouse_id}
+        if masters is None or len(masters) > SKU_QUERY_LIMIT:
+            wanted = set(masters) if masters is not None else None
+            for row in self._pages(STOCK_TOTALS_PATH, params):
+                product = self.field(row, "product", "a stock total")
+                if wanted is None or self.field(product, "masterSku", "a stock total") in wanted:
+                    yield row
+            return
+        for master in masters:  # the `sku` filter is what skubanaAccess sends; rows are checked again above
+            yield from (
+                row
+                for row in self._pages(STOCK_TOTALS_PATH, {**params, "sku": master})
+                if self.field(self.field(row, "product", "a stock total"), "masterSku", "a stock total") == master
+            )
+
+
+def _result(update: QuantityUpdate, error: str) -> QuantityResult:
+    return QuantityResult(sku=update.sku, warehouse_id=str(update.warehouse_id), ok=not error, error=error)
