@@ -1,0 +1,5 @@
+"""The NuORDER connector: `connector.py` speaks the API, `payloads.py` turns its JSON into records and back."""
+
+from integrations.connectors.nuorder.connector import NuOrderConnector
+
+__all__ = ["NuOrderConnector"]

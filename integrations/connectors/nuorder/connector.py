@@ -1,0 +1,291 @@
+"""NuORDER (B2B wholesale) as a sales channel: approved orders down, processed + the fulfillment number
+back, shipments and ATS/WIP inventory up, products and companies up. Every call is OAuth 1.0a signed.
+
+Endpoints marked [I] are inferred, not confirmed by a source (see shared/reference/channel-apis.md §2);
+the sandbox implements them the same way.
+"""
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from integrations.connectors import register_connector
+from integrations.connectors.base import Connector, CredentialSpec, SettingSpec
+from integrations.connectors.nuorder import payloads
+from integrations.connectors.records import (
+    ChannelQuantity,
+    Customer,
+    Order,
+    Product,
+    QuantityResult,
+    QuantityUpdate,
+    Shipment,
+    UploadResult,
+    Warehouse,
+)
+from integrations.http import (
+    AuthFailed,
+    BadResponse,
+    ClientError,
+    Conflict,
+    HttpClient,
+    NotFound,
+    RateLimit,
+    RetryPolicy,
+)
+from integrations.oauth1 import OAuth1
+
+# A refusal of one product/company is reported on its row; anything else (auth, server, transport) raises.
+REFUSED = (ClientError, Conflict, NotFound, BadResponse)
+DONE_STATUSES = ("processed", "shipped")
+
+
+@register_connector
+class NuOrderConnector(Connector):
+    kind = "nuorder"
+    role = "sales"
+    flows = frozenset(
+        {
+            "orders.download",
+            "orders.acknowledge",
+            "cancellations.download",
+            "shipments.upload",
+            "inventory.upload",
+            "inventory.reconcile",
+            "catalog.upload",
+            "customers.upload",
+            "warehouses.download",
+        }
+    )
+    settings_schema = (
+        SettingSpec("order_statuses", list, ["approved"], "Order statuses to download (approved, pending, review…)."),
+        SettingSpec("currency", str, "USD", "Currency of prices sent with products."),
+        SettingSpec(
+            "season", str, "", "Season for uploaded products that carry none (season+style+colour is the key)."
+        ),
+        SettingSpec("wholesale_price_type", str, "wholesale", "Fulfillment price type sent as the wholesale price."),
+        SettingSpec("retail_price_type", str, "retail", "Fulfillment price type sent as the retail price."),
+        SettingSpec("use_legacy_signature", bool, False, "Sign with NuORDER's legacy hex signature, not RFC 5849."),
+    )
+    credentials_schema = (
+        CredentialSpec("consumer_key", "OAuth consumer key of the application."),
+        CredentialSpec("consumer_secret", "OAuth consumer secret."),
+        CredentialSpec("token", "OAuth token from the brand's approval of the application."),
+        CredentialSpec("token_secret", "OAuth token secret."),
+    )
+    rate_limit = RateLimit(per_second=5, burst=5)  # NuORDER documents no limit; stay conservative
+    default_base_url = "https://next.nuorder.com"  # production; the vendor sandbox is wholesale.sandbox1.nuorder.com
+    push_batch_size = 100  # quantity rows per call; each product in it is one request (all its sizes/warehouses)
+
+    def make_client(self, *, retry: RetryPolicy, timeout: tuple[float, float]) -> HttpClient:
+        missing = [spec.name for spec in self.credentials_schema if not self.credentials.get(spec.name)]
+        if missing:
+            raise AuthFailed(f"credential(s) missing: {', '.join(missing)}", channel=self.label)
+        auth = OAuth1(
+            self.credentials["consumer_key"],
+            self.credentials["consumer_secret"],
+            self.credentials["token"],
+            self.credentials["token_secret"],
+            legacy=self.settings["use_legacy_signature"],
+        )
+        return HttpClient(
+            channel=self.label,
+            base_url=self.base_url,
+            auth=auth,
+            retry=retry,
+            timeout=timeout,
+            rate_limit=self.rate_limit,
+            error_reason=_error_reason,
+        )
+
+    def test_connection(self) -> str:
+        """List the brand's company codes: the cheapest signed call."""
+        codes = self._list(self.http.get("/api/companies/codes/list"), "company codes")
+        return f"NuORDER answered: {len(codes)} company code(s)"
+
+    # Orders
+
+    def orders_download(self, *, since: datetime | None, until: datetime | None = None) -> Iterator[Order]:
+        """Orders in the configured statuses modified in [since, until); NuORDER filters by status only."""
+        seen: set[str] = set()
+        for status in self.settings["order_statuses"]:
+            for order in self._orders_in(status, since, until):
+                if order.external_id not in seen:
+                    seen.add(order.external_id)
+                    yield order
+
+    def cancellations_download(self, *, since: datetime | None) -> Iterator[Order]:
+        """Cancelled orders modified since `since`."""
+        yield from self._orders_in("cancelled", since, None)
+
+    def order_get(self, external_id: str) -> Order:
+        """One order by its NuORDER `_id`."""
+        return payloads.order_from_json(self, self._order_json(external_id))
+
+    def order_get_by_number(self, number: str) -> Order:
+        """One order by its order number (after acknowledgement, the fulfillment number)."""
+        data = self.http.json(self.http.get(f"/api/order/number/{_seg(number)}"))
+        return payloads.order_from_json(self, data)
+
+    def order_acknowledge(self, *, external_id: str, fulfillment_number: str) -> None:
+        """Mark processed, then replace the order number with the fulfillment number; a repeat does nothing."""
+        order = self._order_json(external_id)
+        status = self.field(order, "status", f"order {external_id}")
+        if status == "cancelled":
+            raise Conflict("the order is cancelled on NuORDER", channel=self.label)
+        if status not in DONE_STATUSES:
+            # Setting a status is idempotent, so a retry after a lost answer cannot do harm.
+            self.http.post(f"/api/order/{_seg(external_id)}/processed", safe_to_retry=True)
+        if self.field(order, "order_number", f"order {external_id}") != fulfillment_number:
+            body = {"order_number": fulfillment_number}
+            self.http.post(f"/api/order/{_seg(external_id)}", json_body=body, safe_to_retry=True)
+
+    def _orders_in(self, status: str, since: datetime | None, until: datetime | None) -> Iterator[Order]:
+        # The whole array comes back at once [V-code]; whether the server pages it is unknown [I].
+        for data in self._list(self.http.get(f"/api/orders/{_seg(status)}/detail"), f"{status} orders"):
+            updated = payloads.order_updated_at(self, data)
+            if updated is not None and ((since and updated < since) or (until and updated >= until)):
+                continue
+            yield payloads.order_from_json(self, data)
+
+    def _order_json(self, external_id: str) -> dict[str, Any]:
+        data = self.http.json(self.http.get(f"/api/order/{_seg(external_id)}"))
+        self.field(data, "_id", "order")
+        return data
+
+    # Shipments: stored inside the order; no endpoint creates one on its own [I].
+
+    def shipments_list(self, external_id: str) -> list[Shipment]:
+        """The shipments NuORDER already holds for an order."""
+        return payloads.shipments_from_json(self, self._order_json(external_id))
+
+    def shipment_upload(self, *, external_id: str, shipment: Shipment) -> None:
+        """Append the shipment to the order unless it is there; mark shipped only when the order is complete."""
+        order = self._order_json(external_id)
+        existing = list(self.opt(order, "shipments", []))
+        if not payloads.shipment_exists(existing, shipment):
+            entry = payloads.shipment_to_json(self, order, shipment)
+            # The body sets the whole array, so sending it twice leaves the same order: safe to retry.
+            body = {"shipments": [*existing, entry]}
+            self.http.post(f"/api/order/{_seg(external_id)}", json_body=body, safe_to_retry=True)
+        if shipment.order_complete and order.get("status") != "shipped":
+            self.http.post(f"/api/order/{_seg(external_id)}/shipped", safe_to_retry=True)
+
+    # Inventory
+
+    def quantities_push(self, updates: Sequence[QuantityUpdate]) -> list[QuantityResult]:
+        """Set ATS and WIP per warehouse and size, one request per product; refused products fail their rows."""
+        results: dict[int, QuantityResult] = {}
+        by_product: dict[str, list[int]] = {}
+        for i, update in enumerate(updates):
+            if update.mode != "absolute":
+                results[i] = _failed(update, "NuORDER takes absolute quantities only")
+            elif not update.product_id:
+                results[i] = _failed(update, "no NuORDER product id")
+            else:
+                by_product.setdefault(update.product_id, []).append(i)
+        for product_id, rows in by_product.items():
+            error = self._push_product(product_id, [updates[i] for i in rows])
+            for i in rows:
+                results[i] = _failed(updates[i], error) if error else _accepted(updates[i])
+        return [results[i] for i in range(len(updates))]
+
+    def _push_product(self, product_id: str, updates: list[QuantityUpdate]) -> str:
+        body = payloads.inventory_to_json(updates)
+        try:
+            # An absolute set: repeating it after a lost answer leaves the same quantities.
+            self.http.post(f"/api/inventory/{_seg(product_id)}", json_body=body, safe_to_retry=True)
+        except REFUSED as exc:
+            return exc.reason
+        return ""
+
+    def quantities_download(
+        self, *, skus: Sequence[str] | None = None, product_ids: Sequence[str] | None = None
+    ) -> Iterator[ChannelQuantity]:
+        """ATS per warehouse and size as NuORDER holds it; pass the mapped product ids to read only those."""
+        wanted = set(skus) if skus is not None else None
+        for product in self._products(product_ids):
+            for quantity in payloads.quantities_from_product(self, product):
+                if wanted is None or quantity.sku in wanted:
+                    yield quantity
+
+    def warehouses_download(self) -> list[Warehouse]:
+        """The brand's warehouses [I: GET /api/warehouses]; the id is the name inventory pushes use."""
+        rows = self._list(self.http.get("/api/warehouses"), "warehouses")
+        warehouses = []
+        for i, row in enumerate(rows):
+            name = str(self.field(row, "name", f"warehouses[{i}]"))
+            code = str(self.opt(row, "code", name))
+            warehouses.append(
+                Warehouse(external_id=name, name=name, code=code, active=bool(self.opt(row, "active", True)))
+            )
+        return warehouses
+
+    # Catalog and customers
+
+    def products_upload(self, products: Sequence[Product]) -> list[UploadResult]:
+        """Create or update each product (season+style+colour is NuORDER's key); the result carries its `_id`."""
+        season, currency = self.settings["season"], self.settings["currency"]
+        return [
+            self._upsert(
+                "/api/product/new/force", p.external_id, payloads.product_to_json(p, season=season, currency=currency)
+            )
+            for p in products
+        ]
+
+    def customers_upload(self, customers: Sequence[Customer]) -> list[UploadResult]:
+        """Create or update each customer as a NuORDER company (keyed by code); the result carries its `_id`."""
+        currency = self.settings["currency"]
+        return [
+            self._upsert("/api/company/new/force", c.external_id, payloads.company_to_json(c, currency=currency))
+            for c in customers
+        ]
+
+    def _upsert(self, path: str, external_id: str, body: dict[str, Any]) -> UploadResult:
+        try:
+            data = self.http.json(self.http.put(path, json_body=body))  # PUT: idempotent upsert, retried
+            channel_id = str(self.field(data, "_id", path))
+        except REFUSED as exc:
+            return UploadResult(external_id=external_id, ok=False, error=exc.reason)
+        return UploadResult(external_id=external_id, ok=True, channel_id=channel_id)
+
+    def _products(self, product_ids: Sequence[str] | None) -> Iterator[dict[str, Any]]:
+        if product_ids is None:
+            product_ids = [str(i) for i in self._list(self.http.get("/api/products/list"), "product ids")]  # [I]
+        for product_id in product_ids:
+            try:
+                yield self.http.json(self.http.get(f"/api/product/{_seg(product_id)}"))
+            except NotFound:
+                continue  # deleted since it was listed or mapped: it holds nothing
+
+    def _list(self, response: requests.Response, what: str) -> list[Any]:
+        data = self.http.json(response)
+        if not isinstance(data, list):
+            raise BadResponse(f"expected a list of {what}, got {type(data).__name__}", channel=self.label)
+        return data
+
+
+def _seg(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+def _failed(update: QuantityUpdate, error: str) -> QuantityResult:
+    return QuantityResult(sku=update.sku, warehouse_id=update.warehouse_id, ok=False, error=error)
+
+
+def _accepted(update: QuantityUpdate) -> QuantityResult:
+    return QuantityResult(sku=update.sku, warehouse_id=update.warehouse_id, ok=True)
+
+
+def _error_reason(response: requests.Response) -> str:
+    """NuORDER errors are `{"code": 400, "message": "…"}`."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict) and body.get("message"):
+        return str(body["message"])
+    return str(body)[:200]
