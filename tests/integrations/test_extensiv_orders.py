@@ -194,11 +194,11 @@ def test_order_get_unknown_id_is_not_found(connect):
         connect().order_get("12345")
 
 
-def test_order_find_by_number(connect, om):
-    found = connect().order_find("5003")
+def test_order_by_number(connect, om):
+    found = connect().order_by_number("5003")
 
     assert found is not None and found.external_id == str(om.order_by_number("5003")["orderId"])
-    assert connect().order_find("no-such-number") is None
+    assert connect().order_by_number("no-such-number") is None
 
 
 def test_acknowledge_is_not_declared_and_sends_nothing(connect, om):

@@ -32,7 +32,7 @@ from integrations.connectors import register_connector
 from integrations.connectors.base import Connector, CredentialSpec, SettingsError, SettingSpec
 from integrations.connectors.extensiv import parse
 from integrations.connectors.extensiv.inventory import InventoryMixin
-from integrations.connectors.records import Listing, Order, Shipment, Warehouse
+from integrations.connectors.records import Listing, Order, Shipment, ShipmentLine, Warehouse
 from integrations.http import AuthFailed, BadResponse, ClientError, HttpClient, NotFound, RateLimit, RetryPolicy
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # a window start before any order, when the flow gives none
@@ -108,7 +108,7 @@ class ExtensivConnector(InventoryMixin, Connector):
             raise SettingsError("inventory_mode per_sales_channel needs sync_warehouse")
         self.push_batch_size = self.settings["adjust_batch_size"]
         self._warehouse_rows: list[dict[str, Any]] | None = None
-        self._listing_rows: list[dict[str, Any]] | None = None
+        self._listing_rows: dict[str, dict[str, Any]] | None = None
 
     def make_client(self, *, retry: RetryPolicy, timeout: tuple[float, float]) -> HttpClient:
         per_second = self.settings["requests_per_second"]
@@ -194,7 +194,7 @@ class ExtensivConnector(InventoryMixin, Connector):
         """One order by its OM orderId."""
         return self._order(self._order_row(external_id))
 
-    def order_find(self, number: str) -> Order | None:
+    def order_by_number(self, number: str) -> Order | None:
         """One order by its orderNumber, or None."""
         rows = self._call("GET", "/v1.1/orders", params={"orderNumber": number})
         match = [r for r in rows or [] if str(self.field(r, "orderNumber", "an order")) == number]
@@ -270,9 +270,8 @@ class ExtensivConnector(InventoryMixin, Connector):
     def product_ids_for_sku(self, sku: str) -> list[str]:
         """OM productIds behind a channel SKU (a listing SKU or a master SKU, per use_listing_sku)."""
         if self.settings["use_listing_sku"]:
-            return [
-                str(r["productId"]) for r in self._listings_all() if r.get("listingSku") == sku and r.get("productId")
-            ]
+            row = self._listing_index().get(sku) or {}
+            return [str(row["productId"])] if row.get("productId") else []
         return [str(self.field(p, "productId", "a product")) for p in self._products([sku]).values()]
 
     def _listings(self, rows: list[dict[str, Any]], use_listing_sku: bool, seen: set[str]) -> Iterator[Listing]:
@@ -304,13 +303,15 @@ class ExtensivConnector(InventoryMixin, Connector):
             self._warehouse_rows = rows
         return self._warehouse_rows
 
-    def _listings_all(self) -> list[dict[str, Any]]:
+    def _listing_index(self) -> dict[str, dict[str, Any]]:
+        """Every listing by its listing SKU, read once per connector (one run)."""
         if self._listing_rows is None:
-            self._listing_rows = list(self._pages("/v1/listings"))
+            rows = list(self._pages("/v1/listings"))
+            self._listing_rows = {str(self.field(r, "listingSku", "a listing")): r for r in rows}
         return self._listing_rows
 
 
-def _shipment_item(line: Any) -> dict[str, Any]:
+def _shipment_item(line: ShipmentLine) -> dict[str, Any]:
     """OM's order item id when the hub has it (line_ref), else the listing SKU."""
     key = {"orderItemId": int(line.line_ref)} if str(line.line_ref).isdigit() else {"listingSku": line.sku}
     return {**key, "quantity": line.quantity}

@@ -24,7 +24,7 @@ class InventoryMixin:
     _call: Any
     _pages: Any
     _warehouses: Any
-    _listings_all: Any
+    _listing_index: Any
 
     def quantities_push(self, updates: Sequence[QuantityUpdate]) -> list[QuantityResult]:
         """Set on-hand quantities (absolute), in batches of push_batch_size; one result per update, in order."""
@@ -90,12 +90,12 @@ class InventoryMixin:
     def _master_sku(self, sku: str) -> tuple[str | None, str]:
         if not self.settings["use_listing_sku"]:
             return sku, ""
-        for row in self._listings_all():
-            if row.get("listingSku") == sku:
-                if row.get("masterSku"):
-                    return str(row["masterSku"]), ""
-                return None, f"listing {sku} is not linked to an Order Manager product"
-        return None, f"no Order Manager listing has SKU {sku}"
+        row = self._listing_index().get(sku)
+        if row is None:
+            return None, f"no Order Manager listing has SKU {sku}"
+        if not row.get("masterSku"):
+            return None, f"listing {sku} is not linked to an Order Manager product"
+        return str(row["masterSku"]), ""
 
     def _adjust(self, rows: list[dict[str, Any]]) -> dict[int, str]:
         """Send one batch; the refused rows by 0-based position, with OM's code and message."""
@@ -126,7 +126,7 @@ class InventoryMixin:
         if not self.settings["use_listing_sku"]:
             return {sku: [sku] for sku in wanted} if wanted is not None else {}
         by_master: dict[str, list[str]] = {}
-        for row in self._listings_all():
+        for row in self._listing_index().values():
             listing, master = row.get("listingSku"), row.get("masterSku")
             if master and listing and (wanted is None or listing in wanted):
                 by_master.setdefault(str(master), []).append(str(listing))
