@@ -287,9 +287,8 @@ class NuOrderSandbox(SandboxAPI):
                 template,
                 lines=tuple(WorldOrderLine(sku, sku, qty, self.world.item(sku).wholesale_price) for sku, qty in lines),
             )
-        number = number or str(
-            max(int(o["order_number"]) for o in self.orders.values() if o["order_number"].isdigit()) + 1
-        )
+        numbers = [int(o["order_number"]) for o in self.orders.values() if o["order_number"].isdigit()]
+        number = number or str(max(numbers, default=5000) + 1)
         order = self._store_order(replace(template, number=number, placed_at=datetime.now(UTC)), status=status)
         order["modified_on"] = self._now()
         return order
