@@ -79,7 +79,7 @@ class ExtensivSandbox(WorldMoves, SandboxAPI):
 
     def authenticate(self, request: Request) -> None:
         scheme, _, token = request.header("Authorization").partition(" ")
-        if scheme.lower() != "bearer" or not any(hmac.compare_digest(token, t) for t in self.tokens):
+        if scheme.lower() != "bearer" or not any(hmac.compare_digest(token.encode(), t.encode()) for t in self.tokens):
             raise HttpError(401, "Invalid access token")
         if self.quota and not self.quota.take():
             headers = {} if self.quota.retry_after_ms is None else {QUOTA_HEADER: str(self.quota.retry_after_ms)}
@@ -97,7 +97,7 @@ class ExtensivSandbox(WorldMoves, SandboxAPI):
     def token(self, request: Request) -> Any:
         expected = base64.b64encode(f"{self.app_key}:{self.app_secret}".encode()).decode()
         scheme, _, given = request.header("Authorization").partition(" ")
-        if scheme.lower() != "basic" or not hmac.compare_digest(given, expected):
+        if scheme.lower() != "basic" or not hmac.compare_digest(given.encode(), expected.encode()):
             raise HttpError(401, "Bad app key or secret", body={"error": "invalid_client"})
         code = request.q("code") or ""
         if request.q("grant_type") != "authorization_code" or code not in self.codes:
