@@ -50,7 +50,10 @@ class ItemMappingResource(resources.Resource):
 
     class Meta:
         model = ItemMapping
-        name = "Item mappings"
+
+    @classmethod
+    def get_display_name(cls) -> str:
+        return "Item mappings"
 
     def import_data(self, dataset: tablib.Dataset, dry_run: bool = False, **kwargs) -> Result:
         outcome = mapping_import(

@@ -1,0 +1,161 @@
+"""The catalog screens: items (with bundle components and their channel listings) and the mapping screen.
+Actions gather the selection, call one service and report; every page runs a fixed number of queries."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from import_export.admin import ImportExportMixin
+from import_export.forms import ExportForm
+
+from catalog.automap import mapping_automap
+from catalog.models import BundleComponent, Item, ItemMapping
+from catalog.resources import ItemMappingResource, MappingCSV, MappingXLSX
+from catalog.services import mapping_accept_suggestion, mapping_choose_item, mapping_ignore, mapping_unignore
+
+LISTINGS_SHOWN = 50
+
+
+class BundleComponentInline(admin.TabularInline):
+    model = BundleComponent
+    fk_name = "bundle"
+    autocomplete_fields = ["component"]
+    extra = 0
+    verbose_name = "bundle component"
+    verbose_name_plural = "bundle components (fill in to make this item a bundle)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BundleComponent]:
+        return super().get_queryset(request).select_related("bundle", "component")
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin):
+    list_display = ["sku", "item_number", "color_code", "prepack_run", "size", "upc", "active"]
+    list_filter = ["active"]
+    search_fields = ["sku", "item_number", "=upc"]
+    search_help_text = "SKU or item number (contains), or an exact UPC"
+    show_full_result_count = False
+    inlines = [BundleComponentInline]
+    readonly_fields = ["listings", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["sku", "item_number", "color_code", "prepack_run", "size", "upc", "description", "active"]}),
+        ("Prices", {"fields": ["wholesale_price", "retail_price"]}),
+        ("Channel listings", {"fields": ["listings"]}),
+        ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("model_name") == ItemMapping._meta.model_name:
+            queryset = queryset.filter(active=True)  # a listing is only ever mapped to an active item
+        return queryset, may_have_duplicates
+
+    @admin.display(description="Listings per channel")
+    def listings(self, item: Item) -> str:
+        if item.pk is None:
+            return "-"
+        mappings = list(
+            item.mappings.select_related("channel").order_by("channel__name", "channel_sku")[: LISTINGS_SHOWN + 1]
+        )
+        if not mappings:
+            return "Not listed on any channel."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (m.channel, m.channel_sku, m.get_status_display(), m.get_method_display())
+                for m in mappings[:LISTINGS_SHOWN]
+            ),
+        )
+        link = reverse("admin:catalog_itemmapping_changelist") + f"?item__id__exact={item.pk}"
+        more = "all listings of this item" if len(mappings) > LISTINGS_SHOWN else "open on the mapping screen"
+        return format_html(
+            "<table><thead><tr><th>Channel</th><th>Channel SKU</th><th>Status</th><th>Method</th></tr></thead>"
+            '<tbody>{}</tbody></table><p><a href="{}">{}</a></p>',
+            rows,
+            link,
+            more,
+        )
+
+
+class ItemMappingForm(forms.ModelForm):
+    class Meta:
+        model = ItemMapping
+        fields = ["channel", "channel_sku", "channel_product_id", "channel_upc", "title", "item"]
+
+    def clean_item(self) -> Item | None:
+        item = self.cleaned_data["item"]
+        if item is not None and not item.active and "item" in self.changed_data:
+            raise forms.ValidationError("This item is inactive; choose an active item.")
+        return item
+
+
+@admin.register(ItemMapping)
+class ItemMappingAdmin(ImportExportMixin, admin.ModelAdmin):
+    form = ItemMappingForm
+    list_display = ["channel_sku", "channel", "channel_upc", "status", "item", "method", "suggested_item", "reason"]
+    list_filter = ["channel", "status", "method"]
+    search_fields = ["channel_sku", "=channel_upc", "item__sku"]
+    search_help_text = "Channel SKU or item SKU (contains), or an exact channel UPC"
+    # Conflicts, then unmapped, then mapped, then ignored: served by the review_rank indexes.
+    ordering = ["review_rank", "-id"]
+    list_select_related = ["channel", "item", "suggested_item"]
+    autocomplete_fields = ["item"]
+    show_full_result_count = False
+    list_per_page = 100
+    actions = ["automap_selected", "ignore_selected", "unignore_selected", "accept_suggestion"]
+    readonly_fields = ["status", "method", "suggested_item", "note", "data", "created_at", "updated_at"]
+    fieldsets = [
+        ("Listing", {"fields": ["channel", "channel_sku", "channel_product_id", "channel_upc", "title"]}),
+        ("Mapping", {"fields": ["item", "status", "method", "suggested_item", "note"]}),
+        ("Downloaded data", {"fields": ["data", "created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    resource_classes = [ItemMappingResource]
+    import_formats = [MappingCSV, MappingXLSX]
+    export_formats = [MappingCSV, MappingXLSX]
+    export_form_class = ExportForm
+    import_template_name = "admin/catalog/itemmapping/import.html"
+
+    @admin.display(description="reason")
+    def reason(self, mapping: ItemMapping) -> str:
+        return Truncator(mapping.note).chars(120)
+
+    def save_model(self, request: HttpRequest, obj: ItemMapping, form: forms.ModelForm, change: bool) -> None:
+        if "item" in form.changed_data:
+            mapping_choose_item(mapping=obj, item=obj.item, user=request.user)
+        else:
+            super().save_model(request, obj, form, change)
+
+    def process_result(self, result, request: HttpRequest) -> HttpResponse:
+        # The file is checked again on confirm; if it went bad in between, nothing was written.
+        if result.has_validation_errors():
+            messages.error(request, f"Nothing imported: {result.mapping.summary()}. Upload the file again to see why.")
+            return HttpResponseRedirect(reverse("admin:catalog_itemmapping_changelist"))
+        return super().process_result(result, request)
+
+    @admin.action(description="Auto-map selected listings")
+    def automap_selected(self, request: HttpRequest, queryset: QuerySet[ItemMapping]) -> None:
+        counts = mapping_automap(mappings=queryset).counts
+        self.message_user(
+            request,
+            f"Auto-map: {counts['mapped']} mapped, {counts['conflict']} conflicts, {counts['unmapped']} unmapped, "
+            f"{counts['suggested']} suggestions on manual, imported or ignored listings; {counts['changed']} changed.",
+        )
+
+    @admin.action(description="Ignore selected listings")
+    def ignore_selected(self, request: HttpRequest, queryset: QuerySet[ItemMapping]) -> None:
+        self.message_user(request, f"{mapping_ignore(mappings=queryset)} listings ignored.")
+
+    @admin.action(description="Un-ignore selected listings")
+    def unignore_selected(self, request: HttpRequest, queryset: QuerySet[ItemMapping]) -> None:
+        self.message_user(request, f"{mapping_unignore(mappings=queryset)} listings no longer ignored.")
+
+    @admin.action(description="Accept the suggestion on selected listings")
+    def accept_suggestion(self, request: HttpRequest, queryset: QuerySet[ItemMapping]) -> None:
+        accepted = mapping_accept_suggestion(mappings=queryset, user=request.user)
+        level = messages.SUCCESS if accepted else messages.WARNING
+        self.message_user(request, f"{accepted} suggestions accepted.", level)
