@@ -28,7 +28,8 @@ from django.utils import timezone
 from integrations.models import Channel, SyncCursor
 
 # First key of the two-key advisory lock: says "a Switchyard sync cursor" so other users of advisory locks
-# in the same database cannot collide with ours. The second key is the SyncCursor id.
+# in the same database cannot collide with ours. The second key is the SyncCursor id (an int4 in this form:
+# one cursor per channel and flow stays far below 2**31).
 ADVISORY_NAMESPACE = 0x5359  # "SY"
 
 

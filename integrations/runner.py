@@ -10,6 +10,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from integrations.connectors import connector_class
+from integrations.connectors.base import SettingsError
 from integrations.cursors import cursor_lock
 from integrations.flows import RunReport, get_flow, registered
 from integrations.health import EVERY_CONNECTOR_FLOWS
@@ -70,8 +71,9 @@ def supported_flows(kind: str) -> frozenset[str]:
 
 
 def failure_reason(exc: BaseException) -> str:
-    """A one-line reason fit for the admin: a ChannelError's own text, else the exception's type and message."""
-    text = str(exc) if isinstance(exc, ChannelError) else f"{type(exc).__name__}: {exc}".rstrip(": ")
+    """One line fit for the admin: a channel or settings error's own text, else the exception's type and message."""
+    readable = isinstance(exc, ChannelError | SettingsError)
+    text = str(exc) if readable else f"{type(exc).__name__}: {exc}".rstrip(": ")
     return redact_text(" ".join(text.split()))[:500]
 
 
@@ -100,7 +102,7 @@ def _call(run: SyncRun, report: RunReport, since: datetime | None) -> str:
     """Call the flow; the failure reason, or "" when it returned."""
     try:
         get_flow(run.flow).func(run.channel, report=report, since=since, dry_run=run.dry_run)
-    except ChannelError as exc:
+    except (ChannelError, SettingsError) as exc:
         log.warning("%s on %s failed: %s", run.flow, run.channel.slug, exc)
         return failure_reason(exc)
     except Exception as exc:

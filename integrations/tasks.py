@@ -10,7 +10,10 @@ RUN_FLOW = "integrations.tasks.run_flow"
 
 def run_flow(channel_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHEDULE) -> dict:
     """Run one flow on one channel (what every sync schedule calls); the run's summary for the task result."""
-    run = flow_run(channel=Channel.objects.get(pk=channel_id), flow=flow, trigger=trigger)
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is None:  # deleted after this task was queued; its schedules went with it
+        return {"run": None, "status": SyncRun.Status.SKIPPED, "error": f"channel {channel_id} no longer exists"}
+    run = flow_run(channel=channel, flow=flow, trigger=trigger)
     return {
         "run": run.pk,
         "status": run.status,

@@ -242,6 +242,12 @@ def test_test_connection_button_shows_the_reason_when_the_channel_does_not_answe
     assert SECRET not in message
 
 
+def test_test_connection_button_shows_a_settings_problem_as_the_reason(admin_client):
+    channel = FulfillmentChannelFactory(slug="wms", settings={"page_size": "lots"}, credentials={"api_key": "k"})
+    response = admin_client.post(reverse("admin:integrations_channel_test", args=[channel.pk]))
+    assert messages_of(response) == [f"{channel}: connection failed — setting 'page_size' must be a int"]
+
+
 def test_test_connection_button_shows_what_answered(admin_client, sandbox_channel):
     channel = sandbox_channel("oms")
     response = admin_client.post(reverse("admin:integrations_channel_test", args=[channel.pk]))

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
+from integrations.connectors.base import SettingsError
 from integrations.cursors import cursor_advance, cursor_lock, cursor_position
 from integrations.http import AuthFailed
 from integrations.models import SyncIssue, SyncRun
@@ -127,6 +128,14 @@ def test_unexpected_error_reason_is_one_redacted_line_not_a_traceback(channel, r
     assert result.error.startswith("ValueError: could not parse refresh_token=[redacted]")
     assert "abc123secret" not in result.error
     assert "Traceback" not in result.error and "\n" not in result.error
+
+
+def test_settings_error_fails_the_run_with_its_own_text(channel, register_flow):
+    def flow(channel, *, report, since=None, dry_run=False):
+        raise SettingsError("setting 'profile_id' is required")
+
+    register_flow(FLOW, flow)
+    assert run(channel).error == "setting 'profile_id' is required"
 
 
 def test_disabled_channel_is_skipped_with_the_reason(register_flow, db):

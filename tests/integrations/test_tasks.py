@@ -39,3 +39,9 @@ def test_queue_flow_puts_a_run_flow_task_on_the_broker(queued_tasks):
         (channel.pk, "orders.download", "manual"),
         "acme orders.download",
     )
+
+
+def test_run_flow_for_a_channel_deleted_after_queueing_records_nothing():
+    summary = run_flow(999999, "orders.download")
+    assert summary == {"run": None, "status": "skipped", "error": "channel 999999 no longer exists"}
+    assert not SyncRun.objects.exists()
