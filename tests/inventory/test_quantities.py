@@ -183,7 +183,7 @@ def test_query_count_does_not_grow_with_listings(setup, django_assert_max_num_qu
 
     with django_assert_max_num_queries(7) as few:
         assert run() == 2
-    for n in range(30):
+    for _ in range(30):
         item = ItemFactory()
         StockLevelFactory(item=item, warehouse=setup.main)
         ItemMappingFactory(channel=setup.channel, item=item, status=MappingStatus.MAPPED)
