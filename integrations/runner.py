@@ -79,15 +79,13 @@ def failure_reason(exc: BaseException) -> str:
 
 def _skipped(channel: Channel, flow: str, trigger: str, dry_run: bool, reason: str) -> SyncRun:
     log.info("%s on %s skipped: %s", flow, channel.slug, reason)
-    return SyncRun.objects.create(
-        channel=channel,
-        flow=flow,
-        trigger=trigger,
-        dry_run=dry_run,
-        status=SyncRun.Status.SKIPPED,
-        finished_at=timezone.now(),
-        error=reason,
+    run = SyncRun.objects.create(
+        channel=channel, flow=flow, trigger=trigger, dry_run=dry_run, status=SyncRun.Status.SKIPPED, error=reason
     )
+    # started_at is stamped as the row is saved; finishing at the same instant keeps the duration at zero.
+    run.finished_at = run.started_at
+    run.save(update_fields=["finished_at"])
+    return run
 
 
 def _start(channel: Channel, flow: str, trigger: str, dry_run: bool) -> SyncRun:

@@ -143,6 +143,7 @@ def test_disabled_channel_is_skipped_with_the_reason(register_flow, db):
     called = register_flow(FLOW, _never_called)
     result = run(channel)
     assert (result.status, result.error) == (SyncRun.Status.SKIPPED, f"channel {channel.slug} is disabled")
+    assert result.duration == 0
     assert called.calls == 0
 
 
