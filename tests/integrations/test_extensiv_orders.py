@@ -14,22 +14,6 @@ FAST = RetryPolicy(backoff=0.01)
 DATA = Path(__file__).parents[1] / "data" / "extensiv"
 
 
-# TEMPORARY until every sandbox module has landed: start only Extensiv's.
-@pytest.fixture(scope="module")
-def _extensiv_only():
-    from integrations.sandbox.registry import Sandboxes
-
-    sandboxes = Sandboxes.start(kinds=["extensiv"])
-    yield sandboxes
-    sandboxes.stop()
-
-
-@pytest.fixture
-def sandbox(_extensiv_only):
-    _extensiv_only.reset()
-    return _extensiv_only
-
-
 @pytest.fixture
 def om(sandbox):
     return sandbox.api("extensiv")

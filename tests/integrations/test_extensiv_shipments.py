@@ -12,22 +12,6 @@ from integrations.http import ClientError, NotFound, RetryPolicy, ServerError, T
 FAST = RetryPolicy(backoff=0.01)
 
 
-# TEMPORARY until every sandbox module has landed: start only Extensiv's.
-@pytest.fixture(scope="module")
-def _extensiv_only():
-    from integrations.sandbox.registry import Sandboxes
-
-    sandboxes = Sandboxes.start(kinds=["extensiv"])
-    yield sandboxes
-    sandboxes.stop()
-
-
-@pytest.fixture
-def sandbox(_extensiv_only):
-    _extensiv_only.reset()
-    return _extensiv_only
-
-
 @pytest.fixture
 def om(sandbox):
     return sandbox.api("extensiv")
