@@ -248,12 +248,3 @@ def test_requests_per_second_setting_limits_the_client(make_connector, oms):
     assert limited.http.limiter.limit == RateLimit(per_second=5, burst=5)
     assert time.monotonic() - started >= 0.15
     assert make_connector(requests_per_second=0).http.limiter is None
-
-
-@pytest.fixture(scope="module")
-def sandbox_servers():  # TEMPORARY: only the OMS sandbox until the other three land
-    from integrations.sandbox.registry import Sandboxes
-
-    sandboxes = Sandboxes.start(kinds=["oms"])
-    yield sandboxes
-    sandboxes.stop()

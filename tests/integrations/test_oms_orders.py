@@ -197,12 +197,3 @@ def test_connector_for_a_channel_row_connects_to_the_sandbox(sandbox_channel):
 
     assert isinstance(connector, OmsConnector)
     assert connector.test_connection() == "connected; 3 warehouse(s): MAIN, EAST, FBA"
-
-
-@pytest.fixture(scope="module")
-def sandbox_servers():  # TEMPORARY: only the OMS sandbox until the other three land
-    from integrations.sandbox.registry import Sandboxes
-
-    sandboxes = Sandboxes.start(kinds=["oms"])
-    yield sandboxes
-    sandboxes.stop()

@@ -225,12 +225,3 @@ def test_reset_rebuilds_the_same_seeded_state(http, oms):
 
     assert (oms.clock, oms.stock[("GM501", "MAIN")], len(oms.items), len(oms.supply)) == seeded
     assert (oms.orders, oms.shipments, oms.submits) == ({}, {}, 0)
-
-
-@pytest.fixture(scope="module")
-def sandbox_servers():  # TEMPORARY: only the OMS sandbox until the other three land
-    from integrations.sandbox.registry import Sandboxes
-
-    sandboxes = Sandboxes.start(kinds=["oms"])
-    yield sandboxes
-    sandboxes.stop()
