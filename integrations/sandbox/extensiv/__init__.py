@@ -7,7 +7,8 @@ State tests can read (plain dicts in OM's payload shapes):
     api.orders[order_id], api.shipments (list, in upload order), api.products[master_sku],
     api.listings[listing_id], api.stock[(master_sku, warehouse_id)] ({onHandQuantity, lockedQuantity, …,
     location}), api.warehouses[warehouse_id], api.adjustments (every accepted adjust row), api.uploads
-    (every body PUT to /v1.1/shipment/external, accepted or not), api.clock.
+    (every body PUT to /v1.1/shipment/external, accepted or not), api.tokens (accepted Bearer tokens),
+    api.app_key / api.app_secret (the Basic pair /oauth/token accepts), api.clock.
 
 Helpers that move the world (each stamps what it changes):
     api.advance(seconds=60) -> datetime       move the clock on
