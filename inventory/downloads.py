@@ -136,7 +136,7 @@ def supply_download(
     with transaction.atomic():
         if start is None:
             # A full read lists every open line: lines it did not touch are closed.
-            report.updated += IncomingSupply.objects.filter(updated_at__lt=began).delete()[0]
+            IncomingSupply.objects.filter(updated_at__lt=began).delete()
         if latest:
             cursor_advance(channel=channel, flow=SUPPLY_CURSOR, position=latest)
 
@@ -145,6 +145,12 @@ def _supply_chunk(chunk: Sequence[Supply], report: RunReport, dry_run: bool) -> 
     report.seen += len(chunk)
     items = dict(Item.objects.filter(sku__in={r.sku for r in chunk}).values_list("sku", "id"))
     warehouses = warehouse_ids(codes={r.warehouse for r in chunk}, create=not dry_run)
+    current = {
+        (wh, po, item): (quantity, expected)
+        for wh, po, item, quantity, expected in IncomingSupply.objects.filter(item_id__in=items.values()).values_list(
+            "warehouse_id", "purchase_order", "item_id", "quantity", "expected_date"
+        )
+    }
     rows, closed = {}, []
     for record in chunk:
         if record.sku not in items:
@@ -153,12 +159,17 @@ def _supply_chunk(chunk: Sequence[Supply], report: RunReport, dry_run: bool) -> 
         key = (warehouses.get(record.warehouse), record.purchase_order, items[record.sku])
         if record.quantity <= 0:
             closed.append(key)
+            report.updated += key in current
             continue
+        known = current.get(key)
+        report.created += known is None
+        report.updated += known is not None and known != (record.quantity, record.expected_date)
+        report.skipped += known == (record.quantity, record.expected_date)
+        # Written even when unchanged: a full read removes the lines it did not touch (by updated_at).
         rows[key] = IncomingSupply(
             warehouse_id=key[0], purchase_order=key[1], item_id=key[2], quantity=record.quantity,
             expected_date=record.expected_date,
         )  # fmt: skip
-    report.updated += len(rows)
     if not dry_run:
         IncomingSupply.objects.bulk_create(
             list(rows.values()),
@@ -177,7 +188,7 @@ def channel_warehouses_upsert(
 ) -> None:
     """A sales channel's warehouses, upserted by external id; ones it no longer lists become inactive.
 
-    A new channel warehouse whose code is an internal warehouse's code is paired with it, as a starting point.
+    A new channel warehouse is paired with the internal warehouse of the same code or name, as a starting point.
     """
     records = list(records)
     report.seen += len(records)
@@ -203,15 +214,20 @@ def channel_warehouses_upsert(
             external_id__in=[r.external_id for r in records]
         )
         gone.update(active=False)
-        _pair_new_by_code(channel, [r for r in records if r.external_id not in known])
+        _pair_new_by_code_or_name(channel, [r for r in records if r.external_id not in known])
 
 
-def _pair_new_by_code(channel: Channel, records: list[WarehouseRecord]) -> None:
-    by_code = {code.upper(): pk for code, pk in Warehouse.objects.values_list("code", "id")}
+def _pair_new_by_code_or_name(channel: Channel, records: list[WarehouseRecord]) -> None:
+    """Pair each new channel warehouse with the internal warehouse of the same code (else the one same name)."""
+    internal = list(Warehouse.objects.values_list("id", "code", "name"))
+    by_code = {code.upper(): pk for pk, code, _ in internal}
+    names = [name.strip().upper() for _, _, name in internal]
+    by_name = {name.strip().upper(): pk for pk, _, name in internal if names.count(name.strip().upper()) == 1}
     new = ChannelWarehouse.objects.filter(channel=channel, external_id__in=[r.external_id for r in records])
-    pairs = [
-        WarehousePairing(channel_warehouse_id=pk, warehouse_id=by_code[code.upper()])
-        for pk, code in new.values_list("id", "code")
-        if code and code.upper() in by_code
-    ]
+    pairs = []
+    for pk, code, name in new.values_list("id", "code", "name"):
+        match = by_code.get(code.upper()) if code else None
+        match = match or by_name.get(name.strip().upper())
+        if match:
+            pairs.append(WarehousePairing(channel_warehouse_id=pk, warehouse_id=match))
     WarehousePairing.objects.bulk_create(pairs, ignore_conflicts=True)

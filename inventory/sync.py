@@ -1,6 +1,7 @@
 """The inventory flows, registered with the runner in InventoryConfig.ready():
 
-- `inventory.download` (fulfillment channel): stock and incoming supply since the cursor;
+- `inventory.download` (fulfillment channel): stock and incoming supply since the cursor (on a sales channel,
+  the reconciliation);
 - `warehouses.download`: a sales channel's warehouses for pairing (internal warehouses on a fulfillment channel);
 - `inventory.upload` (sales channel): compute, diff against the ledger, push what changed through the outbox;
 - `inventory.reconcile` (sales channel): the discrepancy report.
@@ -33,7 +34,12 @@ def _connector(channel: Channel) -> Iterator[Connector]:
 def inventory_download(
     channel: Channel, *, report: RunReport, since: datetime | None = None, dry_run: bool = False
 ) -> None:
-    """Stock per item and warehouse, and incoming supply, from the fulfillment system since the cursor."""
+    """Stock per item and warehouse, and incoming supply, from the fulfillment system since the cursor.
+
+    On a sales channel (ChannelAdvisor lists inventory.download "for reconciliation") it is the reconciliation.
+    """
+    if channel.role == ChannelRole.SALES:
+        return inventory_reconcile(channel, report=report, since=since, dry_run=dry_run)
     with _connector(channel) as connector:
         warehouses_upsert(connector.warehouses_download(), report=RunReport(flow=report.flow), dry_run=dry_run)
         stock_download(channel=channel, connector=connector, report=report, since=since, dry_run=dry_run)
