@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = "Orders"
+
+    def ready(self) -> None:
+        from integrations.flows import register
+        from orders import sync
+
+        register(sync.DOWNLOAD, sync.orders_download_flow)
+        register(sync.SUBMIT, sync.orders_submit_flow)
+        register(sync.ACKNOWLEDGE, sync.orders_acknowledge_flow)
+        register(sync.CANCELLATIONS, sync.cancellations_download_flow)

@@ -250,3 +250,13 @@ class UploadResult:
     ok: bool
     channel_id: str = ""
     error: str = ""
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    """A record a download could not parse, yielded in its place (instead of raising) so the rest carry on;
+    the flow sends it to the issue queue. `reason` names the field, like BadResponse does."""
+
+    external_id: str
+    reason: str
+    raw: Any = None

@@ -1,0 +1,168 @@
+"""Order lines from channel lines: the listing's mapping and item, and bundles split into component lines
+from the hub's own BundleComponent rows (not the channel's idea of the bundle)."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from catalog.automap import mapping_automap
+from catalog.models import BundleComponent, ItemMapping, MappingStatus
+from integrations.connectors.records import OrderLine as LineRecord
+from integrations.models import Channel
+from orders.models import OrderLine
+
+CENT = Decimal("0.01")
+# Keys per IN (...) list: well under SQLite's bound-parameter limit.
+LOOKUP_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What the hub knows of one channel SKU."""
+
+    mapping_id: int
+    status: str
+    item_id: int | None
+    item_sku: str
+    item_active: bool
+
+    @property
+    def mapped_item_id(self) -> int | None:
+        return self.item_id if self.status == MappingStatus.MAPPED else None
+
+
+@dataclass(frozen=True)
+class Component:
+    item_id: int
+    sku: str
+    active: bool
+    quantity: int
+
+
+class CatalogLookup:
+    """Mappings of one channel's SKUs and the components of bundle items, loaded a chunk at a time."""
+
+    def __init__(self, channel: Channel):
+        self.channel = channel
+        self.listings: dict[str, Listing | None] = {}
+        self.bundles: dict[int, tuple[Component, ...]] = {}
+
+    def load(self, skus: Iterable[str]) -> None:
+        """Fetch what is not cached yet: one query for the mappings, one for the bundles among their items."""
+        wanted = sorted({s for s in skus if s not in self.listings})
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            self._load_mappings(wanted[start : start + LOOKUP_CHUNK])
+
+    def forget(self, skus: Iterable[str]) -> None:
+        for sku in skus:
+            self.listings.pop(sku, None)
+
+    def listing(self, sku: str) -> Listing | None:
+        return self.listings.get(sku)
+
+    def components(self, item_id: int | None) -> tuple[Component, ...]:
+        return self.bundles.get(item_id, ()) if item_id else ()
+
+    def ensure_listings(self, lines: Iterable[LineRecord]) -> int:
+        """Create a listing for every SKU the channel sold that the hub has never seen and auto-map it (by UPC
+        or SKU pattern, as catalog downloads do), so it is mapped or shows on the mapping screen; how many."""
+        new = {}
+        for line in lines:
+            if line.sku and self.listings.get(line.sku) is None and line.sku not in new:
+                new[line.sku] = ItemMapping(
+                    channel=self.channel,
+                    channel_sku=line.sku[:200],
+                    channel_product_id=line.product_id[:100],
+                    channel_upc=line.upc[:20],
+                    title=line.title[:300],
+                    status=MappingStatus.UNMAPPED,
+                )
+        if not new:
+            return 0
+        ItemMapping.objects.bulk_create(new.values(), ignore_conflicts=True)
+        mapping_automap(mappings=ItemMapping.objects.filter(channel=self.channel, channel_sku__in=list(new)))
+        self.forget(new)
+        self.load(new)
+        return len(new)
+
+    def _load_mappings(self, skus: list[str]) -> None:
+        rows = ItemMapping.objects.filter(channel=self.channel, channel_sku__in=skus).values_list(
+            "id", "channel_sku", "status", "item_id", "item__sku", "item__active"
+        )
+        found = {}
+        for mapping_id, sku, status, item_id, item_sku, active in rows:
+            found[sku] = Listing(mapping_id, status, item_id, item_sku or "", bool(active))
+        for sku in skus:
+            self.listings[sku] = found.get(sku)
+        items = {listing.item_id for listing in found.values() if listing.item_id} - set(self.bundles)
+        self._load_bundles(items)
+
+    def _load_bundles(self, item_ids: set[int]) -> None:
+        if not item_ids:
+            return
+        parts: dict[int, list[Component]] = {item_id: [] for item_id in item_ids}
+        rows = (
+            BundleComponent.objects.filter(bundle_id__in=item_ids)
+            .order_by("bundle_id", "component__sku")
+            .values_list("bundle_id", "component_id", "component__sku", "component__active", "quantity")
+        )
+        for bundle_id, component_id, sku, active, quantity in rows:
+            parts[bundle_id].append(Component(component_id, sku, active, quantity))
+        self.bundles.update({item_id: tuple(found) for item_id, found in parts.items()})
+
+
+LineGroup = tuple[OrderLine, list[OrderLine]]
+
+
+def build_lines(*, order_id: int, records: Iterable[LineRecord], lookup: CatalogLookup) -> list[LineGroup]:
+    """The order's lines: each channel line with its component lines when its item is a bundle."""
+    groups = []
+    for position, record in enumerate(records):
+        parent = line_from_record(order_id=order_id, record=record, position=position, lookup=lookup)
+        groups.append((parent, component_lines(parent, lookup)))
+    return groups
+
+
+def line_from_record(*, order_id: int, record: LineRecord, position: int, lookup: CatalogLookup) -> OrderLine:
+    listing = lookup.listing(record.sku)
+    item_id = listing.mapped_item_id if listing else None
+    return OrderLine(
+        order_id=order_id,
+        external_id=record.external_id,
+        position=position,
+        channel_sku=record.sku,
+        title=record.title[:300],
+        mapping_id=listing.mapping_id if listing else None,
+        item_id=item_id,
+        is_bundle=bool(lookup.components(item_id)),
+        quantity=record.quantity,
+        unit_price=record.unit_price.quantize(CENT),
+    )
+
+
+def component_lines(parent: OrderLine, lookup: CatalogLookup) -> list[OrderLine]:
+    """A bundle line's components: item and quantity x ratio; the bundle line carries the price."""
+    return [
+        OrderLine(
+            order_id=parent.order_id,
+            external_id=f"{parent.external_id}/{part.sku}",
+            position=parent.position,
+            title=f"{part.sku} (in {parent.channel_sku})",
+            item_id=part.item_id,
+            quantity=parent.quantity * part.quantity,
+            unit_price=Decimal("0"),
+        )
+        for part in lookup.components(parent.item_id)
+    ]
+
+
+def lines_save(groups: list[LineGroup]) -> None:
+    """Insert the lines: the channel lines first (for their ids), then the components pointing at them."""
+    OrderLine.objects.bulk_create([parent for parent, _ in groups])
+    children = []
+    for parent, components in groups:
+        for component in components:
+            component.parent_id = parent.pk
+            children.append(component)
+    if children:
+        OrderLine.objects.bulk_create(children)

@@ -1,0 +1,35 @@
+"""Reads for the admin and the flows: search, open issues."""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from integrations.models import SyncIssue
+from orders.models import Customer, Order, OrderLine
+
+
+def open_issues_exist() -> Exists:
+    """True for an order with an open sync issue (issues are keyed by the channel's order id)."""
+    return Exists(
+        SyncIssue.objects.filter(
+            channel_id=OuterRef("channel_id"), record_key=OuterRef("external_id"), status=SyncIssue.Status.OPEN
+        )
+    )
+
+
+def orders_search(queryset: QuerySet[Order], term: str) -> QuerySet[Order]:
+    """Orders matching any of their numbers (channel, fulfillment, channel id) exactly, a customer (name
+    contains, email or id exactly), or an exact SKU on a line (channel SKU or item SKU).
+
+    Sub-selects, not joins: an order with three matching lines is still one row.
+    """
+    term = term.strip()
+    if not term:
+        return queryset
+    customers = Customer.objects.filter(Q(name__icontains=term) | Q(email__iexact=term) | Q(external_id=term))
+    lines = OrderLine.objects.filter(Q(channel_sku=term) | Q(item__sku=term))
+    return queryset.filter(
+        Q(number=term)
+        | Q(fulfillment_number=term)
+        | Q(external_id=term)
+        | Q(customer__in=customers.values("pk"))
+        | Q(pk__in=lines.values("order_id"))
+    )

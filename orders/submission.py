@@ -1,0 +1,194 @@
+"""Submitting orders to the fulfillment system, and acknowledging them on the channel.
+
+A submission is recorded (idempotency key, attempt count) and committed before the request is sent. The
+fulfillment contract de-duplicates by that key, so a request whose answer was lost is simply sent again
+with the same key: the order is never created twice. Failures are retried with backoff for the channel's
+retry period, then the order waits as `failed` for a person.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from integrations.connectors.base import Connector
+from integrations.connectors.records import CustomerRef, FulfillmentLine, FulfillmentOrder, FulfillmentStatus
+from integrations.flows import RunReport
+from integrations.http import ChannelError, TransportError
+from integrations.models import Channel
+from orders.models import Order, OrderLine, OrderRules, OrderStatus
+from orders.records import address_from
+from orders.states import order_transition
+
+FIRST_RETRY = timedelta(minutes=5)
+MAX_RETRY_WAIT = timedelta(hours=6)
+DEFAULT_RETRY_DAYS = 3
+CHUNK = 200
+SUBMIT_FROM = (OrderStatus.DOWNLOADED, OrderStatus.FAILED, OrderStatus.DELETED)
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    ok: bool
+    message: str
+
+
+def submission_key(order: Order) -> str:
+    """The idempotency key of the order's current submission; a resubmission after a delete gets a new one."""
+    return f"{order.channel.slug}:{order.external_id}:{order.resubmissions}"
+
+
+def orders_ready(*, channel: Channel, now: datetime | None = None) -> Any:
+    """Downloaded orders whose next attempt is due, oldest first."""
+    now = now or timezone.now()
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    return Order.objects.filter(channel=channel, status=OrderStatus.DOWNLOADED).filter(due).order_by("placed_at", "id")
+
+
+def orders_submit(*, channel: Channel, connector: Connector, report: RunReport, dry_run: bool = False) -> None:
+    """Submit every ready order of a sales channel; one failure never stops the others."""
+    ids = list(orders_ready(channel=channel).values_list("id", flat=True))
+    retry_days = _retry_days(channel)
+    for start in range(0, len(ids), CHUNK):
+        chunk = Order.objects.filter(pk__in=ids[start : start + CHUNK]).select_related("channel", "customer")
+        lines = _lines_by_order(ids[start : start + CHUNK])
+        for order in chunk.order_by("placed_at", "id"):
+            report.seen += 1
+            if dry_run:
+                report.say(f"would submit {order.number} with {len(lines.get(order.pk, []))} line(s)")
+                continue
+            outcome = order_submit(order=order, connector=connector, lines=lines.get(order.pk), retry_days=retry_days)
+            if outcome.ok:
+                report.created += 1
+                report.succeeded(order.external_id)
+            else:
+                report.issue(order.external_id, f"order {order.number}: {outcome.message}", fulfillment_payload(order))
+
+
+def order_submit(
+    *,
+    order: Order,
+    connector: Connector,
+    lines: list[OrderLine] | None = None,
+    user: Any = None,
+    retry_days: int | None = None,
+) -> SubmitOutcome:
+    """Send one order (downloaded, failed, or deleted and being resubmitted) to the fulfillment system."""
+    if order.status not in SUBMIT_FROM:
+        return SubmitOutcome(False, f"cannot be submitted while {order.get_status_display().lower()}")
+    submission_record(order=order)
+    payload = fulfillment_order(order, lines)
+    try:
+        status = _send(order, payload, connector)
+    except ChannelError as exc:
+        days = _retry_days(order.channel) if retry_days is None else retry_days
+        return _failed(order, exc, user=user, retry_days=days)
+    _submitted(order, status, user=user)
+    return SubmitOutcome(True, f"submitted as {status.number}")
+
+
+def submission_record(*, order: Order) -> None:
+    """Store the key and count the attempt, committed before anything is sent."""
+    if not order.idempotency_key:
+        order.idempotency_key = submission_key(order)
+    Order.objects.filter(pk=order.pk).update(
+        idempotency_key=order.idempotency_key, submit_attempts=F("submit_attempts") + 1, updated_at=timezone.now()
+    )
+    order.submit_attempts += 1
+
+
+def _send(order: Order, payload: FulfillmentOrder, connector: Connector) -> FulfillmentStatus:
+    # The channel changed the order after a submission went out (its answer lost): if that submission
+    # landed, the key belongs to the old content and re-sending it is refused, so ask first.
+    if order.changed_after_submit:
+        found = connector.order_find(order.idempotency_key)
+        if found is not None:
+            return found
+        Order.objects.filter(pk=order.pk).update(changed_after_submit=False)
+        order.changed_after_submit = False
+    return connector.order_submit(payload)
+
+
+def _submitted(order: Order, status: FulfillmentStatus, *, user: Any) -> None:
+    to = OrderStatus.RESUBMITTED if order.status == OrderStatus.DELETED else OrderStatus.SUBMITTED
+    order_transition(
+        order=order,
+        to=to,
+        user=user,
+        message=f"{to.label} to the fulfillment system as {status.number} (key {order.idempotency_key}).",
+        fields={
+            "fulfillment_number": status.number,
+            "submitted_at": timezone.now(),
+            "acknowledged_at": None,
+            "next_attempt_at": None,
+            "first_failure_at": None,
+            "last_error": "",
+        },
+    )
+
+
+def _failed(order: Order, exc: ChannelError, *, user: Any, retry_days: int) -> SubmitOutcome:
+    now = timezone.now()
+    first = order.first_failure_at or now
+    unknown = isinstance(exc, TransportError) and exc.outcome_unknown
+    reason = f"{'no answer (it may have arrived)' if unknown else 'refused'}: {exc}"
+    fields = {"first_failure_at": first, "last_error": reason[:1000], "updated_at": now}
+    if order.status == OrderStatus.DOWNLOADED and now - first >= timedelta(days=retry_days):
+        order_transition(
+            order=order,
+            to=OrderStatus.FAILED,
+            user=user,
+            message=f"Submission failed for {retry_days} day(s); waiting for a person. Last error: {reason}",
+            fields={**fields, "next_attempt_at": None},
+        )
+        return SubmitOutcome(False, f"gave up after {order.submit_attempts} attempt(s): {reason}")
+    wait = min(FIRST_RETRY * 2 ** max(order.submit_attempts - 1, 0), MAX_RETRY_WAIT)
+    fields["next_attempt_at"] = now + wait if order.status == OrderStatus.DOWNLOADED else None
+    Order.objects.filter(pk=order.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(order, name, value)
+    retry = f"; next attempt at {fields['next_attempt_at']:%Y-%m-%d %H:%M} UTC" if fields["next_attempt_at"] else ""
+    return SubmitOutcome(False, f"submission attempt {order.submit_attempts} failed, {reason}{retry}")
+
+
+def fulfillment_order(order: Order, lines: list[OrderLine] | None = None) -> FulfillmentOrder:
+    """The order as the fulfillment system takes it: bundle lines replaced by their components."""
+    if lines is None:
+        lines = list(_lines_by_order([order.pk]).get(order.pk, []))
+    customer = order.customer
+    return FulfillmentOrder(
+        idempotency_key=order.idempotency_key,
+        reference=order.number,
+        channel=order.channel.slug,
+        ship_to=address_from(order.ship_to),
+        bill_to=address_from(order.bill_to),
+        shipping_method=order.shipping_method,
+        lines=tuple(
+            FulfillmentLine(
+                line_ref=line.external_id, sku=line.item.sku, quantity=line.quantity, unit_price=line.unit_price
+            )
+            for line in lines
+            if not line.is_bundle and line.item_id and line.quantity > 0
+        ),
+        customer=CustomerRef(customer.external_id, customer.name, customer.email, customer.code) if customer else None,
+        currency=order.currency,
+        attributes=dict(order.attributes),
+    )
+
+
+def fulfillment_payload(order: Order) -> dict[str, Any]:
+    return {"order": order.external_id, "number": order.number, "key": order.idempotency_key}
+
+
+def _lines_by_order(order_ids: list[int]) -> dict[int, list[OrderLine]]:
+    by_order: dict[int, list[OrderLine]] = {}
+    for line in OrderLine.objects.filter(order_id__in=order_ids).select_related("item").order_by("position", "id"):
+        by_order.setdefault(line.order_id, []).append(line)
+    return by_order
+
+
+def _retry_days(channel: Channel) -> int:
+    rules = OrderRules.objects.filter(channel=channel).only("submit_retry_days").first()
+    return rules.submit_retry_days if rules else DEFAULT_RETRY_DAYS

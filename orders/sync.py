@@ -1,0 +1,147 @@
+"""The order flows, registered in OrdersConfig.ready(): download, submit, acknowledge, cancellations.
+
+Each takes the channel and a RunReport, calls its connector, and hands the records to a service; the
+services do the writing (orders/ingest.py, holds.py, submission.py, acknowledgement.py, cancellation.py).
+"""
+
+from collections.abc import Callable, Iterable
+from contextlib import closing
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.connectors import connector_for
+from integrations.connectors.records import Order as OrderRecord
+from integrations.cursors import cursor_advance, cursor_position
+from integrations.flows import RunReport, parse_position
+from integrations.http import ChannelError
+from integrations.models import Channel
+from orders.acknowledgement import orders_acknowledge
+from orders.cancellation import cancellations_mark, cancellations_process
+from orders.holds import orders_hold_check
+from orders.hooks import download_request_clear
+from orders.ingest import IngestTotals, OrderIngest
+from orders.models import Order, OrderRules
+from orders.states import IN_FULFILLMENT
+from orders.submission import orders_submit
+
+DOWNLOAD = "orders.download"
+SUBMIT = "orders.submit"
+ACKNOWLEDGE = "orders.acknowledge"
+CANCELLATIONS = "cancellations.download"
+# Every download re-reads this much before its cursor, so an order committed on the channel just before
+# the last run (or stamped by a clock a little behind ours) is never missed; re-reading it writes nothing.
+OVERLAP = timedelta(minutes=15)
+# A channel's first download, when it has no go-live date.
+FIRST_LOOKBACK = timedelta(days=7)
+
+
+def orders_download_flow(
+    channel: Channel, *, report: RunReport, since: datetime | None = None, dry_run: bool = False
+) -> None:
+    """Download new and changed orders since the cursor (minus the overlap) and upsert them."""
+    if not dry_run:
+        download_request_clear(channel=channel)  # from now on a notification queues another run
+    orders_download(
+        channel=channel,
+        since=since or download_start(channel=channel, flow=DOWNLOAD),
+        report=report,
+        dry_run=dry_run,
+        move_cursor=since is None,
+    )
+
+
+def orders_download(
+    *,
+    channel: Channel,
+    since: datetime | None,
+    until: datetime | None = None,
+    report: RunReport,
+    dry_run: bool = False,
+    move_cursor: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> IngestTotals:
+    """Download a window of orders and upsert them; the scheduled flow also moves its cursor, a backfill does not."""
+    with closing(connector_for(channel)) as connector:
+        records = connector.orders_download(since=since, until=until)
+        totals = OrderIngest(channel=channel, report=report, dry_run=dry_run).run(records, progress=progress)
+    if move_cursor and not dry_run and totals.last_updated_at:
+        with transaction.atomic():
+            cursor_advance(channel=channel, flow=DOWNLOAD, position=totals.last_updated_at)
+    if not dry_run:
+        _cancel_pending(channel, report)
+    return totals
+
+
+def orders_submit_flow(
+    channel: Channel, *, report: RunReport, since: datetime | None = None, dry_run: bool = False
+) -> None:
+    """Hold or release downloaded orders, then submit the ready ones to the channel's fulfillment system."""
+    fulfillment = _fulfillment(channel)
+    if not dry_run:
+        report.skipped += orders_hold_check(channel=channel)["held"]
+    with closing(connector_for(fulfillment)) as connector:
+        orders_submit(channel=channel, connector=connector, report=report, dry_run=dry_run)
+
+
+def orders_acknowledge_flow(
+    channel: Channel, *, report: RunReport, since: datetime | None = None, dry_run: bool = False
+) -> None:
+    """Tell the channel the fulfillment number of every newly submitted order."""
+    with closing(connector_for(channel)) as connector:
+        orders_acknowledge(channel=channel, connector=connector, report=report, dry_run=dry_run)
+
+
+def cancellations_download_flow(
+    channel: Channel, *, report: RunReport, since: datetime | None = None, dry_run: bool = False
+) -> None:
+    """Download cancellations and cancel, delete from fulfillment, or flag the orders they name."""
+    start = since or download_start(channel=channel, flow=CANCELLATIONS)
+    started = timezone.now()
+    with closing(connector_for(channel)) as connector:
+        ids, newest = _cancelled_ids(connector.cancellations_download(since=start))
+    if dry_run:
+        for external_id in ids:
+            report.say(f"would cancel order {external_id}")
+        return
+    cancellations_mark(channel=channel, external_ids=ids, report=report)
+    _cancel_pending(channel, report)
+    if since is None:
+        with transaction.atomic():
+            cursor_advance(channel=channel, flow=CANCELLATIONS, position=newest or started)
+
+
+def download_start(*, channel: Channel, flow: str) -> datetime:
+    """Where a scheduled download starts: the cursor minus the overlap, never before the go-live date."""
+    position = parse_position(cursor_position(channel=channel, flow=flow))
+    go_live = OrderRules.objects.filter(channel=channel).values_list("earliest_order_date", flat=True).first()
+    start = position - OVERLAP if position else go_live or timezone.now() - FIRST_LOOKBACK
+    return max(start, go_live) if go_live else start
+
+
+def _cancelled_ids(items: Iterable[OrderRecord | str]) -> tuple[list[str], datetime | None]:
+    ids, newest = [], None
+    for item in items:
+        if isinstance(item, str):
+            ids.append(item)
+            continue
+        ids.append(item.external_id)
+        if item.updated_at and (newest is None or item.updated_at > newest):
+            newest = item.updated_at
+    return ids, newest
+
+
+def _cancel_pending(channel: Channel, report: RunReport) -> None:
+    """Orders cancelled on the channel that are still open in the fulfillment system: delete them there."""
+    pending = Order.objects.filter(channel=channel, cancel_requested=True, status__in=IN_FULFILLMENT)
+    if channel.fulfillment_id is None or not pending.exists():
+        return
+    with closing(connector_for(channel.fulfillment)) as connector:
+        cancellations_process(channel=channel, connector=connector, report=report)
+
+
+def _fulfillment(channel: Channel) -> Channel:
+    if channel.fulfillment_id is None:
+        raise ChannelError("no fulfillment system is set for this channel", channel=channel.slug)
+    return channel.fulfillment
