@@ -11,22 +11,6 @@ from integrations.http import AuthFailed, BadResponse, RetryPolicy
 from integrations.oauth1 import parse_authorization_header, percent_encode
 
 
-# TEMPORARY until every sandbox module has landed: start only NuORDER's.
-@pytest.fixture(scope="module")
-def _nuorder_only():
-    from integrations.sandbox.registry import Sandboxes
-
-    sandboxes = Sandboxes.start(kinds=["nuorder"])
-    yield sandboxes
-    sandboxes.stop()
-
-
-@pytest.fixture
-def sandbox(_nuorder_only):
-    _nuorder_only.reset()
-    return _nuorder_only
-
-
 @pytest.fixture
 def api(sandbox):
     return sandbox.api("nuorder")

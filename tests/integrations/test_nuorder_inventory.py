@@ -10,22 +10,6 @@ from integrations.connectors.records import QuantityUpdate
 from integrations.http import RetryPolicy
 
 
-# TEMPORARY until every sandbox module has landed: start only NuORDER's.
-@pytest.fixture(scope="module")
-def _nuorder_only():
-    from integrations.sandbox.registry import Sandboxes
-
-    sandboxes = Sandboxes.start(kinds=["nuorder"])
-    yield sandboxes
-    sandboxes.stop()
-
-
-@pytest.fixture
-def sandbox(_nuorder_only):
-    _nuorder_only.reset()
-    return _nuorder_only
-
-
 @pytest.fixture
 def api(sandbox):
     return sandbox.api("nuorder")

@@ -9,25 +9,10 @@ import pytest
 
 from integrations.connectors.nuorder import NuOrderConnector
 from integrations.connectors.nuorder.payloads import order_from_json
+from integrations.connectors.records import BadRecord
 from integrations.http import BadResponse, Conflict, NotFound, RetryPolicy
 
 SAMPLE = Path(__file__).parents[1] / "data" / "nuorder" / "order_approved.json"
-
-
-# TEMPORARY until every sandbox module has landed: start only NuORDER's.
-@pytest.fixture(scope="module")
-def _nuorder_only():
-    from integrations.sandbox.registry import Sandboxes
-
-    sandboxes = Sandboxes.start(kinds=["nuorder"])
-    yield sandboxes
-    sandboxes.stop()
-
-
-@pytest.fixture
-def sandbox(_nuorder_only):
-    _nuorder_only.reset()
-    return _nuorder_only
 
 
 @pytest.fixture
@@ -144,9 +129,22 @@ def test_missing_field_is_a_bad_response_naming_it(api, nuorder):
     del raw["line_items"][0]["sizes"][0]["quantity"]
     with pytest.raises(BadResponse, match="'quantity'"):
         nuorder().order_get(raw["_id"])
+
+
+def test_an_unreadable_order_in_a_download_comes_as_a_bad_record_and_the_rest_follow(api, nuorder):
+    raw = _approved(api)
     del raw["order_number"]
-    with pytest.raises(BadResponse, match="'order_number'"):
-        list(nuorder().orders_download(since=None))
+    records = list(nuorder().orders_download(since=None))
+    [bad] = [r for r in records if isinstance(r, BadRecord)]
+    assert (bad.external_id, bad.raw) == (raw["_id"], raw)
+    assert "'order_number'" in bad.reason
+    assert len(records) == sum(1 for o in api.orders.values() if o["status"] == "approved")
+
+
+def test_an_unreadable_cancellation_still_names_its_order(api, nuorder):
+    raw = api.cancel_order(_approved(api)["_id"])
+    raw["line_items"] = "garbled"
+    assert list(nuorder().cancellations_download(since=None)) == [raw["_id"]]
 
 
 def test_unknown_order_is_not_found_with_the_channel_message(nuorder):

@@ -16,6 +16,7 @@ from integrations.connectors import register_connector
 from integrations.connectors.base import Connector, CredentialSpec, SettingSpec
 from integrations.connectors.nuorder import payloads
 from integrations.connectors.records import (
+    BadRecord,
     ChannelQuantity,
     Customer,
     Order,
@@ -108,8 +109,8 @@ class NuOrderConnector(Connector):
 
     # Orders
 
-    def orders_download(self, *, since: datetime | None, until: datetime | None = None) -> Iterator[Order]:
-        """Orders in the configured statuses modified in [since, until); NuORDER filters by status only."""
+    def orders_download(self, *, since: datetime | None, until: datetime | None = None) -> Iterator[Order | BadRecord]:
+        """Orders in the configured statuses modified in [since, until); an unreadable one comes as a BadRecord."""
         seen: set[str] = set()
         for status in self.settings["order_statuses"]:
             for order in self._orders_in(status, since, until):
@@ -117,9 +118,13 @@ class NuOrderConnector(Connector):
                     seen.add(order.external_id)
                     yield order
 
-    def cancellations_download(self, *, since: datetime | None) -> Iterator[Order]:
-        """Cancelled orders modified since `since`."""
-        yield from self._orders_in("cancelled", since, None)
+    def cancellations_download(self, *, since: datetime | None) -> Iterator[Order | str]:
+        """Cancelled orders modified since `since`; one that cannot be read comes as its bare `_id`."""
+        for order in self._orders_in("cancelled", since, None):
+            if isinstance(order, Order):
+                yield order
+            elif order.external_id:
+                yield order.external_id
 
     def order_get(self, external_id: str) -> Order:
         """One order by its NuORDER `_id`."""
@@ -143,13 +148,18 @@ class NuOrderConnector(Connector):
             body = {"order_number": fulfillment_number}
             self.http.post(f"/api/order/{_seg(external_id)}", json_body=body, safe_to_retry=True)
 
-    def _orders_in(self, status: str, since: datetime | None, until: datetime | None) -> Iterator[Order]:
+    def _orders_in(self, status: str, since: datetime | None, until: datetime | None) -> Iterator[Order | BadRecord]:
         # The whole array comes back at once [V-code]; whether the server pages it is unknown [I].
         for data in self._list(self.http.get(f"/api/orders/{_seg(status)}/detail"), f"{status} orders"):
-            updated = payloads.order_updated_at(self, data)
-            if updated is not None and ((since and updated < since) or (until and updated >= until)):
-                continue
-            yield payloads.order_from_json(self, data)
+            try:
+                updated = payloads.order_updated_at(self, data)
+                if updated is not None and ((since and updated < since) or (until and updated >= until)):
+                    continue
+                order: Order | BadRecord = payloads.order_from_json(self, data)
+            except BadResponse as exc:
+                order_id = data.get("_id") if isinstance(data, dict) else None
+                order = BadRecord(external_id=str(order_id or ""), reason=exc.reason, raw=data)
+            yield order
 
     def _order_json(self, external_id: str) -> dict[str, Any]:
         data = self.http.json(self.http.get(f"/api/order/{_seg(external_id)}"))
