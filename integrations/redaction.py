@@ -19,10 +19,11 @@ SECRET_NAMES = (
     "signature",
     "credential",
     "refresh",
-    "code",
     "cookie",
 )
-_NAME = r"[A-Za-z0-9_\-.]*(?:" + "|".join(SECRET_NAMES) + r")[A-Za-z0-9_\-.]*"
+# Secret only as a whole name: `code` (a one-time OAuth code) is a secret, `postal_code` is not.
+EXACT_SECRET_NAMES = ("code", "oauth_verifier")
+_NAME = r"(?:[A-Za-z0-9_\-.]*(?:" + "|".join(SECRET_NAMES) + r")[A-Za-z0-9_\-.]*|" + "|".join(EXACT_SECRET_NAMES) + ")"
 # key=value in query strings and form bodies, "key": "value" in JSON, key="value" in OAuth headers.
 _PATTERNS = [
     re.compile(r"(?i)(\"" + _NAME + r"\"\s*:\s*)\"[^\"]*\""),
@@ -35,7 +36,7 @@ _PATTERNS = [
 
 def is_secret_name(name: str) -> bool:
     lowered = name.lower()
-    return any(part in lowered for part in SECRET_NAMES)
+    return lowered in EXACT_SECRET_NAMES or any(part in lowered for part in SECRET_NAMES)
 
 
 def redact_text(text: str) -> str:
