@@ -16,7 +16,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from catalog.keys import sku_key, upc_key
 from catalog.models import PROTECTED_METHODS, Item, ItemMapping, MappingMethod, MappingStatus
@@ -29,7 +28,17 @@ SIZE = "<Item Number>-<Color Code>-<Size>"
 
 AUTOMAP_CHUNK = 2000
 _NAMED_CANDIDATES = 10
-_LOADED_FIELDS = ("id", "channel_sku", "channel_upc", "item_id", "method", "status", "suggested_item_id", "note")
+_LOADED_FIELDS = (
+    "id",
+    "channel_id",
+    "channel_sku",
+    "channel_upc",
+    "item_id",
+    "method",
+    "status",
+    "suggested_item_id",
+    "note",
+)
 _WRITTEN_FIELDS = ["item", "method", "status", "suggested_item", "note", "updated_at"]
 
 
@@ -150,7 +159,7 @@ def mapping_automap(
     chunk_size: int = AUTOMAP_CHUNK,
 ) -> AutomapResult:
     """Auto-map listings (all, a queryset, and/or one channel's): one query for the item index, then one
-    read and one bulk update per chunk of listings; only changed rows are written."""
+    read and one bulk upsert per chunk of listings; only changed rows are written."""
     queryset = ItemMapping.objects.all() if mappings is None else mappings
     if channel is not None:
         queryset = queryset.filter(channel=channel)
@@ -162,12 +171,32 @@ def mapping_automap(
             for mapping in chunk
             if _apply(mapping, index.decide(mapping.channel_sku, mapping.channel_upc), result.counts)
         ]
-        now = timezone.now()
-        for mapping in changed:
-            mapping.updated_at = now
-        ItemMapping.objects.bulk_update(changed, _WRITTEN_FIELDS)
+        _write(changed)
         result.counts["changed"] += len(changed)
     return result
+
+
+def _write(changed: list[ItemMapping]) -> None:
+    """An upsert on (channel, channel_sku) rather than bulk_update: bulk_update builds a CASE per field
+    per row in Python (about 2 ms a row), this costs a fraction. The price: a listing deleted between
+    this chunk's read and its write would come back bare; the window is one chunk."""
+    if not changed:
+        return
+    rows = [
+        ItemMapping(
+            channel_id=mapping.channel_id,
+            channel_sku=mapping.channel_sku,
+            item_id=mapping.item_id,
+            method=mapping.method,
+            status=mapping.status,
+            suggested_item_id=mapping.suggested_item_id,
+            note=mapping.note,
+        )
+        for mapping in changed
+    ]
+    ItemMapping.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["channel", "channel_sku"], update_fields=_WRITTEN_FIELDS
+    )
 
 
 def _chunks(queryset: QuerySet[ItemMapping], size: int):

@@ -34,6 +34,8 @@ def cell_restore(value: str) -> str:
 
 def cell_text(value: object) -> str:
     """A cell as text: XLSX numbers that are whole come back without '.0', empty cells as ''."""
+    if isinstance(value, str):
+        return value
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
