@@ -33,7 +33,8 @@ Helpers that move the world:
     api.add_product(sku, **fields) -> dict           e.g. a SKU differing only in case, or a duplicate SKU
     api.product_id(sku), api.dc_id(code), api.quantity(sku, dc_code), api.set_quantity(sku, dc_code, qty)
     api.expire_tokens()                              every issued access token answers 401 from now on
-Knobs: api.page_size, api.token_lifetime (seconds), api.rate_limit_per_minute, api.max_concurrent.
+Knobs: api.page_size, api.token_lifetime (seconds), api.rate_limit_per_minute, api.max_concurrent,
+    api.latency (seconds each call takes, so concurrent calls overlap).
 
 Seed: one order per World order (SiteOrderID = the World number; every 4th on the outlet profile; every 3rd
 shipping from EAST) plus one channel-only order with the KIT1 bundle; a product per World listing

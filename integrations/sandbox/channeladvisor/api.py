@@ -37,6 +37,7 @@ class ChannelAdvisorSandbox(AccountState, SandboxAPI):
         self.token_lifetime = 3600
         self.rate_limit_per_minute = 2000
         self.max_concurrent = 5
+        self.latency = 0.0  # seconds every call takes, outside the lock, so tests can make calls overlap
         self.tokens: dict[str, tuple[str, float]] = {}  # access token -> (application id, expires at)
         self.token_grants = 0
         self.exports = {}
@@ -66,14 +67,20 @@ class ChannelAdvisorSandbox(AccountState, SandboxAPI):
             now = time.monotonic()
             while self._recent and now - self._recent[0] > 60:
                 self._recent.popleft()
-            if len(self._recent) >= self.rate_limit_per_minute or self._in_flight > self.max_concurrent:
+            if len(self._recent) >= self.rate_limit_per_minute:
                 raise HttpError(429, "Too Many Requests: the request limit for this account has been reached.")
             self._recent.append(now)
 
     def dispatch(self, request: Request) -> Response:
+        """Counts calls in progress (each taking `latency` seconds) against the concurrency cap."""
         with self.lock:
             self._in_flight += 1
+            crowded = self._in_flight > self.max_concurrent and not self.public(request)
         try:
+            if crowded:
+                body = self.error_body(429, "Too Many Requests: too many concurrent requests.")
+                return Response(429, body)
+            time.sleep(self.latency)
             return super().dispatch(request)
         finally:
             with self.lock:
