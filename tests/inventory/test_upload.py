@@ -1,0 +1,272 @@
+"""inventory.upload against the sandboxes over HTTP: absolute and relative pushes, only what changed, the
+outbox when the outcome is unknown (no adjustment ever applied twice), dry runs, refusals, fan-out."""
+
+import logging
+
+import pytest
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from catalog.models import ItemMapping
+from integrations.connectors import connector_for
+from integrations.flows import RunReport
+from inventory.models import InventoryPolicy, PushIntent, PushLedger
+from inventory.pushes import intents_claim
+from inventory.quantities import quantities_compute
+from inventory.upload import changes_diff, intents_record
+from tests.inventory.conftest import run
+
+pytestmark = pytest.mark.django_db
+SKU = "1002-RED-X-S"  # listed under its own SKU on every channel, and no bundle's component
+CA_UPDATE = r"/v1/Products\(\d+\)/UpdateQuantity"
+
+
+def stock(sandbox, oms, sku: str, warehouse: str, on_hand: int, allocated: int = 0) -> None:
+    """Change the fulfillment system's stock and download it, as the inventory.download schedule would."""
+    sandbox.api("oms").set_stock(sku, warehouse, on_hand=on_hand, allocated=allocated)
+    run(oms, "inventory.download")
+
+
+def ledger(channel, sku: str, external_id: str) -> int:
+    return PushLedger.objects.get(mapping__channel=channel, mapping__channel_sku=sku,
+                                  channel_warehouse__external_id=external_id).quantity  # fmt: skip
+
+
+def test_first_absolute_push_sets_every_listing_and_writes_the_ledger(sandbox, sales):
+    channel = sales("channeladvisor")
+    ca = sandbox.api("channeladvisor")
+    ca.set_quantity(SKU, "MAIN", 0)  # something the hub must correct
+    result = run(channel, "inventory.upload")
+    on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
+    assert ca.quantity(SKU, "MAIN") == on_hand - allocated
+    assert ledger(channel, SKU, "11") == on_hand - allocated
+    listings = ItemMapping.objects.filter(channel=channel).count()
+    assert result.seen == listings * 3  # MAIN, EAST and FBA are each paired with their DC
+    assert result.created == listings * 3 and result.failed == 0
+    assert set(PushIntent.objects.values_list("state", flat=True)) == {"sent"}
+
+
+def test_only_what_changed_is_pushed_again(sandbox, sales, oms):
+    channel = sales("channeladvisor")
+    ca = sandbox.api("channeladvisor")
+    run(channel, "inventory.upload")
+    ca.calls.clear()
+    assert run(channel, "inventory.upload").updated == 0
+    assert ca.calls_to("POST", CA_UPDATE) == 0
+    stock(sandbox, oms, SKU, "EAST", on_hand=40, allocated=4)
+    result = run(channel, "inventory.upload")
+    assert (result.updated, result.created) == (1, 0)
+    assert ca.calls_to("POST", CA_UPDATE) == 1
+    assert ca.quantity(SKU, "EAST") == 36
+    assert ca.quantity_updates[-1]["UpdateType"] == "Absolute"
+
+
+def test_relative_push_sends_the_delta_against_the_ledger(sandbox, sales, oms):
+    channel = sales("channeladvisor", push_mode="relative")
+    ca = sandbox.api("channeladvisor")
+    run(channel, "inventory.upload")  # the baseline is read from the channel; only the bundle differs
+    assert {update["ProductID"] for update in ca.quantity_updates} == {ca.product_id("KIT1")}
+    assert ledger(channel, SKU, "11") == ca.quantity(SKU, "MAIN")
+    before = ca.quantity(SKU, "MAIN")
+    on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
+    stock(sandbox, oms, SKU, "MAIN", on_hand=on_hand - 3, allocated=allocated)
+    run(channel, "inventory.upload")
+    assert ca.quantity_updates[-1]["UpdateType"] == "Relative"
+    assert ca.quantity_updates[-1]["Updates"] == [{"DistributionCenterID": 11, "Quantity": -3}]
+    assert ca.quantity(SKU, "MAIN") == before - 3
+
+
+def test_relative_push_keeps_what_the_channel_sold_in_between(sandbox, sales, oms):
+    channel = sales("channeladvisor", push_mode="relative")
+    ca = sandbox.api("channeladvisor")
+    run(channel, "inventory.upload")
+    start = ca.quantity(SKU, "MAIN")
+    ca.set_quantity(SKU, "MAIN", start - 2)  # two sold on the channel, not yet in the fulfillment system
+    on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
+    stock(sandbox, oms, SKU, "MAIN", on_hand=on_hand + 10, allocated=allocated)  # a receipt
+    run(channel, "inventory.upload")
+    assert ca.quantity(SKU, "MAIN") == start - 2 + 10  # adjusted in the same direction, the sale kept
+
+
+def test_lost_answer_to_a_relative_push_is_settled_by_reading_and_never_applied_twice(sandbox, sales, oms):
+    channel = sales("channeladvisor", push_mode="relative")
+    ca = sandbox.api("channeladvisor")
+    run(channel, "inventory.upload")
+    start = ca.quantity(SKU, "MAIN")
+    on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
+    stock(sandbox, oms, SKU, "MAIN", on_hand=on_hand + 5, allocated=allocated)
+    # The channel applies the adjustment, then the connection drops: the hub cannot know it was applied.
+    ca.inject("drop_after", method="POST", path="UpdateQuantity")
+    run(channel, "inventory.upload")
+    assert ca.quantity(SKU, "MAIN") == start + 5
+    intent = PushIntent.objects.get(mapping__channel_sku=SKU, channel_warehouse__external_id="11", delta=5)
+    assert intent.state == "sent"  # settled in the same run by reading the channel back
+    assert ledger(channel, SKU, "11") == start + 5
+    ca.calls.clear()
+    run(channel, "inventory.upload")
+    assert ca.calls_to("POST", CA_UPDATE) == 0
+    assert ca.quantity(SKU, "MAIN") == start + 5
+
+
+def test_unknown_outcome_whose_read_back_fails_blocks_the_listing_until_a_later_run_settles_it(sandbox, sales, oms):
+    channel = sales("channeladvisor", push_mode="relative")
+    ca = sandbox.api("channeladvisor")
+    run(channel, "inventory.upload")
+    start = ca.quantity(SKU, "MAIN")
+    on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
+    stock(sandbox, oms, SKU, "MAIN", on_hand=on_hand + 4, allocated=allocated)
+    ca.inject("drop_after", method="POST", path="UpdateQuantity")
+    ca.inject("status", times=50, status=503, method="GET", path="/v1/Products")  # the read-back fails too
+    run(channel, "inventory.upload")
+    intent = PushIntent.objects.get(mapping__channel_sku=SKU, delta=4)
+    assert intent.state == "unknown"
+    ca.clear_faults()
+    stock(sandbox, oms, SKU, "MAIN", on_hand=on_hand + 6, allocated=allocated)  # changes again meanwhile
+    run(channel, "inventory.upload")
+    intent.refresh_from_db()
+    assert intent.state == "sent"  # the read showed it applied
+    assert ca.quantity(SKU, "MAIN") == start + 6  # +4 once, then +2: never +4 twice
+    assert [u["Updates"][0]["Quantity"] for u in ca.quantity_updates if u["ProductID"] == ca.product_id(SKU)] == [
+        4, 2,
+    ]  # fmt: skip
+
+
+def test_crash_between_the_channels_acceptance_and_the_ledger_write_is_settled_before_anything_is_sent(
+    sandbox, sales, oms
+):
+    channel = sales("channeladvisor", push_mode="relative")
+    ca = sandbox.api("channeladvisor")
+    run(channel, "inventory.upload")
+    start = ca.quantity(SKU, "MAIN")
+    on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
+    stock(sandbox, oms, SKU, "MAIN", on_hand=on_hand + 7, allocated=allocated)
+    # The worker records and claims the push and the channel accepts it; then the worker dies: no settle step.
+    policy = InventoryPolicy.objects.get(channel=channel)
+    from inventory.ledger import ledger_for
+    from inventory.policies import policy_rules
+
+    rules = policy_rules(policy)
+    changes, _ = changes_diff(quantities_compute(rules=rules), ledger_for(channel_id=channel.pk), set(), RunReport("x"))
+    claim = intents_claim(intents_record(changes, rules))
+    claimed = PushIntent.objects.filter(claim=claim)
+    connector = connector_for(channel)
+    connector.quantities_push([_update(intent) for intent in claimed])
+    assert ca.quantity(SKU, "MAIN") == start + 7
+    # A fresh run while the dead worker's claim is young leaves the listing alone (it may still be in flight)...
+    ca.calls.clear()
+    run(channel, "inventory.upload")
+    assert ca.calls_to("POST", CA_UPDATE) == 0
+    # ...and once the claim is stale, reads the channel and settles it: applied, so nothing is sent again.
+    claimed.update(sent_at=claimed.first().sent_at - _hours(1))
+    run(channel, "inventory.upload")
+    assert ca.calls_to("POST", CA_UPDATE) == 0
+    assert ca.quantity(SKU, "MAIN") == start + 7
+    assert set(claimed.values_list("state", flat=True)) == {"sent"}
+    assert ledger(channel, SKU, "11") == start + 7
+
+
+def _update(intent: PushIntent):
+    from integrations.connectors.records import QuantityUpdate
+
+    mapping, cw = intent.mapping, intent.channel_warehouse
+    return QuantityUpdate(
+        sku=mapping.channel_sku, warehouse_id=cw.external_id, quantity=intent.delta, mode="relative",
+        product_id=mapping.channel_product_id,
+    )  # fmt: skip
+
+
+def _hours(n: int):
+    from datetime import timedelta
+
+    return timedelta(hours=n)
+
+
+def test_a_push_that_never_reached_the_channel_is_sent_again_next_run(sandbox, sales, oms):
+    channel = sales("channeladvisor")
+    ca = sandbox.api("channeladvisor")
+    run(channel, "inventory.upload")
+    stock(sandbox, oms, SKU, "MAIN", on_hand=50, allocated=0)
+    ca.inject("status", times=1, status=400, method="POST", path="UpdateQuantity")
+    result = run(channel, "inventory.upload")
+    assert result.failed == 1 and channel.issues.get().record_key == f"{SKU}@11"
+    assert ca.quantity(SKU, "MAIN") != 50
+    run(channel, "inventory.upload")
+    assert ca.quantity(SKU, "MAIN") == 50
+    assert not channel.issues.filter(status="open").exists()  # the success resolved the issue
+
+
+def test_extensiv_absolute_push_with_a_refused_row(sandbox, sales, oms):
+    channel = sales("extensiv", settings={"adjust_interval": 0})
+    om = sandbox.api("extensiv")
+    om.remove_stock(SKU, "EAST")  # OM refuses to set stock it has no row for (ERR097)
+    result = run(channel, "inventory.upload")
+    on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
+    assert om.quantity(SKU, "MAIN") == on_hand - allocated
+    assert result.failed == 1
+    [issue] = channel.issues.all()
+    assert issue.record_key == f"{SKU}@102" and "ERR097" in issue.message
+    assert PushIntent.objects.get(mapping__channel_sku=SKU, channel_warehouse__external_id="102").state == "failed"
+
+
+def test_nuorder_pushes_ats_and_incoming_as_wip_buckets(sandbox, sales, oms):
+    sku, _, _, expected, _ = next(s for s in sandbox.world.supply if s[1] == "MAIN")
+    channel = sales("nuorder", incoming_days=365, incoming_as_wip=True)
+    api = sandbox.api("nuorder")
+    run(channel, "inventory.upload")
+    item = sandbox.world.item(sku)
+    product = api.product_by_style(item.item_number, item.color_code)
+    on_hand, allocated = sandbox.world.stock[(sku, "MAIN")]
+    assert api.quantity(product["_id"], "default", item.size) == on_hand - allocated
+    wip = sum(q for s, w, q, e, _ in sandbox.world.supply if s == sku and w == "MAIN" and e == expected)
+    bucket = max(expected, timezone.localdate()).isoformat()  # an overdue purchase order is due today
+    assert api.quantity(product["_id"], "default", item.size, bucket=bucket) == wip
+    mapping = ItemMapping.objects.get(channel=channel, item__sku=sku)
+    assert PushLedger.objects.get(mapping=mapping, channel_warehouse__external_id="default").incoming == [[bucket, wip]]
+
+
+def test_dry_run_writes_nothing_and_pushes_nothing_but_says_what_and_why(sandbox, sales, oms):
+    channel = sales("channeladvisor", buffer=1)
+    ca = sandbox.api("channeladvisor")
+    ca.calls.clear()
+    report = RunReport(flow="inventory.upload", dry_run=True)
+    from integrations.runner import flow_run
+
+    flow_run(channel=channel, flow="inventory.upload", trigger="command", dry_run=True, report=report)
+    assert ca.calls_to("POST", CA_UPDATE) == 0
+    assert not PushIntent.objects.exists() and not PushLedger.objects.exists()
+    on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
+    line = next(line for line in report.lines if line.startswith(f"{SKU}@11:"))
+    expected = max(on_hand - allocated - 1, 0)
+    assert line.startswith(f"{SKU}@11: set {expected} (never pushed)")
+    assert "available" in line and "safety buffer (1)" in line
+
+
+def test_debug_logs_carry_no_credential_or_token(sandbox, sales, caplog):
+    channel = sales("channeladvisor")
+    with caplog.at_level(logging.DEBUG):
+        run(channel, "inventory.upload")
+    text = caplog.text
+    assert "UpdateQuantity" in text  # the calls were logged...
+    secrets = [*channel.credentials.values(), *sandbox.api("channeladvisor").tokens]
+    assert not [secret for secret in secrets if secret in text]  # ...without a secret
+
+
+def test_above_the_threshold_the_push_fans_out_into_chunk_tasks_any_worker_runs(sandbox, sales, settings, queued_tasks):
+    settings.INVENTORY_FANOUT_LISTINGS = 5
+    settings.INVENTORY_CHUNK_LISTINGS = 10
+    channel = sales("channeladvisor")
+    ca = sandbox.api("channeladvisor")
+    ca.set_quantity(SKU, "MAIN", 0)
+    listings = ItemMapping.objects.filter(channel=channel).count()
+    run(channel, "inventory.upload")
+    tasks = queued_tasks()
+    assert len(tasks) == -(-listings // 10)
+    assert {task["func"] for task in tasks} == {"inventory.tasks.inventory_push_chunk"}
+    assert ca.calls_to("POST", CA_UPDATE) == 0  # nothing is sent by the run itself
+    assert PushIntent.objects.filter(state="pending").count() == listings * 3
+    for task in tasks:  # what a django-q2 worker does with each
+        import_string(task["func"])(*task["args"])
+    assert set(PushIntent.objects.values_list("state", flat=True)) == {"sent"}
+    on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
+    assert ca.quantity(SKU, "MAIN") == on_hand - allocated
+    assert channel.runs.filter(flow="inventory.upload").count() == 1 + len(tasks)
