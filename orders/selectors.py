@@ -1,18 +1,22 @@
 """Reads for the admin and the flows: search, open issues."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Concat
 
 from integrations.models import SyncIssue
 from orders.models import Customer, Order, OrderLine
 
 
-def open_issues_exist() -> Exists:
-    """True for an order with an open sync issue (issues are keyed by the channel's order id)."""
-    return Exists(
-        SyncIssue.objects.filter(
-            channel_id=OuterRef("channel_id"), record_key=OuterRef("external_id"), status=SyncIssue.Status.OPEN
-        )
+def open_issues_exist() -> Q:
+    """True for an order with an open sync issue: on its sales channel (keyed by the channel's order id), or
+    on its fulfillment system (keyed `<sales channel slug>/<order id>`, see orders.submission)."""
+    issues = SyncIssue.objects.filter(status=SyncIssue.Status.OPEN)
+    own = issues.filter(channel_id=OuterRef("channel_id"), record_key=OuterRef("external_id"))
+    fulfillment = issues.filter(
+        channel_id=OuterRef("channel__fulfillment_id"),
+        record_key=Concat(OuterRef("channel__slug"), Value("/"), OuterRef("external_id")),
     )
+    return Q(Exists(own)) | Q(Exists(fulfillment))
 
 
 def orders_search(queryset: QuerySet[Order], term: str) -> QuerySet[Order]:

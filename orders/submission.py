@@ -40,6 +40,11 @@ def submission_key(order: Order) -> str:
     return f"{order.channel.slug}:{order.external_id}:{order.resubmissions}"
 
 
+def submit_issue_key(order: Order) -> str:
+    """Submission issues live on the fulfillment channel, which serves several sales channels."""
+    return f"{order.channel.slug}/{order.external_id}"
+
+
 def orders_ready(*, channel: Channel, now: datetime | None = None) -> Any:
     """Downloaded orders whose next attempt is due, oldest first."""
     now = now or timezone.now()
@@ -62,9 +67,11 @@ def orders_submit(*, channel: Channel, connector: Connector, report: RunReport, 
             outcome = order_submit(order=order, connector=connector, lines=lines.get(order.pk), retry_days=retry_days)
             if outcome.ok:
                 report.created += 1
-                report.succeeded(order.external_id)
+                report.succeeded(submit_issue_key(order))
             else:
-                report.issue(order.external_id, f"order {order.number}: {outcome.message}", fulfillment_payload(order))
+                report.issue(
+                    submit_issue_key(order), f"order {order.number}: {outcome.message}", fulfillment_payload(order)
+                )
 
 
 def order_submit(

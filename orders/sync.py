@@ -16,7 +16,7 @@ from integrations.connectors.records import Order as OrderRecord
 from integrations.cursors import cursor_advance, cursor_position
 from integrations.flows import RunReport, parse_position
 from integrations.http import ChannelError
-from integrations.models import Channel
+from integrations.models import Channel, ChannelRole
 from orders.acknowledgement import orders_acknowledge
 from orders.cancellation import cancellations_mark, cancellations_process
 from orders.holds import orders_hold_check
@@ -33,8 +33,6 @@ CANCELLATIONS = "cancellations.download"
 # Every download re-reads this much before its cursor, so an order committed on the channel just before
 # the last run (or stamped by a clock a little behind ours) is never missed; re-reading it writes nothing.
 OVERLAP = timedelta(minutes=15)
-# A channel's first download, when it has no go-live date.
-FIRST_LOOKBACK = timedelta(days=7)
 
 
 def orders_download_flow(
@@ -77,12 +75,18 @@ def orders_download(
 def orders_submit_flow(
     channel: Channel, *, report: RunReport, since: datetime | None = None, dry_run: bool = False
 ) -> None:
-    """Hold or release downloaded orders, then submit the ready ones to the channel's fulfillment system."""
-    fulfillment = _fulfillment(channel)
-    if not dry_run:
-        report.skipped += orders_hold_check(channel=channel)["held"]
+    """Run on a fulfillment system (its connector submits): for each sales channel it serves, hold or release
+    the downloaded orders, then submit the ready ones. Issues are keyed `<sales channel slug>/<order id>`."""
+    if channel.role == ChannelRole.FULFILLMENT:
+        served = list(channel.sales_channels.filter(enabled=True).order_by("pk"))
+        fulfillment = channel
+    else:  # a sales channel, e.g. from the sync command: its own fulfillment system
+        served, fulfillment = [channel], _fulfillment(channel)
     with closing(connector_for(fulfillment)) as connector:
-        orders_submit(channel=channel, connector=connector, report=report, dry_run=dry_run)
+        for sales in served:
+            if not dry_run:
+                report.skipped += orders_hold_check(channel=sales)["held"]
+            orders_submit(channel=sales, connector=connector, report=report, dry_run=dry_run)
 
 
 def orders_acknowledge_flow(
@@ -112,12 +116,15 @@ def cancellations_download_flow(
             cursor_advance(channel=channel, flow=CANCELLATIONS, position=newest or started)
 
 
-def download_start(*, channel: Channel, flow: str) -> datetime:
-    """Where a scheduled download starts: the cursor minus the overlap, never before the go-live date."""
+def download_start(*, channel: Channel, flow: str) -> datetime | None:
+    """Where a scheduled download starts: the cursor minus the overlap, never before the go-live date.
+
+    A channel's first download without a go-live date reads everything its connector filters let through.
+    """
     position = parse_position(cursor_position(channel=channel, flow=flow))
     go_live = OrderRules.objects.filter(channel=channel).values_list("earliest_order_date", flat=True).first()
-    start = position - OVERLAP if position else go_live or timezone.now() - FIRST_LOOKBACK
-    return max(start, go_live) if go_live else start
+    start = position - OVERLAP if position else go_live
+    return max(start, go_live) if start and go_live else start
 
 
 def _cancelled_ids(items: Iterable[OrderRecord | str]) -> tuple[list[str], datetime | None]:
