@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
+from integrations.models import Channel, ChannelRole
 from orders.admin_pages import CappedPaginator, SpanDatesQuerySet, order_action_page
 from orders.manual import delete_plan, orders_delete_from_fulfillment, orders_resubmit, resubmit_plan
 from orders.models import Customer, Order, OrderEvent, OrderLine, OrderRules
@@ -27,6 +28,19 @@ class OpenIssuesFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(~open_issues_exist())
         return queryset
+
+
+class SalesChannelFilter(admin.SimpleListFilter):
+    """Sales channels only, from the channel table: no DISTINCT over the orders."""
+
+    title = "channel"
+    parameter_name = "channel"
+
+    def lookups(self, request, model_admin):
+        return Channel.objects.filter(role=ChannelRole.SALES).order_by("name").values_list("pk", "name")
+
+    def queryset(self, request, queryset):
+        return queryset.filter(channel_id=self.value()) if self.value() else queryset
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -81,7 +95,7 @@ class OrderAdmin(admin.ModelAdmin):
         "total",
         "flags",
     )
-    list_filter = ("channel", "status", "hold_reason", OpenIssuesFilter)
+    list_filter = (SalesChannelFilter, "status", "hold_reason", OpenIssuesFilter)
     list_select_related = ("channel", "customer")
     search_fields = ("number",)  # shows the box; get_search_results does the work
     search_help_text = "An order number (channel, fulfillment or id), a customer name or email, or an exact SKU."
@@ -110,7 +124,7 @@ class OrderAdmin(admin.ModelAdmin):
             "On the channel",
             {"fields": ("channel_status", "placed_at", "channel_updated_at", "customer", "currency", "total")},
         ),
-        ("Shipping", {"fields": ("ship_to_text", "bill_to_text", "shipping_method", "attributes")}),
+        ("Shipping", {"fields": ("ship_to_text", "bill_to_text", "shipping_method", "attributes_text")}),
         ("Flags", {"fields": ("changed_after_submit", "cancel_requested")}),
         (
             "Submission",
@@ -165,9 +179,13 @@ class OrderAdmin(admin.ModelAdmin):
     def bill_to_text(self, order: Order) -> str:
         return _address_html(order.bill_to)
 
+    @admin.display(description="attributes")
+    def attributes_text(self, order: Order) -> str:
+        return _json_html(order.attributes)
+
     @admin.display(description="raw payload")
     def raw_payload(self, order: Order) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(order.raw, indent=2, sort_keys=True, default=str))
+        return _json_html(order.raw)
 
     @admin.action(description="Delete from fulfillment", permissions=["delete_resubmit"])
     def delete_from_fulfillment(self, request, queryset):
@@ -211,6 +229,10 @@ class CustomerAdmin(admin.ModelAdmin):
 class OrderRulesAdmin(admin.ModelAdmin):
     list_display = ("channel", "earliest_order_date", "ship_to_countries", "required_tags", "require_customer")
     list_select_related = ("channel",)
+
+
+def _json_html(data: object) -> str:
+    return format_html("<pre>{}</pre>", json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
 def _address_html(address: dict) -> str:

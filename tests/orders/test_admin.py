@@ -1,0 +1,248 @@
+"""The orders admin: read-only pages, filters and search, and the delete/resubmit actions through the test
+client against the sandboxes (each order on its own; refusals and failures shown, never undoing the rest)."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from integrations.models import SyncIssue
+from orders.models import EventKind, Order, OrderStatus
+from tests.factories import ChannelFactory, ItemFactory
+from tests.orders.factories import (
+    CustomerFactory,
+    OrderEventFactory,
+    OrderFactory,
+    OrderLineFactory,
+    OrderRulesFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = reverse("admin:orders_order_changelist")
+
+
+def staff(*codenames: str):
+    user = UserFactory()
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="orders", codename__in=codenames))
+    return user
+
+
+def action(client, name: str, orders, *, confirm: bool = False):
+    data = {"action": name, "_selected_action": [o.pk for o in orders]}
+    if confirm:
+        data["confirm"] = "yes"
+    return client.post(CHANGELIST, data)
+
+
+# Pages, permissions, filters, search.
+
+
+def test_every_orders_admin_page_answers(admin_client):
+    order = OrderFactory()
+    OrderLineFactory(order=order)
+    OrderEventFactory(order=order)
+    rules = OrderRulesFactory()
+    urls = [
+        CHANGELIST,
+        reverse("admin:orders_order_change", args=[order.pk]),
+        reverse("admin:orders_customer_changelist"),
+        reverse("admin:orders_customer_change", args=[order.customer.pk]),
+        reverse("admin:orders_orderrules_changelist"),
+        reverse("admin:orders_orderrules_add"),
+        reverse("admin:orders_orderrules_change", args=[rules.pk]),
+    ]
+    for url in urls:
+        assert admin_client.get(url).status_code == 200, url
+
+
+def test_the_order_page_shows_lines_with_mapping_and_item_events_and_the_raw_payload(admin_client):
+    order = OrderFactory(raw={"SiteOrderID": "112-0001", "Items": [{"Sku": "A-1"}]})
+    line = OrderLineFactory(order=order, item=ItemFactory(sku="A-1-ITEM"))
+    OrderEventFactory(order=order, message="Held: SKU X has no mapping.")
+    page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert line.item.sku in page and "Held: SKU X has no mapping." in page
+    assert "&quot;SiteOrderID&quot;: &quot;112-0001&quot;" in page  # pretty-printed JSON
+    assert 'name="_save"' not in page  # read-only
+
+
+def test_a_user_who_may_change_orders_sees_them_but_not_the_actions(client):
+    OrderFactory()
+    client.force_login(staff("change_order"))
+    page = client.get(CHANGELIST)
+    assert page.status_code == 200
+    assert "Delete from fulfillment" not in page.content.decode()
+    assert action(client, "resubmit", Order.objects.all()).status_code == 200  # the list again, not the action
+    assert "Resubmit orders" not in action(client, "resubmit", Order.objects.all()).content.decode()
+
+
+def test_the_delete_resubmit_permission_shows_both_actions(client):
+    OrderFactory()
+    client.force_login(staff("view_order", "delete_resubmit_order"))
+    page = client.get(CHANGELIST).content.decode()
+    assert "Delete from fulfillment" in page and "Resubmit" in page
+
+
+def test_filters_by_channel_status_hold_reason_and_open_issues(admin_client):
+    shop, other = ChannelFactory(slug="shop"), ChannelFactory(slug="other")
+    held = OrderFactory(channel=shop, held=True)
+    submitted = OrderFactory(channel=other, submitted=True)
+    troubled = OrderFactory(channel=shop)
+    SyncIssue.objects.create(channel=shop, flow="orders.download", record_key=troubled.external_id, message="x")
+
+    def numbers(query: str) -> set[str]:
+        response = admin_client.get(f"{CHANGELIST}?{query}")
+        return {o.number for o in response.context["cl"].result_list}
+
+    assert numbers(f"channel={other.pk}") == {submitted.number}
+    assert numbers("status__exact=held") == {held.number}
+    assert numbers("hold_reason__exact=unmapped_sku") == {held.number}
+    assert numbers("issues=yes") == {troubled.number}
+    assert numbers("issues=no") == {held.number, submitted.number}
+
+
+def test_an_issue_on_the_fulfillment_system_counts_for_the_order(admin_client):
+    oms = ChannelFactory(slug="oms", role="fulfillment", kind="oms")
+    shop = ChannelFactory(slug="shop", fulfillment=oms)
+    order = OrderFactory(channel=shop)
+    OrderFactory(channel=shop)
+    SyncIssue.objects.create(channel=oms, flow="orders.submit", record_key=f"shop/{order.external_id}", message="x")
+    response = admin_client.get(f"{CHANGELIST}?issues=yes")
+    assert [o.pk for o in response.context["cl"].result_list] == [order.pk]
+
+
+def test_search_finds_any_order_number_a_customer_or_a_sku_once(admin_client):
+    order = OrderFactory(number="112-555", fulfillment_number="SO-100777", customer=CustomerFactory(name="Kim Park"))
+    OrderLineFactory(order=order, channel_sku="TEE-RED")
+    OrderLineFactory(order=order, channel_sku="TEE-RED", external_id="second")
+    OrderFactory(number="other")
+
+    def found(term: str) -> list[int]:
+        return [o.pk for o in admin_client.get(CHANGELIST, {"q": term}).context["cl"].result_list]
+
+    for term in ("112-555", "SO-100777", order.external_id, "kim", "TEE-RED"):
+        assert found(term) == [order.pk], term
+
+
+def test_the_list_costs_the_same_queries_for_3_or_30_orders(admin_client, django_assert_max_num_queries):
+    OrderFactory.create_batch(3)
+    admin_client.get(CHANGELIST)  # warm the session
+    with django_assert_max_num_queries(12) as few:
+        admin_client.get(CHANGELIST)
+    OrderFactory.create_batch(27)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        admin_client.get(CHANGELIST)
+
+
+def test_a_large_filtered_list_is_not_counted_in_full(admin_client, settings):
+    from orders.admin_pages import CappedPaginator
+
+    CappedPaginator.cap, cap = 5, CappedPaginator.cap
+    try:
+        OrderFactory.create_batch(8)
+        page = admin_client.get(f"{CHANGELIST}?status__exact=downloaded").content.decode()
+    finally:
+        CappedPaginator.cap = cap
+    assert "more than 5 orders" in page
+
+
+# The actions, against the sandboxes.
+
+
+@pytest.fixture
+def submitted(sales, run):
+    channel = sales("extensiv")
+    run(channel, "orders.download")
+    run(channel.fulfillment, "orders.submit")
+    return list(Order.objects.filter(channel=channel).order_by("external_id"))
+
+
+def test_delete_confirmation_lists_what_will_happen_and_what_is_refused_and_why(admin_client, submitted):
+    ok, batched, shipped = submitted[:3]
+    Order.objects.filter(pk=batched.pk).update(status=OrderStatus.BATCHED)
+    Order.objects.filter(pk=shipped.pk).update(status=OrderStatus.SHIPPED)
+    fresh = OrderFactory(channel=ok.channel)
+    page = action(admin_client, "delete_from_fulfillment", [ok, batched, shipped, fresh]).content.decode()
+    assert "1 of 4 selected orders will be handled" in page
+    assert f"Delete {ok.fulfillment_number} from" in page
+    assert "Locked: the warehouse has it in a pick batch" in page
+    assert "Already shipped." in page
+    assert "Not submitted: there is nothing to delete." in page
+    assert Order.objects.get(pk=ok.pk).status == OrderStatus.SUBMITTED  # nothing done yet
+
+
+def test_delete_on_confirm_does_each_order_on_its_own_and_shows_every_outcome(admin_client, submitted, sandbox):
+    first, locked_there, third = submitted[:3]
+    oms = sandbox.api("oms")
+    oms.batch(locked_there.fulfillment_number)  # the warehouse took it after the hub last looked
+    page = action(admin_client, "delete_from_fulfillment", [first, locked_there, third], confirm=True)
+    text = page.content.decode()
+    assert "2 of 3 orders done" in text
+    assert f"Refused: {locked_there.fulfillment_number} is batched (locked)" in text
+    for order in (first, third):
+        order.refresh_from_db()
+        assert order.status == OrderStatus.DELETED
+        assert oms.orders[order.fulfillment_number]["status"] == "cancelled"
+        event = order.events.get(to_status=OrderStatus.DELETED)
+        assert event.user.username == "admin" and order.idempotency_key == ""
+    locked_there.refresh_from_db()
+    assert locked_there.status == OrderStatus.BATCHED
+
+
+def test_resubmit_fetches_the_order_fresh_maps_it_again_and_submits_it_under_a_new_key(
+    admin_client, submitted, sandbox, run
+):
+    order = submitted[0]
+    api = sandbox.api("extensiv")
+    remote = api.orders[int(order.external_id)]
+    items = [dict(item) for item in remote["orderItems"]]
+    items[0]["quantityOrdered"] += 5
+    api.modify_order(int(order.external_id), orderItems=items)
+    run(order.channel, "orders.download", since=order.placed_at)
+    order.refresh_from_db()
+    assert order.changed_after_submit  # the change waits for a person
+    old_number = order.fulfillment_number
+
+    page = action(admin_client, "resubmit", [order]).content.decode()
+    assert f"Delete {old_number} from" in page and "fetch it fresh" in page
+    result = action(admin_client, "resubmit", [order], confirm=True).content.decode()
+    assert "1 of 1 order done" in result
+
+    order.refresh_from_db()
+    oms = sandbox.api("oms")
+    assert order.status == OrderStatus.RESUBMITTED and not order.changed_after_submit
+    assert order.idempotency_key == f"{order.channel.slug}:{order.external_id}:1"
+    assert oms.orders[old_number]["status"] == "cancelled"
+    new = oms.orders[order.fulfillment_number]
+    line = order.lines.get(external_id=str(items[0]["orderItemId"]))
+    assert line.quantity == items[0]["quantityOrdered"]
+    assert any(sent["line_ref"] == line.external_id and sent["quantity"] == line.quantity for sent in new["lines"])
+    statuses = list(order.events.filter(kind=EventKind.STATUS).values_list("to_status", "user__username"))
+    assert statuses[-2:] == [(OrderStatus.DELETED, "admin"), (OrderStatus.RESUBMITTED, "admin")]
+
+
+def test_resubmit_refuses_orders_not_submitted_yet_locked_or_cancelled(admin_client, submitted):
+    held = OrderFactory(channel=submitted[0].channel, held=True)
+    cancelled = OrderFactory(channel=submitted[0].channel, status=OrderStatus.CANCELLED)
+    Order.objects.filter(pk=submitted[1].pk).update(status=OrderStatus.PARTIALLY_SHIPPED)
+    page = action(admin_client, "resubmit", [held, cancelled, submitted[1]]).content.decode()
+    assert "0 of 3 selected orders will be handled" in page
+    assert "Not submitted yet" in page and "Cancelled." in page and "Partially shipped" in page
+    assert 'value="Yes,' not in page
+
+
+def test_a_deleted_order_can_be_resubmitted_later(admin_client, submitted, sandbox):
+    order = submitted[0]
+    action(admin_client, "delete_from_fulfillment", [order], confirm=True)
+    action(admin_client, "resubmit", [order], confirm=True)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.RESUBMITTED
+    assert len([o for o in sandbox.api("oms").orders_for(order.number) if o["status"] == "open"]) == 1
+
+
+def test_a_resubmission_that_fails_leaves_the_order_deleted_and_says_why(admin_client, submitted, sandbox):
+    order, other = submitted[:2]
+    sandbox.api("oms").inject("status", times=1000, status=422, method="POST", path="/api/v1/orders$")
+    text = action(admin_client, "resubmit", [order, other], confirm=True).content.decode()
+    sandbox.api("oms").clear_faults()
+    assert "0 of 2 orders done" in text and "refused" in text
+    assert set(Order.objects.filter(pk__in=[order.pk, other.pk]).values_list("status", flat=True)) == {"deleted"}
