@@ -49,8 +49,8 @@ def quantity_breakdown(*, rules: Rules, mapping: ItemMapping) -> list[Breakdown]
 
 def reason_short(calculation: Calculation, row: ListingQuantity) -> str:
     """The steps on one line, for dry-run output: `available: 12; - pending orders (2): 10`."""
-    parts = [f"{label} {value}" for label, value in steps(calculation, _table(calculation, row), row.listing.item_id)]
-    return ", ".join(parts) + f" → {row.quantity}"
+    parts = [f"{label}: {value}" for label, value in steps(calculation, _table(calculation, row), row.listing.item_id)]
+    return "; ".join(parts) + f" → {row.quantity}"
 
 
 def _table(calculation: Calculation, row: ListingQuantity) -> TargetTable:

@@ -13,6 +13,7 @@ Per DESIGN, inventory does not import the orders app (both depend on catalog, ne
 looked up lazily by name, and without an orders app nothing is pending.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.apps import apps
@@ -33,8 +34,8 @@ def last_stock_snapshot() -> datetime | None:
     return runs.order_by("-started_at").values_list("started_at", flat=True).first()
 
 
-def pending_quantities() -> dict[int, int]:
-    """Pending quantity per item id, over every sales channel (they all sell the same stock); two queries."""
+def pending_quantities(*, item_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Pending quantity per item id (all, or these), over every sales channel (they sell the same stock)."""
     try:
         order_line = apps.get_model("orders", "OrderLine")
     except LookupError:
@@ -43,9 +44,11 @@ def pending_quantities() -> dict[int, int]:
     in_fulfillment = Q(order__status__in=IN_FULFILLMENT)
     if snapshot is not None:
         in_fulfillment &= Q(order__submitted_at__gt=snapshot)
+    lines = order_line.objects.filter(Q(order__status__in=NOT_SUBMITTED) | in_fulfillment)
+    if item_ids is not None:
+        lines = lines.filter(item_id__in=item_ids)
     rows = (
-        order_line.objects.filter(Q(order__status__in=NOT_SUBMITTED) | in_fulfillment)
-        .filter(item__isnull=False, is_bundle=False)
+        lines.filter(item__isnull=False, is_bundle=False)
         .order_by()
         .values_list("item_id")
         .annotate(total=Sum(F("quantity") - F("quantity_shipped") - F("quantity_cancelled")))

@@ -154,7 +154,11 @@ def facts_fetch(*, rules: Rules, targets: list[Target], mapping_ids: Iterable[in
                 "item_id", "warehouse_id", "quantity", "expected_date"
             )
         )
-    pending = pending_quantities() if rules.subtract_pending_orders else {}
+    pending = {}
+    if rules.subtract_pending_orders:
+        # A few listings (a preview, a push again) ask for their own items only; a whole channel for every item.
+        few = {listing.item_id for listing in listings} | {c for parts in components.values() for c, _ in parts}
+        pending = pending_quantities(item_ids=None if mapping_ids is None else sorted(few))
     return Facts(listings, stock, supply, dict(components), pending)
 
 
