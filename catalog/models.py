@@ -94,6 +94,9 @@ class ItemMapping(models.Model):
     )
     # Images, attributes and aliases downloaded with the listing, kept as data.
     data = models.JSONField(blank=True, default=dict)
+    # Set by the catalog download on new and changed listings, cleared once auto-mapping has looked at them
+    # (in the run's last transaction), so a run that dies in between leaves them flagged for the next one.
+    automap_pending = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -114,7 +117,36 @@ class ItemMapping(models.Model):
             models.Index(fields=["channel", "channel_product_id"], name="mapping_product_id_idx"),
             models.Index(fields=["review_rank", "-id"], name="mapping_review_idx"),
             models.Index(fields=["channel", "review_rank", "-id"], name="mapping_channel_review_idx"),
+            models.Index(
+                fields=["channel", "id"], condition=Q(automap_pending=True), name="mapping_automap_pending_idx"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.channel_id}:{self.channel_sku}"
+
+
+class UploadKind(models.TextChoices):
+    PRODUCT = "product", "Product"
+    CUSTOMER = "customer", "Customer"
+
+
+class ChannelUpload(models.Model):
+    """What a channel last accepted of one uploaded record (a product: style and colour; a customer): a hash
+    of what was sent, so the next upload sends only what changed, and the channel's own id for it."""
+
+    channel = models.ForeignKey("integrations.Channel", on_delete=models.CASCADE, related_name="uploads")
+    kind = models.CharField(max_length=20, choices=UploadKind.choices)
+    key = models.CharField(max_length=200, help_text="The record's key: style|colour, or the customer's id.")
+    content_hash = models.CharField(max_length=64)
+    channel_ref = models.CharField("channel id", max_length=100, blank=True)
+    accepted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "kind", "key"], name="uniq_upload_channel_kind_key"),
+            models.CheckConstraint(condition=Q(kind__in=UploadKind.values), name="upload_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.kind}:{self.key}"
