@@ -14,21 +14,16 @@ from integrations.connectors.records import Supply
 from integrations.connectors.records import Warehouse as WarehouseRecord
 from integrations.cursors import cursor_advance, cursor_position
 from integrations.flows import RunReport, parse_position
-from integrations.models import Channel, SyncIssue
+from integrations.models import Channel
 from inventory.chunks import batched
 from inventory.models import ChannelWarehouse, IncomingSupply, StockLevel, Warehouse, WarehousePairing
+from inventory.runs import open_issue_keys
 
 STOCK_FLOW = "inventory.download"
 SUPPLY_CURSOR = "inventory.download:supply"  # a second position of the same flow: supply pages on its own
 OVERLAP = timedelta(minutes=5)  # re-read window: rows read twice are harmless upserts
 CHUNK = 1000
 UNKNOWN_ITEM = "the item is not in the catalog yet (run catalog.download on the fulfillment channel)"
-
-
-def open_issue_keys(*, channel: Channel, flow: str) -> set[str]:
-    """Record keys with an open issue: only those need `report.succeeded` to resolve them."""
-    issues = SyncIssue.objects.filter(channel=channel, flow=flow, status=SyncIssue.Status.OPEN)
-    return set(issues.values_list("record_key", flat=True))
 
 
 def read_since(*, channel: Channel, cursor: str, since: datetime | None) -> datetime | None:
@@ -73,7 +68,7 @@ def stock_download(
     *, channel: Channel, connector: Connector, report: RunReport, since: datetime | None, dry_run: bool
 ) -> None:
     """Stock per item and warehouse changed since the cursor, upserted; unchanged rows are not written."""
-    open_keys = open_issue_keys(channel=channel, flow=STOCK_FLOW)
+    open_keys = open_issue_keys(channel_id=channel.pk, flow=STOCK_FLOW)
     start = read_since(channel=channel, cursor=STOCK_FLOW, since=since)
     for chunk in batched(connector.inventory_download(since=start), CHUNK):
         with transaction.atomic():

@@ -53,12 +53,13 @@ def channel_quantities(*, connector: Connector, channel_id: int, keys: Iterable[
     """What the channel reports now, per (listing, channel warehouse); for the given keys, or all of them."""
     wanted = None if keys is None else set(keys)
     mapping_ids = None if wanted is None else {mapping_id for mapping_id, _ in wanted}
+    few = mapping_ids is not None and len(mapping_ids) <= READ_ALL_ABOVE
     mappings = ItemMapping.objects.filter(channel_id=channel_id)
-    if mapping_ids is not None:
+    if few:
         mappings = mappings.filter(id__in=mapping_ids)
     by_sku = dict(mappings.values_list("channel_sku", "id"))
     by_external = dict(ChannelWarehouse.objects.filter(channel_id=channel_id).values_list("external_id", "id"))
-    skus = None if wanted is None or len(by_sku) > READ_ALL_ABOVE else sorted(by_sku)
+    skus = sorted(by_sku) if few else None
     found: dict[Key, int] = {}
     for row in connector.quantities_download(skus=skus):
         key = (by_sku.get(row.sku), by_external.get(row.warehouse_id))

@@ -22,10 +22,11 @@ from django.utils import timezone
 from integrations.connectors.base import Connector
 from integrations.connectors.records import QuantityResult, QuantityUpdate
 from integrations.flows import RunReport
-from integrations.http import AuthFailed, ChannelError, ServerError, TransportError
+from integrations.http import AuthFailed, ChannelError
 from inventory.chunks import batched
 from inventory.ledger import Key, channel_quantities, ledger_write
 from inventory.models import PushIntent
+from inventory.runs import open_issue_keys
 
 State = PushIntent.State
 CLAIM_CHUNK = 500  # ids per statement: well under SQLite's bound-parameter limit
@@ -93,23 +94,19 @@ def intents_push(*, channel_id: int, intent_ids: Sequence[int], connector: Conne
     claim = intents_claim(intent_ids)
     intents = list(_claimed(claim))
     batch_size = max(1, int(getattr(connector, "push_batch_size", 100)))
+    open_keys = open_issue_keys(channel_id=channel_id, flow=report.flow)
     for number, batch in enumerate(batched(intents, batch_size)):
         try:
             results = connector.quantities_push([intent.update() for intent in batch])
-        except AuthFailed as exc:
-            _settle_failed(batch, str(exc), report)
-            _settle_failed(intents[(number + 1) * batch_size :], f"not sent: {exc}", report)
-            raise
-        except (TransportError, ServerError) as exc:
-            if isinstance(exc, TransportError) and not exc.outcome_unknown:
-                _settle_failed(batch, f"not sent: {exc}", report)
-            else:
-                _mark_unknown(batch, str(exc))
-            continue
         except ChannelError as exc:
-            _settle_failed(batch, str(exc), report)
+            # A batch may be several calls (one per product): some may have been applied before the error,
+            # so the whole batch is of unknown outcome and the channel is read before anything more is sent.
+            _mark_unknown(batch, str(exc))
+            if isinstance(exc, AuthFailed):
+                _settle_failed(intents[(number + 1) * batch_size :], f"not sent: {exc}", report)
+                raise
             continue
-        _settle_results(batch, results, report)
+        _settle_results(batch, results, report, open_keys)
     if PushIntent.objects.filter(claim=claim, state=State.UNKNOWN).exists():
         # If the read fails too, the next run settles them before it sends anything for those listings.
         with contextlib.suppress(ChannelError):
@@ -147,7 +144,9 @@ def _claimed(claim: str) -> Iterator[Intent]:
         )
 
 
-def _settle_results(batch: Sequence[Intent], results: Sequence[QuantityResult], report: RunReport) -> None:
+def _settle_results(
+    batch: Sequence[Intent], results: Sequence[QuantityResult], report: RunReport, open_keys: set[str]
+) -> None:
     by_key = {(result.sku, result.warehouse_id): result for result in results}
     accepted, refused, unanswered = [], [], []
     for intent in batch:
@@ -160,7 +159,8 @@ def _settle_results(batch: Sequence[Intent], results: Sequence[QuantityResult], 
         _set_state([i.id for i, _ in unanswered], State.UNKNOWN, error="the channel did not answer for this row")
         ledger_write({i.key: (i.quantity, i.incoming) for i, _ in accepted}, at=now)
     for intent, _ in accepted:
-        report.succeeded(intent.record_key)
+        if intent.record_key in open_keys:
+            report.succeeded(intent.record_key)
         if intent.base is None:
             report.created += 1
         else:
@@ -193,7 +193,7 @@ def _payload(intent: Intent) -> dict:
     return {"sku": intent.sku, "warehouse": intent.warehouse_id, "quantity": intent.quantity, "delta": intent.delta}
 
 
-SETTLE_FIELDS = ("id", "mapping_id", "channel_warehouse_id", "state", "sent_at", "quantity", "incoming")
+SETTLE_FIELDS = ("id", "mapping_id", "channel_warehouse_id", "base", "sent_at", "quantity", "incoming", "error")
 
 
 def intents_settle(
@@ -207,9 +207,11 @@ def intents_settle(
     elif not dry_run:
         # Recorded by an earlier run and never claimed: never sent, so a newer computation replaces them.
         unsettled.filter(state=State.PENDING).update(state=State.SUPERSEDED, settled_at=now)
-    rows = list(unsettled.values_list(*SETTLE_FIELDS, "mapping__channel_sku", "channel_warehouse__external_id"))
+    rows = list(
+        unsettled.values_list(*SETTLE_FIELDS, "mapping__channel_sku", "channel_warehouse__external_id", "state")
+    )
     cutoff = now - stale_after()
-    to_read = [r for r in rows if r[3] == State.UNKNOWN or (r[3] == State.SENDING and r[4] and r[4] < cutoff)]
+    to_read = [r for r in rows if r[-1] == State.UNKNOWN or (r[-1] == State.SENDING and r[4] and r[4] < cutoff)]
     blocked = {(r[1], r[2]) for r in rows} - {(r[1], r[2]) for r in to_read}
     if not to_read:
         return blocked
@@ -225,7 +227,7 @@ def _settle_read(rows: list[tuple], found: dict[Key, int], report: RunReport) ->
     """Settle unknown pushes from the channel's figures: applied if the channel shows the pushed quantity."""
     now, still_blocked = timezone.now(), set()
     applied, not_applied, ledger = [], {}, {}
-    for pk, mapping_id, cw_id, _state, _sent, quantity, incoming, sku, external_id in rows:
+    for pk, mapping_id, cw_id, base, _sent, quantity, incoming, error, sku, external_id, _state in rows:
         key = (mapping_id, cw_id)
         if key not in found:
             still_blocked.add(key)
@@ -233,9 +235,12 @@ def _settle_read(rows: list[tuple], found: dict[Key, int], report: RunReport) ->
             continue
         if found[key] == quantity:
             applied.append(pk)
+            report.created, report.updated = report.created + (base is None), report.updated + (base is not None)
             ledger[key] = (quantity, tuple(map(tuple, incoming or ())))
         else:
-            not_applied[pk] = f"not applied: the channel reports {found[key]}, the push meant {quantity}"
+            why = f" ({error})" if error else ""
+            not_applied[pk] = f"not applied{why}: the channel shows {found[key]}, the push meant {quantity}"
+            report.failed += 1  # no issue: the next run pushes again from what the channel shows
             ledger[key] = (found[key], ())
     with transaction.atomic():
         _set_state(applied, State.SENT, error="", settled_at=now)

@@ -119,6 +119,11 @@ def _combined_target(rules: Rules, channel_warehouses: list[tuple[int, str, str]
     return Target(pk, external_id, name, frozenset(warehouses.values_list("id", flat=True)))
 
 
+# Up to this many chosen listings are filtered in SQL; more are read with the channel's and filtered here
+# (an IN list of 100,000 ids is beyond SQLite's bound-parameter limit, and slower than a full read anyway).
+FILTER_IN_SQL = 2000
+
+
 def mapped_listings(*, channel_id: int, mapping_ids: Iterable[int] | None = None) -> QuerySet[ItemMapping]:
     """The channel's listings that get quantities: mapped to an item, not ignored."""
     mappings = ItemMapping.objects.filter(channel_id=channel_id, status=MappingStatus.MAPPED, item__isnull=False)
@@ -127,11 +132,14 @@ def mapped_listings(*, channel_id: int, mapping_ids: Iterable[int] | None = None
 
 def facts_fetch(*, rules: Rules, targets: list[Target], mapping_ids: Iterable[int] | None = None) -> Facts:
     """The rows the calculation reads: five queries (six with pending orders), whatever the listing count."""
-    mappings = mapped_listings(channel_id=rules.channel_id, mapping_ids=mapping_ids)
+    chosen = None if mapping_ids is None else set(mapping_ids)
+    in_sql = chosen is not None and len(chosen) <= FILTER_IN_SQL
+    mappings = mapped_listings(channel_id=rules.channel_id, mapping_ids=chosen if in_sql else None)
     fields = ("id", "item_id", "channel_sku", "channel_product_id", "channel_upc", "item__size", "item__upc")
     listings = [
         Listing(pk, item, sku, product_id or "", upc or item_upc or "", size or "")
         for pk, item, sku, product_id, upc, size, item_upc in mappings.values_list(*fields).iterator(chunk_size=5000)
+        if chosen is None or pk in chosen
     ]
     items = mappings.values("item_id")
     components: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -158,7 +166,7 @@ def facts_fetch(*, rules: Rules, targets: list[Target], mapping_ids: Iterable[in
     if rules.subtract_pending_orders:
         # A few listings (a preview, a push again) ask for their own items only; a whole channel for every item.
         few = {listing.item_id for listing in listings} | {c for parts in components.values() for c, _ in parts}
-        pending = pending_quantities(item_ids=None if mapping_ids is None else sorted(few))
+        pending = pending_quantities(item_ids=sorted(few) if in_sql else None)
     return Facts(listings, stock, supply, dict(components), pending)
 
 

@@ -13,7 +13,7 @@ from integrations.cursors import cursor_lock
 from integrations.flows import RunReport
 from integrations.http import ChannelError
 from integrations.models import Channel, SyncRun
-from inventory.ledger import channel_quantities, ledger_write
+from inventory.ledger import channel_quantities, ledger_for, ledger_write
 from inventory.models import Discrepancy, PushLedger
 from inventory.policies import Rules, policy_for, policy_rules
 from inventory.quantities import quantities_compute
@@ -66,8 +66,10 @@ def discrepancies_push_again(*, discrepancy_ids: Iterable[int]) -> dict[str, int
     channel gets the delta from what it really shows). Rows whose push the channel accepts leave the report.
     """
     by_channel: dict[int, list[Discrepancy]] = defaultdict(list)
-    for row in Discrepancy.objects.filter(id__in=list(discrepancy_ids)).select_related("channel"):
-        by_channel[row.channel_id].append(row)
+    ids = list(discrepancy_ids)
+    for start in range(0, len(ids), 500):  # well under SQLite's bound-parameter limit
+        for row in Discrepancy.objects.filter(id__in=ids[start : start + 500]).select_related("channel"):
+            by_channel[row.channel_id].append(row)
     totals = {"pushed": 0, "failed": 0, "busy": 0}
     for rows in by_channel.values():
         channel = rows[0].channel
@@ -86,9 +88,7 @@ def _push_again(channel: Channel, rows: list[Discrepancy]) -> RunReport:
     keys = {(row.mapping_id, row.channel_warehouse_id): row for row in rows}
     with transaction.atomic():
         ledger_write({k: (r.channel_quantity, ()) for k, r in keys.items() if r.channel_quantity is not None})
-        unknown = [k for k, r in keys.items() if r.channel_quantity is None]
-        for mapping_id, cw_id in unknown:
-            PushLedger.objects.filter(mapping_id=mapping_id, channel_warehouse_id=cw_id).delete()
+        _ledger_forget([k for k, r in keys.items() if r.channel_quantity is None])
     connector = connector_for(channel)
     try:
         rules = policy_rules(policy_for(channel_id=channel.pk))
@@ -101,13 +101,19 @@ def _push_again(channel: Channel, rows: list[Discrepancy]) -> RunReport:
     finally:
         connector.close()
     side_run_record(channel=channel, report=report, trigger=SyncRun.Trigger.MANUAL, started_at=started, error=error)
-    _drop_settled(keys)
+    _drop_settled(channel.pk, keys)
     return report
 
 
-def _drop_settled(keys: dict) -> None:
+def _ledger_forget(keys: list[tuple[int, int]]) -> None:
+    """The channel shows nothing for these: with no ledger row the next push starts from a fresh read."""
+    for mapping_id, cw_id in keys:
+        PushLedger.objects.filter(mapping_id=mapping_id, channel_warehouse_id=cw_id).delete()
+
+
+def _drop_settled(channel_id: int, keys: dict) -> None:
     """Remove the report rows whose listing now shows the hub's quantity in the ledger."""
-    for (mapping_id, cw_id), row in keys.items():
-        ledger = PushLedger.objects.filter(mapping_id=mapping_id, channel_warehouse_id=cw_id).first()
-        if ledger is not None and ledger.quantity == row.hub_quantity:
-            row.delete()
+    pushed = ledger_for(channel_id=channel_id)
+    settled = [row.pk for key, row in keys.items() if key in pushed and pushed[key][0] == row.hub_quantity]
+    for start in range(0, len(settled), 500):
+        Discrepancy.objects.filter(id__in=settled[start : start + 500]).delete()

@@ -3,6 +3,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +22,9 @@ from inventory.quantities import Calculation, ListingQuantity, quantities_comput
 
 CHUNK_TASK = "inventory.tasks.inventory_push_chunk"
 DRY_RUN_LINES = 200
+NO_TARGETS = (
+    "no channel warehouse of this channel is paired with a warehouse: pair them (Inventory → Warehouse pairing)"
+)
 NO_BASELINE = "a relative push needs the channel's current quantity, and the channel reports none for this listing"
 
 
@@ -36,6 +40,18 @@ class Change:
     @property
     def record_key(self) -> str:
         return f"{self.row.listing.sku}@{self.row.target.external_id}"
+
+
+def intents_forget(*, channel_id: int) -> int:
+    """Delete settled push intents older than the retention (default 7 days); the ledger keeps the outcome."""
+    days = int(getattr(settings, "INVENTORY_INTENT_RETENTION_DAYS", 7))
+    settled = (PushIntent.State.SENT, PushIntent.State.FAILED, PushIntent.State.SUPERSEDED)
+    old = PushIntent.objects.filter(
+        channel_warehouse__channel_id=channel_id,
+        state__in=settled,
+        created_at__lt=timezone.now() - timedelta(days=days),
+    )
+    return PushIntent.objects.filter(id__in=old.values("id")).delete()[0]
 
 
 def fanout_listings() -> int:
@@ -60,12 +76,16 @@ def inventory_upload_run(
     """Push every listing whose quantity changed since the channel last accepted one; the chunk task ids."""
     blocked = intents_settle(channel_id=channel_id, connector=connector, report=report, dry_run=dry_run)
     calculation = quantities_compute(rules=rules, mapping_ids=mapping_ids)
+    if not calculation.targets:
+        report.issue("warehouse pairing", NO_TARGETS)
+        return []
     changes, unknown = changes_diff(calculation, ledger_for(channel_id=channel_id), blocked, report)
     if unknown:
         changes += _with_baseline(channel_id, connector, unknown, report, dry_run)
     if dry_run:
         _say_changes(calculation, changes, rules, report)
         return []
+    intents_forget(channel_id=channel_id)
     ids = intents_record(changes, rules)
     listings = len({change.key[0] for change in changes})
     if listings <= fanout_listings():

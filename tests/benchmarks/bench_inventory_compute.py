@@ -76,6 +76,7 @@ def _seed(n: int):
         [Item(sku=f"B-{i:07d}", item_number=f"B{i:07d}") for i in range(n)], batch_size=5000
     )
     bundles = items[: max(1, n // 100)]
+    bundle_ids = {bundle.pk for bundle in bundles}
     components = items[-2 * len(bundles) :]
     BundleComponent.objects.bulk_create(
         [
@@ -96,7 +97,7 @@ def _seed(n: int):
             )
             for i, item in enumerate(items)
             for j, w in enumerate(warehouses)
-            if item not in bundles
+            if item.pk not in bundle_ids
         ],
         batch_size=5000,
     )

@@ -215,3 +215,17 @@ def test_breakdown_shows_formula_terms_and_bundle_components(setup):
     assert dc1.components == [{"sku": "A", "quantity": 12, "ratio": 5, "buildable": 2}]
     assert dc1.steps[0] == ("formula on_hand - open", "on_hand = 0, open = 0")
     assert dc1.quantity == 2
+
+
+def test_many_chosen_listings_are_filtered_after_a_channel_read(setup):
+    from catalog.models import Item, ItemMapping
+    from inventory.quantities import FILTER_IN_SQL
+
+    items = Item.objects.bulk_create([Item(sku=f"BULK-{i}", item_number=f"B{i}") for i in range(FILTER_IN_SQL + 5)])
+    mappings = ItemMapping.objects.bulk_create(
+        [ItemMapping(channel=setup.channel, channel_sku=i.sku, item=i, status=MappingStatus.MAPPED) for i in items]
+    )
+    chosen = [m.pk for m in mappings[1:]] + [setup.listing.pk]
+    policy = InventoryPolicy(channel=setup.channel)
+    calculation = quantities_compute(rules=policy_rules(policy, excluded_warehouse_ids=set()), mapping_ids=chosen)
+    assert {row.listing.mapping_id for row in calculation.quantities()} == set(chosen)

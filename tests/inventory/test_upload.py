@@ -270,3 +270,49 @@ def test_above_the_threshold_the_push_fans_out_into_chunk_tasks_any_worker_runs(
     on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
     assert ca.quantity(SKU, "MAIN") == on_hand - allocated
     assert channel.runs.filter(flow="inventory.upload").count() == 1 + len(tasks)
+
+
+def test_an_error_in_the_middle_of_a_batch_is_settled_by_reading_what_was_applied(sandbox, sales):
+    channel = sales("nuorder")  # one request per product: a batch is several calls
+    api = sandbox.api("nuorder")
+    for product in api.products.values():  # everything on NuORDER is off by one, so every listing is pushed
+        for size in product["sizes"]:
+            for warehouse in ("default", "east"):
+                api.set_quantity(product["_id"], warehouse, size["size"], 1000)
+    second = sorted({m.channel_product_id for m in ItemMapping.objects.filter(channel=channel)})[1]
+    api.inject("status", times=10, status=500, method="POST", path=f"/api/inventory/{second}")
+    result = run(channel, "inventory.upload")
+    states = dict(PushIntent.objects.values_list("mapping__channel_product_id", "state").distinct())
+    assert "unknown" not in set(PushIntent.objects.values_list("state", flat=True))  # all settled by the read
+    assert states[second] == "failed"
+    assert result.created > 0 and result.failed > 0  # the products before the failing one were applied
+    api.clear_faults()
+    run(channel, "inventory.upload")
+    assert not PushIntent.objects.filter(state__in=["pending", "sending", "unknown"]).exists()
+    mapping = ItemMapping.objects.filter(channel=channel, channel_product_id=second).select_related("item").first()
+    on_hand, allocated = sandbox.world.stock[(mapping.item.sku, "MAIN")]
+    assert api.quantity(second, "default", mapping.item.size or "OS") == on_hand - allocated
+
+
+def test_a_channel_with_no_paired_warehouse_gets_an_issue_saying_so(sales):
+    channel = sales("channeladvisor")
+    from inventory.models import WarehousePairing
+
+    WarehousePairing.objects.filter(channel_warehouse__channel=channel).delete()
+    result = run(channel, "inventory.upload")
+    assert result.status == "partial" and result.seen == 0
+    assert "Warehouse pairing" in channel.issues.get().message
+
+
+def test_settled_intents_older_than_the_retention_are_forgotten(sandbox, sales, oms, settings):
+    settings.INVENTORY_INTENT_RETENTION_DAYS = 7
+    channel = sales("channeladvisor")
+    run(channel, "inventory.upload")
+    PushIntent.objects.update(created_at=timezone.now() - timezone.timedelta(days=8))
+    stock(sandbox, oms, SKU, "MAIN", on_hand=61)
+    run(channel, "inventory.upload")
+    assert PushIntent.objects.count() == 1  # only the new push; the ledger still holds every quantity
+    assert (
+        PushLedger.objects.filter(mapping__channel=channel).count()
+        == ItemMapping.objects.filter(channel=channel).count() * 3
+    )
