@@ -40,6 +40,8 @@ def run(size: str) -> list[str]:
     loop_total = per_listing * n
     ratio = loop_total / fast_seconds
     verdict = "ok" if ratio >= TARGET_RATIO else f"BELOW the {TARGET_RATIO}x target"
+    if size == "tiny":
+        verdict = f"tiny: fixed costs dominate; the {TARGET_RATIO}x target is for the full size"
     memory = "ok" if peak_mb < MEMORY_LIMIT_MB else f"ABOVE {MEMORY_LIMIT_MB} MB"
     return [
         f"{n:,} listings x 3 channel warehouses = {3 * n:,} quantities (data seeded in {seeded:.1f}s)",
