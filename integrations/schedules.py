@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -51,7 +52,7 @@ def wanted_schedules(channel: Channel) -> dict[str, tuple[str, int]]:
     }
 
 
-def channel_schedules(channel_id: int):
+def channel_schedules(channel_id: int) -> QuerySet[Schedule]:
     """The sync schedules that belong to a channel (any name it had)."""
     return Schedule.objects.filter(func=RUN_FLOW, args__startswith=f"({channel_id}, ")
 

@@ -2,7 +2,7 @@ import argparse
 import threading
 from datetime import datetime
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -62,7 +62,7 @@ def _aware(value: str) -> datetime:
 class _progress:
     """A tqdm counter of the records the flow has seen, refreshed from the report while the flow runs."""
 
-    def __init__(self, report: RunReport, label: str, stream) -> None:
+    def __init__(self, report: RunReport, label: str, stream: OutputWrapper) -> None:
         self.report, self.stop = report, threading.Event()
         self.bar = tqdm(desc=label, unit=" records", file=stream, dynamic_ncols=True)
         self.ticker = threading.Thread(target=self._tick, daemon=True)
