@@ -187,3 +187,25 @@ def _all_export_fields() -> dict:
     from inventory.resources import DiscrepancyResource
 
     return {f"discrepancyresource_{name}": "on" for name in DiscrepancyResource._meta.fields}
+
+
+@pytest.mark.parametrize("model", ["stocklevel", "incomingsupply", "channelwarehouse", "pushintent", "discrepancy"])
+def test_changelist_queries_do_not_grow_with_rows(admin_client, objects, model, django_assert_max_num_queries):
+    url = reverse(f"admin:inventory_{model}_changelist")
+    admin_client.get(url)  # warm the session and content types
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        assert admin_client.get(url).status_code == 200
+    for n in range(15):
+        item = ItemFactory()
+        dc = ChannelWarehouseFactory(channel=objects.channel, external_id=f"X{n}")
+        WarehousePairingFactory(channel_warehouse=dc, warehouse=objects.east)
+        StockLevelFactory(item=item, warehouse=objects.east)
+        IncomingSupplyFactory(item=item, warehouse=objects.east)
+        mapping = ItemMappingFactory(channel=objects.channel, item=item, status=MappingStatus.MAPPED)
+        PushIntent.objects.create(mapping=mapping, channel_warehouse=dc, mode="absolute", quantity=1)
+        Discrepancy.objects.create(channel=objects.channel, mapping=mapping, channel_warehouse=dc, hub_quantity=1)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert admin_client.get(url).status_code == 200
