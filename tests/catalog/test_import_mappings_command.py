@@ -101,3 +101,14 @@ def test_progress_bar_on_large_files(channel, write_csv, capsys):
     progress = capsys.readouterr().err
     assert "checking rows: 100%" in progress
     assert "writing mappings" in progress
+
+
+@pytest.mark.parametrize(
+    ("name", "content"), [("m.csv", "channel,channel_sku\nshop,Café\n".encode("cp1252")), ("m.xlsx", b"not a zip")]
+)
+def test_unreadable_file_is_refused_without_writing(channel, tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(CommandError, match="cannot read the file"):
+        import_mappings(str(path))
+    assert not ItemMapping.objects.exists()

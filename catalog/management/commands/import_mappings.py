@@ -1,18 +1,22 @@
 """`manage.py import_mappings FILE [--channel SLUG] [--dry-run]`: the admin's mapping import, from a terminal."""
 
+import csv
 import sys
+import zipfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from openpyxl.utils.exceptions import InvalidFileException
 from tqdm import tqdm
 
-from catalog.importers import mapping_import
+from catalog.importers import MappingImportResult, mapping_import
 from catalog.spreadsheets import file_format, row_count_estimate, table_read
 from integrations.models import Channel
 
 PROGRESS_MIN_ROWS = 10_000
 ERRORS_SHOWN = 1000
 _STAGES = {"check": "checking rows", "write": "writing mappings"}
+UNREADABLE = (UnicodeDecodeError, csv.Error, zipfile.BadZipFile, InvalidFileException)
 
 
 class Command(BaseCommand):
@@ -39,17 +43,10 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
         fixed_channel = _channel(channel)
-        rows = table_read(path)
-        header = next(rows, None)
-        if not header:
-            raise CommandError(f"{path}: the file is empty")
-        progress = _Progress(row_count_estimate(path))
         try:
-            result = mapping_import(
-                header=header, rows=rows, channel=fixed_channel, dry_run=dry_run, source=path.name, on_progress=progress
-            )
-        finally:
-            progress.close()
+            result = self.run_import(path, fixed_channel, dry_run)
+        except UNREADABLE as exc:  # rows are read while being checked: nothing has been written yet
+            raise CommandError(f"{path}: cannot read the file ({exc}); save it as CSV UTF-8 or XLSX") from exc
         for error in result.errors[:ERRORS_SHOWN]:
             self.stderr.write(f"row {error.row}: {error.message}")
         if len(result.errors) > ERRORS_SHOWN:
@@ -58,6 +55,19 @@ class Command(BaseCommand):
         if result.errors:
             raise CommandError(f"{len(result.errors)} bad rows: nothing was imported")
         self.stdout.write("Dry run: nothing was written." if dry_run else "Imported.")
+
+    def run_import(self, path: Path, channel: Channel | None, dry_run: bool) -> MappingImportResult:
+        rows = table_read(path)
+        header = next(rows, None)
+        if not header:
+            raise CommandError(f"{path}: the file is empty")
+        progress = _Progress(row_count_estimate(path))
+        try:
+            return mapping_import(
+                header=header, rows=rows, channel=channel, dry_run=dry_run, source=path.name, on_progress=progress
+            )
+        finally:
+            progress.close()
 
 
 def _channel(slug: str | None) -> Channel | None:
