@@ -1,0 +1,241 @@
+"""catalog.download from a sales channel that lists products (ChannelAdvisor, Extensiv): listings upserted as
+ItemMapping rows on (channel, channel SKU) with product id, UPC, title and data (images, attributes, aliases),
+set-based in chunks, then auto-mapped in the same run.
+
+The upsert writes only the listing's own fields, so the item, method and status of a mapping a person made or
+imported stay as they are. New and changed rows are flagged `automap_pending`; the run's last transaction
+auto-maps the flagged rows, sends the conflicts to the issue queue, clears the flag and moves the cursor
+(listings come ordered by id, not by date, so the cursor can only move once all of them are in). A run that
+dies before then leaves its rows flagged for the next one.
+
+A listing without a product id, or with another id than the one stored (or seen earlier in the run), has its
+id looked up by SKU; when the SKU is not unique on the channel the id is refused: the listing is stored
+without one, marked a conflict (unless a person mapped or ignored it) and sent to the issue queue.
+"""
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from catalog.automap import mapping_automap
+from catalog.models import PROTECTED_METHODS, ItemMapping, MappingStatus
+from catalog.sync_common import FLOW, batched, say
+from integrations.connectors.records import BadRecord, Listing
+from integrations.cursors import cursor_advance
+from integrations.flows import RunReport
+from integrations.http import AuthFailed, ChannelError
+from integrations.models import Channel
+
+CHUNK = 2000
+LISTING_FIELDS = ["channel_product_id", "channel_upc", "title", "data"]
+DECISION_FIELDS = ["item", "method", "status", "suggested_item", "note"]
+ProductIdLookup = Callable[[str], list[str]]
+
+
+@dataclass
+class ListingsRun:
+    channel: Channel
+    report: RunReport
+    dry_run: bool
+    lookup: ProductIdLookup | None
+    open_keys: set[str]
+    latest: datetime | None = None
+    product_ids: dict[str, str] = field(default_factory=dict)  # SKU -> product id, as seen in this run
+
+
+@dataclass
+class Planned:
+    """One listing to write: its row, and why its product id was refused (a SKU not unique on the channel)."""
+
+    row: ItemMapping
+    refused: str = ""
+
+
+def listings_download(
+    *,
+    channel: Channel,
+    records: Iterable[Listing | BadRecord],
+    lookup: ProductIdLookup | None,
+    report: RunReport,
+    dry_run: bool,
+    open_keys: Iterable[str] = (),
+    chunk_size: int = CHUNK,
+) -> None:
+    """Upsert a channel's listings in chunks, then auto-map the new and changed ones and move the cursor."""
+    run = ListingsRun(channel=channel, report=report, dry_run=dry_run, lookup=lookup, open_keys=set(open_keys))
+    _settled(run)
+    for chunk in batched(records, chunk_size):
+        with transaction.atomic():
+            _chunk(run, chunk)
+    if not dry_run:
+        listings_automap(channel=channel, report=report, open_keys=run.open_keys, position=run.latest)
+
+
+def listings_automap(
+    *, channel: Channel, report: RunReport, open_keys: set[str], position: datetime | None = None
+) -> None:
+    """Auto-map the channel's flagged listings; then, in one transaction, queue their conflicts as issues,
+    clear the flags and move the cursor to `position`. Auto-mapping twice is harmless, so a crash between
+    the two steps costs only a second pass on the next run."""
+    pending = ItemMapping.objects.filter(channel=channel, automap_pending=True)
+    mapping_automap(mappings=pending)
+    with transaction.atomic():
+        for sku, status, note in pending.values_list("channel_sku", "status", "note").iterator(CHUNK):
+            if status == MappingStatus.CONFLICT:
+                report.issue(sku, f"auto-mapping found more than one item: {note}", {"channel_sku": sku})
+            elif sku in open_keys:
+                report.succeeded(sku)
+        pending.update(automap_pending=False)
+        if position:
+            cursor_advance(channel=channel, flow=FLOW, position=position)
+
+
+def _settled(run: ListingsRun) -> None:
+    """Issues a person has since dealt with on the mapping screen (the listing is no longer a conflict and has
+    its product id) are resolved, even when the channel has not changed the listing."""
+    keys = sorted(run.open_keys)
+    for start in range(0, len(keys), 500):
+        rows = ItemMapping.objects.filter(channel=run.channel, channel_sku__in=keys[start : start + 500])
+        fine = rows.exclude(status=MappingStatus.CONFLICT).exclude(channel_product_id="")
+        run.report.succeeded(*fine.values_list("channel_sku", flat=True))
+
+
+def _chunk(run: ListingsRun, chunk: tuple[Listing | BadRecord, ...]) -> None:
+    run.report.seen += len(chunk)
+    records = _usable(run, chunk)
+    existing = {
+        row[0]: row
+        for row in ItemMapping.objects.filter(channel=run.channel, channel_sku__in=list(records))
+        .values_list("channel_sku", *LISTING_FIELDS, "method", "status")
+        .iterator(CHUNK)
+    }
+    planned = []
+    for sku, record in records.items():
+        row = existing.get(sku)
+        product_id, refused = _product_id(run, record, row[1] if row else "")
+        values = (product_id, record.upc, record.title[:300], _plain(record.data))
+        if refused:
+            planned.append(_refused(run, record, values, row, refused))
+        elif row is None or tuple(row[1:5]) != values:
+            planned.append(Planned(_row(run.channel, sku, values)))
+            _count(run.report, sku, new=row is None)
+        else:
+            run.report.skipped += 1
+            if sku in run.open_keys and row[6] != MappingStatus.CONFLICT:
+                run.report.succeeded(sku)
+    if not run.dry_run:
+        _write(planned)
+
+
+def _usable(run: ListingsRun, chunk: tuple[Listing | BadRecord, ...]) -> dict[str, Listing]:
+    """The chunk's listings by SKU (the last of a repeated SKU wins); unreadable ones go to the issue queue."""
+    records: dict[str, Listing] = {}
+    for record in chunk:
+        if isinstance(record, BadRecord):
+            run.report.issue(record.external_id or "listing", record.reason, record.raw)
+            continue
+        if record.updated_at and (run.latest is None or record.updated_at > run.latest):
+            run.latest = record.updated_at
+        problem = _problem(record)
+        if problem:
+            run.report.issue(record.sku or "listing", problem, _payload(record))
+            continue
+        if record.sku in records and records[record.sku].product_id != record.product_id:
+            run.product_ids.setdefault(record.sku, records[record.sku].product_id)
+        records[record.sku] = record
+    return records
+
+
+def _problem(record: Listing) -> str:
+    if not record.sku.strip():
+        return "the listing has no SKU"
+    for name, value in (("channel_sku", record.sku), ("channel_product_id", record.product_id)):
+        limit = ItemMapping._meta.get_field(name).max_length
+        if len(value) > limit:
+            return f"{name} is longer than {limit} characters: {value[:40]}…"
+    if len(record.upc) > ItemMapping._meta.get_field("channel_upc").max_length:
+        return f"the UPC is not a UPC: {record.upc[:40]}"
+    return ""
+
+
+def _product_id(run: ListingsRun, record: Listing, stored: str) -> tuple[str, str]:
+    """(the product id to store, "") or ("", why it was refused)."""
+    seen = run.product_ids.get(record.sku)
+    run.product_ids[record.sku] = record.product_id
+    clash = any(other and other != record.product_id for other in (stored, seen))
+    if record.product_id and not clash:
+        return record.product_id, ""
+    if run.lookup is None:
+        return record.product_id, ""
+    try:
+        ids = sorted(set(run.lookup(record.sku)))
+    except AuthFailed:
+        raise
+    except ChannelError as exc:
+        run.report.issue(record.sku, f"looking up the product id of SKU {record.sku} failed: {exc}", _payload(record))
+        return stored or record.product_id, ""
+    if len(ids) > 1:
+        return "", f"SKU {record.sku} is not unique on the channel (products {', '.join(ids)}): no product id stored"
+    return (ids[0] if ids else record.product_id), ""
+
+
+def _refused(run: ListingsRun, record: Listing, values: tuple, row: tuple | None, reason: str) -> Planned:
+    """A listing whose SKU is not unique: stored without a product id, a conflict unless a person decided it."""
+    run.report.issue(record.sku, reason, _payload(record))
+    _count(run.report, record.sku, new=row is None)
+    if row is not None and (row[5] in PROTECTED_METHODS or row[6] == MappingStatus.IGNORED):
+        # A person's decision stands, with the product id the row has (a person may have typed it in).
+        return Planned(_row(run.channel, record.sku, (row[1], *values[1:]), pending=False))
+    planned = Planned(_row(run.channel, record.sku, values, pending=False), refused=reason)
+    planned.row.status, planned.row.note = MappingStatus.CONFLICT, reason
+    return planned
+
+
+def _row(channel: Channel, sku: str, values: tuple, *, pending: bool = True) -> ItemMapping:
+    product_id, upc, title, data = values
+    return ItemMapping(
+        channel=channel,
+        channel_sku=sku,
+        channel_product_id=product_id,
+        channel_upc=upc,
+        title=title,
+        data=data,
+        automap_pending=pending,
+    )
+
+
+def _count(report: RunReport, sku: str, *, new: bool) -> None:
+    if new:
+        report.created += 1
+        say(report, f"create listing {sku}")
+    else:
+        report.updated += 1
+        say(report, f"update listing {sku}")
+
+
+def _write(planned: list[Planned]) -> None:
+    listing_fields = [*LISTING_FIELDS, "automap_pending", "updated_at"]
+    plain = [p.row for p in planned if not p.refused]
+    refused = [p.row for p in planned if p.refused]
+    unique = ["channel", "channel_sku"]
+    if plain:
+        ItemMapping.objects.bulk_create(
+            plain, update_conflicts=True, unique_fields=unique, update_fields=listing_fields
+        )
+    if refused:
+        ItemMapping.objects.bulk_create(
+            refused, update_conflicts=True, unique_fields=unique, update_fields=[*listing_fields, *DECISION_FIELDS]
+        )
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    """The data as the JSON column gives it back, so an unchanged listing compares equal."""
+    return json.loads(json.dumps(data, default=str))
+
+
+def _payload(record: Listing) -> dict[str, Any]:
+    return {"sku": record.sku, "product_id": record.product_id, "upc": record.upc, "title": record.title}

@@ -1,0 +1,228 @@
+"""catalog.download on sales channels: ChannelAdvisor and Extensiv listings over HTTP, auto-mapped on arrival."""
+
+import pytest
+
+from catalog.listings_download import listings_download
+from catalog.models import ItemMapping, MappingMethod, MappingStatus
+from catalog.sync import catalog_download
+from catalog.sync_common import FLOW
+from integrations.connectors import connector_for
+from integrations.cursors import cursor_position
+from integrations.flows import RunReport, parse_position
+from integrations.http import ServerError
+from integrations.models import SyncIssue, SyncRun
+from integrations.runner import flow_run
+from integrations.sandbox.channeladvisor.odata import format_date, parse_date
+from tests.factories import ItemFactory, ItemMappingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalog(sandbox_channel):
+    """The World's items in the hub, through the fulfillment system's own catalog download."""
+    oms = sandbox_channel("oms")
+    catalog_download(oms, report=RunReport(flow=FLOW))
+    return oms
+
+
+@pytest.fixture
+def ca(sandbox_channel, catalog):
+    return sandbox_channel("channeladvisor")
+
+
+@pytest.fixture
+def ca_api(sandbox):
+    return sandbox.api("channeladvisor")
+
+
+def download(channel, **kwargs) -> RunReport:
+    report = RunReport(flow=FLOW, dry_run=kwargs.get("dry_run", False))
+    catalog_download(channel, report=report, **kwargs)
+    return report
+
+
+def mapping(channel, sku: str) -> ItemMapping:
+    return ItemMapping.objects.select_related("item").get(channel=channel, channel_sku=sku)
+
+
+def touch(api, product_id: int, **fields) -> None:
+    """Change a ChannelAdvisor product the way an edit on the channel does: its UpdateDateUtc moves on."""
+    with api.lock:
+        api.products[product_id].update(fields, UpdateDateUtc=format_date(api.advance(1)))
+
+
+def test_listings_arrive_with_product_id_upc_title_and_data(ca, sandbox):
+    report = download(ca)
+
+    listings = sandbox.world.listings
+    assert (report.seen, report.created) == (len(listings), len(listings))
+    listing = next(lst for lst in listings if lst.expect == "sku_pattern")
+    row = mapping(ca, listing.sku)
+    assert (row.channel_product_id, row.channel_upc, row.title) == (str(listing.product_id), listing.upc, listing.title)
+    assert row.data["images"] == [f"https://images.example.com/{listing.sku}.jpg"]
+    assert row.data["attributes"]["Style"] == sandbox.world.item(listing.item_sku).item_number
+    assert row.data["aliases"] == [f"MPN-{listing.sku}"]
+
+
+def test_listings_are_auto_mapped_by_upc_and_sku_pattern_in_the_same_run(ca, sandbox):
+    download(ca)
+
+    methods = set()
+    for listing in sandbox.world.listings:
+        row = mapping(ca, listing.sku)
+        if listing.item_sku:  # UPC first; a listing without one is recognised by its SKU pattern
+            method = MappingMethod.UPC if listing.upc else MappingMethod.SKU_PATTERN
+            assert (row.status, row.method, row.item.sku) == ("mapped", method, listing.item_sku)
+            methods.add(method)
+        else:
+            assert row.status == listing.expect, listing.sku
+    assert methods == {MappingMethod.UPC, MappingMethod.SKU_PATTERN}
+    assert not ItemMapping.objects.filter(automap_pending=True).exists()
+
+
+def test_an_ambiguous_listing_is_a_conflict_and_goes_to_the_issue_queue(ca, sandbox):
+    run = flow_run(channel=ca, flow=FLOW, trigger=SyncRun.Trigger.MANUAL)
+
+    ambiguous = next(lst for lst in sandbox.world.listings if lst.expect == "conflict")
+    assert run.status == SyncRun.Status.PARTIAL
+    assert mapping(ca, ambiguous.sku).status == MappingStatus.CONFLICT
+    issue = SyncIssue.objects.get(channel=ca, flow=FLOW, status=SyncIssue.Status.OPEN)
+    assert issue.record_key == ambiguous.sku
+    assert "matches 3 items by pattern" in issue.message
+
+
+def test_a_sku_not_unique_on_the_channel_is_a_conflict_and_an_issue(ca, ca_api, sandbox):
+    listing = next(lst for lst in sandbox.world.listings if lst.expect == "sku_pattern")
+    ca_api.add_product(listing.sku, UPC=listing.upc)  # a second ChannelAdvisor product with the same SKU
+
+    run = flow_run(channel=ca, flow=FLOW, trigger=SyncRun.Trigger.MANUAL)
+
+    row = mapping(ca, listing.sku)
+    assert (row.status, row.item, row.channel_product_id) == (MappingStatus.CONFLICT, None, "")
+    assert "is not unique on the channel" in row.note
+    issue = SyncIssue.objects.get(channel=ca, flow=FLOW, record_key=listing.sku)
+    assert str(listing.product_id) in issue.message
+    assert run.failed >= 1
+
+
+def test_a_mapping_a_person_made_keeps_its_item_and_gets_the_listing_data(ca, sandbox):
+    listing = next(lst for lst in sandbox.world.listings if lst.expect == "sku_pattern")
+    chosen = ItemFactory()
+    ItemMappingFactory(
+        channel=ca, channel_sku=listing.sku, item=chosen, method=MappingMethod.MANUAL, status=MappingStatus.MAPPED
+    )
+
+    report = download(ca)
+
+    row = mapping(ca, listing.sku)
+    assert (row.item, row.method, row.status) == (chosen, MappingMethod.MANUAL, MappingStatus.MAPPED)
+    assert (row.channel_product_id, row.title) == (str(listing.product_id), listing.title)
+    assert row.suggested_item.sku == listing.item_sku  # auto-mapping only suggests
+    assert report.updated == 1
+
+
+def test_a_second_download_with_nothing_changed_writes_nothing(ca):
+    download(ca)
+    stamps = dict(ItemMapping.objects.values_list("channel_sku", "updated_at"))
+
+    report = download(ca)
+
+    assert (report.created, report.updated, report.skipped) == (0, 0, report.seen)
+    assert dict(ItemMapping.objects.values_list("channel_sku", "updated_at")) == stamps
+
+
+def test_a_changed_listing_is_updated_and_mapped_again(ca, ca_api, sandbox):
+    download(ca)
+    unknown = next(lst for lst in sandbox.world.listings if lst.expect == "unmapped")
+    target = sandbox.world.sellable[5]
+    touch(ca_api, unknown.product_id, UPC=target.upc, Title="Now known")
+
+    report = download(ca)
+
+    assert (report.created, report.updated) == (0, 1)
+    row = mapping(ca, unknown.sku)
+    assert (row.status, row.method, row.item.sku, row.title) == ("mapped", MappingMethod.UPC, target.sku, "Now known")
+
+
+def test_the_cursor_moves_to_the_newest_listing_after_the_run(ca, ca_api):
+    download(ca)
+
+    newest = max(parse_date(p["UpdateDateUtc"]) for p in ca_api.products.values())
+    assert parse_position(cursor_position(channel=ca, flow=FLOW)) == newest
+
+
+def test_listings_of_a_run_that_broke_are_auto_mapped_by_the_next(ca, ca_api):
+    ca.settings = {**ca.settings, "page_size": 10}
+    ca.save()
+    connector = connector_for(ca)
+
+    def breaking(records):
+        for n, record in enumerate(records):
+            if n == 15:
+                ca_api.inject("status", times=20, status=503, path="/v1/Products")
+            yield record
+
+    with pytest.raises(ServerError):
+        listings_download(
+            channel=ca,
+            records=breaking(connector.listings_download(since=None)),
+            lookup=None,
+            report=RunReport(flow=FLOW),
+            dry_run=False,
+            chunk_size=10,
+        )
+    # Pages of 10, chunks of 10: two chunks committed, flagged, not yet auto-mapped; page 3 never came.
+    assert ItemMapping.objects.filter(automap_pending=True, status=MappingStatus.UNMAPPED).count() == 20
+    assert cursor_position(channel=ca, flow=FLOW) == ""  # listings come by id: no position until all are in
+
+    ca_api.clear_faults()
+    download(ca)
+
+    assert not ItemMapping.objects.filter(automap_pending=True).exists()
+    assert not ItemMapping.objects.filter(channel=ca, status=MappingStatus.UNMAPPED, note="").exists()
+
+
+def test_an_issue_a_person_settled_on_the_mapping_screen_is_resolved_by_the_next_run(ca, sandbox):
+    flow_run(channel=ca, flow=FLOW, trigger=SyncRun.Trigger.MANUAL)
+    ambiguous = next(lst for lst in sandbox.world.listings if lst.expect == "conflict")
+    row = mapping(ca, ambiguous.sku)
+    row.item, row.method, row.status = ItemFactory(), MappingMethod.MANUAL, MappingStatus.MAPPED
+    row.save()
+
+    flow_run(channel=ca, flow=FLOW, trigger=SyncRun.Trigger.MANUAL)
+
+    issue = SyncIssue.objects.get(channel=ca, flow=FLOW, record_key=ambiguous.sku)
+    assert issue.status == SyncIssue.Status.RESOLVED
+
+
+def test_dry_run_writes_nothing(ca):
+    report = download(ca, dry_run=True)
+
+    assert report.created > 0 and not ItemMapping.objects.filter(channel=ca).exists()
+    assert report.lines[0].startswith("create listing ")
+
+
+@pytest.mark.parametrize("listing_skus", [True, False])
+def test_extensiv_listings_by_listing_sku_or_master_sku(sandbox_channel, catalog, sandbox, listing_skus):
+    om = sandbox_channel("extensiv", settings={"use_listing_sku": listing_skus})
+
+    download(om)
+
+    by_upc = next(lst for lst in sandbox.world.listings if lst.expect == "upc")
+    channel_sku = by_upc.sku if listing_skus else by_upc.item_sku
+    row = mapping(om, channel_sku)
+    assert (row.status, row.item.sku) == (MappingStatus.MAPPED, by_upc.item_sku)
+    assert row.channel_product_id  # OM's product id
+
+
+def test_extensiv_product_id_missing_is_looked_up_by_sku(sandbox_channel, catalog, sandbox):
+    om = sandbox_channel("extensiv", settings={"use_listing_sku": False})
+    api = sandbox.api("extensiv")
+    listing = next(row for row in api.listings.values() if row["masterSku"])
+    with api.lock:
+        listing["productId"] = None
+
+    download(om)
+
+    assert mapping(om, listing["masterSku"]).channel_product_id == str(api.products[listing["masterSku"]]["productId"])
