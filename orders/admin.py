@@ -3,9 +3,11 @@ person takes on them — delete from fulfillment and resubmit — behind the `de
 
 import json
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from integrations.models import Channel, ChannelRole
@@ -225,10 +227,57 @@ class CustomerAdmin(admin.ModelAdmin):
         return False
 
 
+class OrderRulesForm(forms.ModelForm):
+    hook_secret = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="The shared secret the channel signs order notifications with (write-only: leave blank to keep).",
+    )
+
+    class Meta:
+        model = OrderRules
+        fields = (
+            "channel",
+            "earliest_order_date",
+            "ship_to_countries",
+            "required_tags",
+            "require_customer",
+            "submit_retry_days",
+        )
+
+    def save(self, commit: bool = True) -> OrderRules:
+        rules = super().save(commit=commit)
+        secret = self.cleaned_data.get("hook_secret")
+        if secret:
+            channel = rules.channel
+            channel.credentials = {**channel.credentials, "hook_secret": secret}
+            channel.save(update_fields=["credentials", "updated_at"])
+        return rules
+
+
 @admin.register(OrderRules)
 class OrderRulesAdmin(admin.ModelAdmin):
+    form = OrderRulesForm
     list_display = ("channel", "earliest_order_date", "ship_to_countries", "required_tags", "require_customer")
     list_select_related = ("channel",)
+    readonly_fields = ("notification_url",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "channel":
+            kwargs["queryset"] = Channel.objects.filter(role=ChannelRole.SALES)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="notification URL")
+    def notification_url(self, rules: OrderRules) -> str:
+        if not rules.pk:
+            return "Shown once saved."
+        secret = (
+            "a secret is set"
+            if rules.channel.credentials.get("hook_secret")
+            else "no secret set: notifications are refused"
+        )
+        return f"POST {reverse('orders:hook', args=[rules.channel.slug])} ({secret})"
 
 
 def _json_html(data: object) -> str:

@@ -10,7 +10,8 @@ from django.utils import timezone
 from catalog.models import MappingStatus
 from integrations.connectors.records import Address
 from integrations.models import Channel
-from orders.lines import CatalogLookup, component_lines
+from orders.bulk import rows_insert
+from orders.lines import CatalogLookup, component_rows
 from orders.models import EventKind, HoldReason, Order, OrderEvent, OrderLine, OrderRules, OrderStatus
 from orders.records import address_from
 from orders.states import orders_transition
@@ -124,10 +125,10 @@ def lines_remap(*, order_ids: list[int], lookup: CatalogLookup) -> dict[int, lis
         OrderLine.objects.filter(parent__in=changed).delete()
         children = []
         for line in changed:
-            for child in component_lines(line, lookup):
-                child.parent_id = line.pk
-                children.append(child)
-        OrderLine.objects.bulk_create(children)
+            parent = {name: getattr(line, name) for name in ("order_id", "external_id", "position", "channel_sku")}
+            for child in component_rows({**parent, "item_id": line.item_id, "quantity": line.quantity}, lookup):
+                children.append({**child, "parent_id": line.pk})
+        rows_insert(children, model=OrderLine)
     by_order: dict[int, list[OrderLine]] = {}
     for line in OrderLine.objects.filter(order_id__in=order_ids).select_related("mapping", "item", "parent__item"):
         by_order.setdefault(line.order_id, []).append(line)

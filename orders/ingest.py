@@ -19,6 +19,7 @@ from integrations.connectors.records import BadRecord
 from integrations.connectors.records import Order as OrderRecord
 from integrations.flows import RunReport
 from integrations.models import Channel
+from orders.bulk import rows_insert
 from orders.cancellation import CANCELLED_HERE, cancel_kept
 from orders.lines import CatalogLookup, build_lines, lines_save
 from orders.models import Customer, EventKind, Order, OrderEvent, OrderLine, OrderRules, OrderStatus
@@ -39,6 +40,7 @@ CHUNK = 500
 EXISTING = ("id", "external_id", "status", "content_hash", "fulfillment_hash", "submit_attempts")
 EXISTING += ("changed_after_submit", "cancel_requested")
 FLAG_FIELDS = (*INFO_FIELDS, "changed_after_submit", "cancel_requested")
+CUSTOMER_FIELDS = ("name", "email", "code", "billing_address", "shipping_address")
 
 CREATE, REPLACE, FLAG, TOUCH = "create", "replace", "flag", "touch"
 CANCEL_LOCAL, CANCEL_REMOTE, UNCHANGED, EXCLUDED, INVALID = "cancel", "cancel_remote", "unchanged", "excluded", "bad"
@@ -212,19 +214,23 @@ class OrderIngest:
     def _create(self, plan: list[Planned], customers: dict[str, int], now: datetime) -> None:
         if not plan:
             return
-        orders = [
-            Order(
-                channel=self.channel,
-                external_id=p.record.external_id,
-                customer_id=customers.get(_customer_key(p.record)),
-                status=OrderStatus.DOWNLOADED,
-                created_at=now,
-                **order_fields(p.record, p.hashes, now=now),
-            )
-            for p in plan
-        ]
-        Order.objects.bulk_create(orders)
-        self._lines(orders, [p.record for p in plan])
+        rows_insert(
+            [
+                {
+                    "channel_id": self.channel.pk,
+                    "external_id": p.record.external_id,
+                    "customer_id": customers.get(_customer_key(p.record)),
+                    "status": OrderStatus.DOWNLOADED,
+                    "created_at": now,
+                    **order_fields(p.record, p.hashes, now=now),
+                }
+                for p in plan
+            ],
+            model=Order,
+        )
+        keys = [p.record.external_id for p in plan]
+        ids = dict(Order.objects.filter(channel=self.channel, external_id__in=keys).values_list("external_id", "id"))
+        self._lines([ids[key] for key in keys], [p.record for p in plan])
 
     def _replace(
         self, plan: list[Planned], customers: dict[str, int], now: datetime, *, message: str = "", user: Any = None
@@ -242,7 +248,7 @@ class OrderIngest:
             orders.append(order)
         Order.objects.bulk_update(orders, [*REPLACED_FIELDS, "customer", "changed_after_submit"])
         OrderLine.objects.filter(order_id__in=[o.pk for o in orders]).delete()
-        self._lines(orders, [p.record for p in plan])
+        self._lines([o.pk for o in orders], [p.record for p in plan])
         self._events(plan, EventKind.CHANGED, message or CHANGED_BEFORE_SUBMIT, now, user=user)
         failed = [Order(pk=p.row["id"], status=p.row["status"]) for p in plan if p.row["status"] == OrderStatus.FAILED]
         orders_transition(
@@ -253,10 +259,10 @@ class OrderIngest:
             fields={"next_attempt_at": None, "first_failure_at": None, "last_error": ""},
         )
 
-    def _lines(self, orders: list[Order], records: list[OrderRecord]) -> None:
+    def _lines(self, order_ids: list[int], records: list[OrderRecord]) -> None:
         groups = []
-        for order, record in zip(orders, records, strict=True):
-            groups.extend(build_lines(order_id=order.pk, records=record.lines, lookup=self.lookup))
+        for order_id, record in zip(order_ids, records, strict=True):
+            groups.extend(build_lines(order_id=order_id, records=record.lines, lookup=self.lookup))
         lines_save(groups)
 
     def _follow(self, plan: list[Planned], now: datetime) -> None:
@@ -306,29 +312,39 @@ class OrderIngest:
             Order.objects.filter(pk=order.pk).update(cancel_requested=False)
 
     def _customers_upsert(self, records: list[OrderRecord]) -> dict[str, int]:
-        """Upsert the customers named by these records; their ids by external id."""
-        latest = {}
+        """Upsert the customers these records name, writing only new or changed ones; ids by external id."""
+        latest: dict[str, dict[str, Any]] = {}
         for record in records:
             ref = customer_ref(record)
             if ref:
-                latest[ref.external_id] = Customer(
-                    channel=self.channel,
-                    external_id=ref.external_id[:100],
-                    name=ref.name[:200],
-                    email=ref.email[:254],
-                    code=ref.code[:100],
-                    billing_address=address_dict(record.bill_to),
-                    shipping_address=address_dict(record.ship_to),
-                )
+                latest[ref.external_id[:100]] = {
+                    "name": ref.name[:200],
+                    "email": ref.email[:254],
+                    "code": ref.code[:100],
+                    "billing_address": address_dict(record.bill_to),
+                    "shipping_address": address_dict(record.ship_to),
+                }
         if not latest:
             return {}
+        known = {
+            row.pop("external_id"): row
+            for row in Customer.objects.filter(channel=self.channel, external_id__in=list(latest)).values(
+                "id", "external_id", *CUSTOMER_FIELDS
+            )
+        }
+        ids = {key: row.pop("id") for key, row in known.items()}
+        changed = [
+            Customer(channel=self.channel, external_id=key, **values)
+            for key, values in latest.items()
+            if known.get(key) != values
+        ]
         Customer.objects.bulk_create(
-            latest.values(),
+            changed,
             update_conflicts=True,
             unique_fields=["channel", "external_id"],
-            update_fields=["name", "email", "code", "billing_address", "shipping_address", "updated_at"],
+            update_fields=[*CUSTOMER_FIELDS, "updated_at"],
         )
-        return {customer.external_id: customer.pk for customer in latest.values()}
+        return ids | {customer.external_id: customer.pk for customer in changed}
 
 
 CHANGED_BEFORE_SUBMIT = "Changed on the channel before submission; lines replaced."

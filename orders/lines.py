@@ -4,11 +4,13 @@ from the hub's own BundleComponent rows (not the channel's idea of the bundle)."
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from catalog.automap import mapping_automap
 from catalog.models import BundleComponent, ItemMapping, MappingStatus
 from integrations.connectors.records import OrderLine as LineRecord
 from integrations.models import Channel
+from orders.bulk import rows_insert
 from orders.models import OrderLine
 
 CENT = Decimal("0.01")
@@ -111,58 +113,65 @@ class CatalogLookup:
         self.bundles.update({item_id: tuple(found) for item_id, found in parts.items()})
 
 
-LineGroup = tuple[OrderLine, list[OrderLine]]
+Row = dict[str, Any]  # an OrderLine's values by attribute name (order_id, item_id, ...): see orders/bulk.py
+LineGroup = tuple[Row, list[Row]]
 
 
 def build_lines(*, order_id: int, records: Iterable[LineRecord], lookup: CatalogLookup) -> list[LineGroup]:
     """The order's lines: each channel line with its component lines when its item is a bundle."""
     groups = []
     for position, record in enumerate(records):
-        parent = line_from_record(order_id=order_id, record=record, position=position, lookup=lookup)
-        groups.append((parent, component_lines(parent, lookup)))
+        parent = line_row(order_id=order_id, record=record, position=position, lookup=lookup)
+        groups.append((parent, component_rows(parent, lookup)))
     return groups
 
 
-def line_from_record(*, order_id: int, record: LineRecord, position: int, lookup: CatalogLookup) -> OrderLine:
+def line_row(*, order_id: int, record: LineRecord, position: int, lookup: CatalogLookup) -> Row:
     listing = lookup.listing(record.sku)
     item_id = listing.mapped_item_id if listing else None
-    return OrderLine(
-        order_id=order_id,
-        external_id=record.external_id,
-        position=position,
-        channel_sku=record.sku,
-        title=record.title[:300],
-        mapping_id=listing.mapping_id if listing else None,
-        item_id=item_id,
-        is_bundle=bool(lookup.components(item_id)),
-        quantity=record.quantity,
-        unit_price=record.unit_price.quantize(CENT),
-    )
+    return {
+        "order_id": order_id,
+        "external_id": record.external_id,
+        "position": position,
+        "channel_sku": record.sku,
+        "title": record.title[:300],
+        "mapping_id": listing.mapping_id if listing else None,
+        "item_id": item_id,
+        "is_bundle": bool(lookup.components(item_id)),
+        "quantity": record.quantity,
+        "unit_price": record.unit_price.quantize(CENT),
+    }
 
 
-def component_lines(parent: OrderLine, lookup: CatalogLookup) -> list[OrderLine]:
+def component_rows(parent: Row, lookup: CatalogLookup) -> list[Row]:
     """A bundle line's components: item and quantity x ratio; the bundle line carries the price."""
     return [
-        OrderLine(
-            order_id=parent.order_id,
-            external_id=f"{parent.external_id}/{part.sku}",
-            position=parent.position,
-            title=f"{part.sku} (in {parent.channel_sku})",
-            item_id=part.item_id,
-            quantity=parent.quantity * part.quantity,
-            unit_price=Decimal("0"),
-        )
-        for part in lookup.components(parent.item_id)
+        {
+            "order_id": parent["order_id"],
+            "external_id": f"{parent['external_id']}/{part.sku}",
+            "position": parent["position"],
+            "title": f"{part.sku} (in {parent['channel_sku']})",
+            "item_id": part.item_id,
+            "quantity": parent["quantity"] * part.quantity,
+            "unit_price": Decimal("0"),
+        }
+        for part in lookup.components(parent["item_id"])
     ]
 
 
 def lines_save(groups: list[LineGroup]) -> None:
-    """Insert the lines: the channel lines first (for their ids), then the components pointing at them."""
-    OrderLine.objects.bulk_create([parent for parent, _ in groups])
-    children = []
-    for parent, components in groups:
+    """Insert the lines: the channel lines first, then the components of bundle lines pointing at them."""
+    rows_insert([parent for parent, _ in groups], model=OrderLine)
+    bundles = [(parent, components) for parent, components in groups if components]
+    if not bundles:
+        return
+    ids = {
+        (order_id, external_id): pk
+        for order_id, external_id, pk in OrderLine.objects.filter(
+            order_id__in={parent["order_id"] for parent, _ in bundles}, parent__isnull=True, is_bundle=True
+        ).values_list("order_id", "external_id", "id")
+    }
+    for parent, components in bundles:
         for component in components:
-            component.parent_id = parent.pk
-            children.append(component)
-    if children:
-        OrderLine.objects.bulk_create(children)
+            component["parent_id"] = ids[(parent["order_id"], parent["external_id"])]
+    rows_insert([c for _, components in bundles for c in components], model=OrderLine)

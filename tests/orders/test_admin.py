@@ -246,3 +246,18 @@ def test_a_resubmission_that_fails_leaves_the_order_deleted_and_says_why(admin_c
     sandbox.api("oms").clear_faults()
     assert "0 of 2 orders done" in text and "refused" in text
     assert set(Order.objects.filter(pk__in=[order.pk, other.pk]).values_list("status", flat=True)) == {"deleted"}
+
+
+def test_the_order_rules_page_stores_the_notification_secret_write_only(admin_client):
+    channel = ChannelFactory(slug="shop")
+    url = reverse("admin:orders_orderrules_add")
+    data = {"channel": channel.pk, "submit_retry_days": 3, "hook_secret": "s3cret-value"}
+    assert admin_client.post(url, data).status_code == 302
+    channel.refresh_from_db()
+    assert channel.credentials["hook_secret"] == "s3cret-value"
+    rules = channel.order_rules
+    page = admin_client.get(reverse("admin:orders_orderrules_change", args=[rules.pk])).content.decode()
+    assert "s3cret-value" not in page and "/hooks/shop/orders" in page and "a secret is set" in page
+    admin_client.post(reverse("admin:orders_orderrules_change", args=[rules.pk]), {**data, "hook_secret": ""})
+    channel.refresh_from_db()
+    assert channel.credentials["hook_secret"] == "s3cret-value"  # blank keeps it
