@@ -4,6 +4,7 @@ they belong to, and the audit trail. Statuses change only through `orders.states
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -82,10 +83,13 @@ class Order(models.Model):
     ship_to = models.JSONField(blank=True, default=dict)
     bill_to = models.JSONField(blank=True, default=dict)
     shipping_method = models.CharField(max_length=200, blank=True)
-    attributes = models.JSONField(blank=True, default=dict, help_text="Tags, site, notes, custom fields.")
+    # DjangoJSONEncoder: a connector's attributes may carry a Decimal or a date; they are stored as text.
+    attributes = models.JSONField(
+        blank=True, default=dict, encoder=DjangoJSONEncoder, help_text="Tags, site, notes, custom fields."
+    )
     currency = models.CharField(max_length=3, default="USD")
     total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
-    raw = models.JSONField("raw payload", blank=True, default=dict)
+    raw = models.JSONField("raw payload", blank=True, default=dict, encoder=DjangoJSONEncoder)
     # Hashes of the normalised record: all of it, and the part the fulfillment system received. Equal
     # content means the download writes nothing; a changed fulfillment part after submission is flagged.
     content_hash = models.CharField(max_length=32, blank=True)
@@ -141,11 +145,6 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.number or self.external_id
-
-    @property
-    def issue_key(self) -> str:
-        """The record key of this order's sync issues."""
-        return self.external_id
 
 
 class OrderLine(models.Model):

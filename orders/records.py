@@ -146,9 +146,16 @@ def split_list(text: str, *, upper: bool = False) -> set[str]:
     return {p.upper() for p in parts} if upper else {p.lower() for p in parts}
 
 
+# Where each connector puts an order's tags: ChannelAdvisor `tags`, NuORDER `order_tags`, Extensiv `labels`.
+TAG_ATTRIBUTES = ("tags", "order_tags", "labels")
+
+
 def _tags(record: OrderRecord) -> list[Any]:
-    tags = record.attributes.get("tags") or []
-    return [tags] if isinstance(tags, str) else list(tags)
+    tags: list[Any] = []
+    for name in TAG_ATTRIBUTES:
+        value = record.attributes.get(name) or []
+        tags.extend([value] if isinstance(value, str) else value)
+    return tags
 
 
 def _address(address: Address) -> tuple[str, ...]:

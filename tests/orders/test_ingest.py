@@ -120,10 +120,11 @@ def test_orders_placed_before_the_go_live_date_are_never_imported(channel, mappe
 def test_ship_to_country_and_tag_rules_keep_other_orders_out(channel, mapped):
     OrderRulesFactory(channel=channel, ship_to_countries="us, ca", required_tags="Wholesale")
     ok = order_record("ok", attributes={"tags": ["wholesale", "rush"]})
+    labelled = order_record("labelled", attributes={"order_tags": ["WHOLESALE"]})
     abroad = order_record("abroad", ship_to=address(country="FR"), attributes={"tags": ["wholesale"]})
     untagged = order_record("untagged")
-    ingest(channel, ok, abroad, untagged)
-    assert list(Order.objects.values_list("external_id", flat=True)) == ["ok"]
+    ingest(channel, ok, labelled, abroad, untagged)
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["labelled", "ok"]
 
 
 def test_a_bad_record_goes_to_the_issue_queue_and_the_rest_are_stored(channel, mapped):
@@ -200,3 +201,8 @@ def test_a_record_repeated_in_one_download_is_stored_once(channel, mapped):
     ingest(channel, order_record("1"), order_record("1"))
     assert Order.objects.count() == 1
     assert OrderEvent.objects.count() == 0
+
+
+def test_attributes_that_are_not_plain_json_are_stored_as_text(channel, mapped):
+    ingest(channel, order_record("1", attributes={"discount": Decimal("5.50"), "ship_by": PLACED.date()}))
+    assert Order.objects.get().attributes == {"discount": "5.50", "ship_by": "2026-11-01"}

@@ -1,5 +1,6 @@
 """orders.submit: hold rules, automatic release, and submission to the sandbox OMS with an idempotency key."""
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -164,3 +165,13 @@ def test_a_disabled_sales_channel_is_left_alone(downloaded, run):
     channel.enabled = False
     channel.save()
     assert run(channel.fulfillment, "orders.submit").seen == 0
+
+
+def test_no_credential_reaches_the_logs_at_debug_level(sales, run, caplog):
+    caplog.set_level(logging.DEBUG)
+    channel = sales("extensiv")
+    run(channel, "orders.download")
+    run(channel.fulfillment, "orders.submit")
+    secrets = [v for c in (channel, channel.fulfillment) for v in c.credentials.values() if len(str(v)) > 6]
+    assert secrets and "POST" in caplog.text  # the transport did log its calls
+    assert not [s for s in secrets if str(s) in caplog.text]
