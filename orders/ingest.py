@@ -21,13 +21,13 @@ from integrations.flows import RunReport
 from integrations.models import Channel
 from orders.bulk import rows_insert
 from orders.cancellation import CANCELLED_HERE, cancel_kept
+from orders.customers import customers_upsert
 from orders.lines import CatalogLookup, build_lines, lines_save
-from orders.models import Customer, EventKind, Order, OrderEvent, OrderLine, OrderRules, OrderStatus
+from orders.models import EventKind, Order, OrderEvent, OrderLine, OrderRules, OrderStatus
 from orders.records import (
     INFO_FIELDS,
     REPLACED_FIELDS,
     Hashes,
-    address_dict,
     customer_ref,
     order_fields,
     record_hashes,
@@ -40,7 +40,6 @@ CHUNK = 500
 EXISTING = ("id", "external_id", "status", "content_hash", "fulfillment_hash", "submit_attempts")
 EXISTING += ("changed_after_submit", "cancel_requested")
 FLAG_FIELDS = (*INFO_FIELDS, "changed_after_submit", "cancel_requested")
-CUSTOMER_FIELDS = ("name", "email", "code", "billing_address", "shipping_address")
 
 CREATE, REPLACE, FLAG, TOUCH = "create", "replace", "flag", "touch"
 CANCEL_LOCAL, CANCEL_REMOTE, UNCHANGED, EXCLUDED, INVALID = "cancel", "cancel_remote", "unchanged", "excluded", "bad"
@@ -195,7 +194,7 @@ class OrderIngest:
             by_action.setdefault(p.action, []).append(p)
         fresh = by_action.get(CREATE, []) + by_action.get(REPLACE, [])
         if fresh:
-            customers = self._customers_upsert([p.record for p in fresh])
+            customers = customers_upsert(channel=self.channel, records=[p.record for p in fresh])
             self.lookup.load(line.sku for p in fresh for line in p.record.lines)
             self.lookup.ensure_listings(line for p in fresh for line in p.record.lines)
             self._create(by_action.get(CREATE, []), customers, now)
@@ -305,46 +304,11 @@ class OrderIngest:
         now = timezone.now()
         with transaction.atomic():
             self._lock_and_verify(plan)
-            customers = self._customers_upsert([record])
+            customers = customers_upsert(channel=self.channel, records=[record])
             self.lookup.load(line.sku for line in record.lines)
             self.lookup.ensure_listings(record.lines)
             self._replace(plan, customers, now, message="Fetched fresh from the channel to resubmit.", user=user)
             Order.objects.filter(pk=order.pk).update(cancel_requested=False)
-
-    def _customers_upsert(self, records: list[OrderRecord]) -> dict[str, int]:
-        """Upsert the customers these records name, writing only new or changed ones; ids by external id."""
-        latest: dict[str, dict[str, Any]] = {}
-        for record in records:
-            ref = customer_ref(record)
-            if ref:
-                latest[ref.external_id[:100]] = {
-                    "name": ref.name[:200],
-                    "email": ref.email[:254],
-                    "code": ref.code[:100],
-                    "billing_address": address_dict(record.bill_to),
-                    "shipping_address": address_dict(record.ship_to),
-                }
-        if not latest:
-            return {}
-        known = {
-            row.pop("external_id"): row
-            for row in Customer.objects.filter(channel=self.channel, external_id__in=list(latest)).values(
-                "id", "external_id", *CUSTOMER_FIELDS
-            )
-        }
-        ids = {key: row.pop("id") for key, row in known.items()}
-        changed = [
-            Customer(channel=self.channel, external_id=key, **values)
-            for key, values in latest.items()
-            if known.get(key) != values
-        ]
-        Customer.objects.bulk_create(
-            changed,
-            update_conflicts=True,
-            unique_fields=["channel", "external_id"],
-            update_fields=[*CUSTOMER_FIELDS, "updated_at"],
-        )
-        return ids | {customer.external_id: customer.pk for customer in changed}
 
 
 CHANGED_BEFORE_SUBMIT = "Changed on the channel before submission; lines replaced."
