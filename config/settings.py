@@ -141,3 +141,11 @@ HTTP_RETRY_ATTEMPTS = env.int("HTTP_RETRY_ATTEMPTS", default=5)
 HTTP_RETRY_BACKOFF = env.float("HTTP_RETRY_BACKOFF", default=0.5)
 HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=5.0)
 HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=30.0)
+
+# Inventory pushes (inventory/upload.py, inventory/pushes.py): above FANOUT changed listings the upload
+# queues chunk tasks of CHUNK listings; a push left `sending` longer than STALE seconds (default: the
+# task timeout) is presumed dead and settled by reading the channel back.
+INVENTORY_FANOUT_LISTINGS = env.int("INVENTORY_FANOUT_LISTINGS", default=5000)
+INVENTORY_CHUNK_LISTINGS = env.int("INVENTORY_CHUNK_LISTINGS", default=2000)
+INVENTORY_SENDING_STALE_SECONDS = env.int("INVENTORY_SENDING_STALE_SECONDS", default=Q_CLUSTER["timeout"])
+INVENTORY_INTENT_RETENTION_DAYS = env.int("INVENTORY_INTENT_RETENTION_DAYS", default=7)

@@ -123,6 +123,7 @@ class OmsConnector(Connector):
                 quantity=self.integer(self.field(row, "quantity", where), "quantity", where),
                 expected_date=self._date(self.opt(row, "expected_date", None), "expected_date", where),
                 purchase_order=str(self.opt(row, "purchase_order")),
+                updated_at=self._updated_at(row, where),
             )
 
     def items_download(self, *, since: datetime | None) -> Iterator[CatalogItem]:

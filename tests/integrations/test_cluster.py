@@ -51,7 +51,12 @@ def database_url() -> str:
 @pytest.fixture
 def cluster():
     """Start `manage.py qcluster` on the test database; stop it (and its workers) after the test."""
-    env = {**os.environ, "DATABASE_URL": database_url(), "HTTP_RETRY_BACKOFF": "0.01", "Q_WORKERS": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "HTTP_RETRY_BACKOFF": "0.01",
+        "Q_WORKERS": "1",
+    }
     with tempfile.TemporaryFile() as output:
         child = subprocess.Popen(
             [sys.executable, str(MANAGE), "qcluster"],
