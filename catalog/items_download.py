@@ -17,6 +17,7 @@ from django.db import transaction
 from catalog.automap import mapping_automap
 from catalog.models import BundleComponent, Item, ItemMapping, MappingStatus
 from catalog.sync_common import FLOW, batched, say
+from catalog.upserts import upsert
 from integrations.connectors.records import BadRecord, CatalogItem
 from integrations.cursors import cursor_advance
 from integrations.flows import RunReport
@@ -36,6 +37,11 @@ FIELDS = (
 )
 MATCHING = {"item_number", "color_code", "prepack_run", "size", "upc", "active"}  # what auto-mapping reads
 CENT = Decimal("0.01")
+_LIMITS = {
+    name: Item._meta.get_field(name).max_length
+    for name in ("sku", "item_number", "color_code", "prepack_run", "size", "upc")
+}
+_DESCRIPTION = Item._meta.get_field("description").max_length
 
 
 @dataclass
@@ -75,9 +81,10 @@ def items_download(
         _finish_bundles(run)
         if run.latest:
             cursor_advance(channel=channel, flow=FLOW, position=run.latest)
-    if run.matching_changed:
+    waiting = ItemMapping.objects.filter(status=MappingStatus.UNMAPPED)
+    if run.matching_changed and waiting.exists():
         # New or changed items can make listings that matched nothing mappable (never a person's choice).
-        mapping_automap(mappings=ItemMapping.objects.filter(status=MappingStatus.UNMAPPED))
+        mapping_automap(mappings=waiting)
 
 
 def _chunk(run: ItemsRun, chunk: tuple[CatalogItem | BadRecord, ...]) -> None:
@@ -89,13 +96,12 @@ def _chunk(run: ItemsRun, chunk: tuple[CatalogItem | BadRecord, ...]) -> None:
     }
     components = _current_components([row[0] for row in existing.values()])
     writes, bundles = [], []
-    for sku, record in records.items():
+    for sku, (record, wanted) in records.items():
         row = existing.get(sku)
-        wanted = _values(record)
         fields_changed = row is None or tuple(row[2:]) != wanted
         parts_changed = (components.get(row[0], {}) if row else {}) != _parts(record)
         if fields_changed:
-            writes.append(record)
+            writes.append((record, wanted))
             run.matching_changed |= row is None or any(
                 old != new for name, old, new in zip(FIELDS, row[2:], wanted, strict=True) if name in MATCHING
             )
@@ -108,34 +114,34 @@ def _chunk(run: ItemsRun, chunk: tuple[CatalogItem | BadRecord, ...]) -> None:
         _replace_components(run, bundles)
 
 
-def _usable(run: ItemsRun, chunk: tuple[CatalogItem | BadRecord, ...]) -> dict[str, CatalogItem]:
-    """The chunk's records by SKU (the last of a repeated SKU wins); unreadable ones go to the issue queue."""
-    records: dict[str, CatalogItem] = {}
+def _usable(run: ItemsRun, chunk: tuple[CatalogItem | BadRecord, ...]) -> dict[str, tuple[CatalogItem, tuple]]:
+    """The chunk's records by SKU with the values to store (the last of a repeated SKU wins); unreadable ones
+    go to the issue queue."""
+    records: dict[str, tuple[CatalogItem, tuple]] = {}
     for record in chunk:
         if isinstance(record, BadRecord):
             run.report.issue(record.external_id or "item", record.reason, record.raw)
             continue
         if record.updated_at and (run.latest is None or record.updated_at > run.latest):
             run.latest = record.updated_at
-        problem = _problem(record)
+        values = _values(record)
+        problem = _problem(record, values)
         if problem:
             run.report.issue(record.sku or "item", problem, _payload(record))
             continue
-        records[record.sku] = record
+        records[record.sku] = (record, values)
     return records
 
 
-def _problem(record: CatalogItem) -> str:
-    for name in ("sku", "item_number"):
-        if not getattr(record, name).strip():
-            return f"the item has no {name}"
-    for name in ("sku", "item_number", "color_code", "prepack_run", "size", "upc"):
-        limit = Item._meta.get_field(name).max_length
-        if len(getattr(record, name)) > limit:
-            return f"{name} is longer than {limit} characters: {getattr(record, name)[:40]}…"
-    for name in ("wholesale_price", "retail_price"):
-        if _price(getattr(record, name)) is False:
-            return f"{name} is not a price the hub can store: {getattr(record, name)}"
+def _problem(record: CatalogItem, values: tuple) -> str:
+    if not record.sku.strip() or not record.item_number.strip():
+        return "the item has no sku" if not record.sku.strip() else "the item has no item_number"
+    for name, value in (("sku", record.sku), *zip(FIELDS[:5], values[:5], strict=True)):
+        if len(value) > _LIMITS[name]:
+            return f"{name} is longer than {_LIMITS[name]} characters: {value[:40]}…"
+    for name, price, given in zip(FIELDS[6:8], values[6:8], (record.wholesale_price, record.retail_price), strict=True):
+        if price is False:
+            return f"{name} is not a price the hub can store: {given}"
     if any(quantity <= 0 for _, quantity in record.components):
         return "a bundle component has a quantity below 1"
     if any(sku == record.sku for sku, _ in record.components):
@@ -155,7 +161,7 @@ def _price(value: Decimal | None) -> Decimal | bool | None:
 
 
 def _values(record: CatalogItem) -> tuple:
-    description = record.description[: Item._meta.get_field("description").max_length]
+    description = record.description[:_DESCRIPTION]
     return (
         record.item_number,
         record.color_code,
@@ -200,38 +206,37 @@ def _count(run: ItemsRun, record: CatalogItem, new: bool, changed: bool) -> None
         report.succeeded(record.sku)
 
 
-def _upcs_checked(run: ItemsRun, writes: list[CatalogItem], existing: dict[str, tuple]) -> None:
+def _upcs_checked(run: ItemsRun, writes: list[tuple[CatalogItem, tuple]], existing: dict[str, tuple]) -> None:
     """A UPC belongs to one item (a database constraint): a record whose UPC another item holds is stored
     without it, and the clash goes to the issue queue for a person to fix in the fulfillment system."""
-    upc_at = 1 + FIELDS.index("upc")
+    upc_at = FIELDS.index("upc")
     holders = dict(
-        Item.objects.filter(upc__in={r.upc for r in writes if r.upc})
-        .exclude(sku__in=[r.sku for r in writes])
+        Item.objects.filter(upc__in={r.upc for r, _ in writes if r.upc})
+        .exclude(upc="")  # lets the planner use the partial unique index on UPC
+        .exclude(sku__in=[r.sku for r, _ in writes])
         .values_list("upc", "sku")
     )
     # Items that already hold their UPC keep it against newcomers of the same chunk.
-    keeping = {n for n, r in enumerate(writes) if r.sku in existing and existing[r.sku][upc_at] == r.upc}
+    keeping = {n for n, (r, _) in enumerate(writes) if r.sku in existing and existing[r.sku][2 + upc_at] == r.upc}
     for n in sorted(range(len(writes)), key=lambda n: n not in keeping):
-        record = writes[n]
+        record, values = writes[n]
         if not record.upc:
             continue
         holder = holders.setdefault(record.upc, record.sku)
         if holder != record.sku:
             message = f"UPC {record.upc} already belongs to item {holder}; stored without a UPC until one of them gets another UPC in the fulfillment system"
             run.report.issue(record.sku, message, _payload(record))
-            writes[n] = replace(record, upc="")
+            writes[n] = (replace(record, upc=""), (*values[:upc_at], "", *values[upc_at + 1 :]))
 
 
-def _write(writes: list[CatalogItem], existing: dict[str, tuple]) -> None:
-    upc_index = 1 + FIELDS.index("upc")
-    moving = [r.sku for r in writes if r.sku in existing and existing[r.sku][upc_index] not in ("", r.upc)]
+def _write(writes: list[tuple[CatalogItem, tuple]], existing: dict[str, tuple]) -> None:
+    upc_at = FIELDS.index("upc")
+    moving = [r.sku for r, v in writes if r.sku in existing and existing[r.sku][2 + upc_at] not in ("", v[upc_at])]
     if moving:
         # Items trading UPCs within one chunk: clear the old ones first, or the upsert trips the constraint.
         Item.objects.filter(sku__in=moving).update(upc="")
-    rows = [Item(sku=r.sku, **dict(zip(FIELDS, _values(r), strict=True))) for r in writes]
-    Item.objects.bulk_create(
-        rows, batch_size=CHUNK, update_conflicts=True, unique_fields=["sku"], update_fields=[*FIELDS, "updated_at"]
-    )
+    rows = [(record.sku, *values) for record, values in writes]
+    upsert(Item, columns=("sku", *FIELDS), rows=rows, unique=["sku"], update=FIELDS)
 
 
 def _replace_components(run: ItemsRun, bundles: list[CatalogItem]) -> None:

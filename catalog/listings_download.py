@@ -1,19 +1,19 @@
 """catalog.download from a sales channel that lists products (ChannelAdvisor, Extensiv): listings upserted as
 ItemMapping rows on (channel, channel SKU) with product id, UPC, title and data (images, attributes, aliases),
-set-based in chunks, then auto-mapped in the same run.
+set-based in chunks, and auto-mapped in the same run.
 
 The upsert writes only the listing's own fields, so the item, method and status of a mapping a person made or
-imported stay as they are. New and changed rows are flagged `automap_pending`; the run's last transaction
-auto-maps the flagged rows, sends the conflicts to the issue queue, clears the flag and moves the cursor
-(listings come ordered by id, not by date, so the cursor can only move once all of them are in). A run that
-dies before then leaves its rows flagged for the next one.
+imported stay as they are. A new listing is auto-mapped as it is inserted (the item index is loaded once per
+run). A changed one is flagged `automap_pending`; the run's last transaction auto-maps the flagged rows, sends
+their conflicts to the issue queue, clears the flag and moves the cursor (listings come ordered by id, not by
+date, so the cursor can only move once all of them are in). A run that dies before then leaves its rows
+flagged for the next one.
 
 A listing without a product id, or with another id than the one stored (or seen earlier in the run), has its
 id looked up by SKU; when the SKU is not unique on the channel the id is refused: the listing is stored
 without one, marked a conflict (unless a person mapped or ignored it) and sent to the issue queue.
 """
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,9 +21,10 @@ from typing import Any
 
 from django.db import transaction
 
-from catalog.automap import mapping_automap
+from catalog.automap import Decision, ItemIndex, mapping_automap
 from catalog.models import PROTECTED_METHODS, ItemMapping, MappingStatus
 from catalog.sync_common import FLOW, batched, say
+from catalog.upserts import upsert
 from integrations.connectors.records import BadRecord, Listing
 from integrations.cursors import cursor_advance
 from integrations.flows import RunReport
@@ -33,7 +34,12 @@ from integrations.models import Channel
 CHUNK = 2000
 LISTING_FIELDS = ["channel_product_id", "channel_upc", "title", "data"]
 DECISION_FIELDS = ["item", "method", "status", "suggested_item", "note"]
+COLUMNS = ("channel_id", "channel_sku", *LISTING_FIELDS, "automap_pending", "item_id", "method", "status", "note")
+UNDECIDED = Decision(None, "", MappingStatus.UNMAPPED, "")
 ProductIdLookup = Callable[[str], list[str]]
+_LIMITS = {
+    name: ItemMapping._meta.get_field(name).max_length for name in ("channel_sku", "channel_product_id", "channel_upc")
+}
 
 
 @dataclass
@@ -45,14 +51,18 @@ class ListingsRun:
     open_keys: set[str]
     latest: datetime | None = None
     product_ids: dict[str, str] = field(default_factory=dict)  # SKU -> product id, as seen in this run
+    index: ItemIndex | None = None
+
+
+NEW, CHANGED, REFUSED = "new", "changed", "refused"  # refused: a SKU not unique on the channel, no product id
 
 
 @dataclass
 class Planned:
-    """One listing to write: its row, and why its product id was refused (a SKU not unique on the channel)."""
+    """One listing to write, and which of the three upserts writes it."""
 
-    row: ItemMapping
-    refused: str = ""
+    row: tuple
+    kind: str
 
 
 def listings_download(
@@ -82,7 +92,8 @@ def listings_automap(
     clear the flags and move the cursor to `position`. Auto-mapping twice is harmless, so a crash between
     the two steps costs only a second pass on the next run."""
     pending = ItemMapping.objects.filter(channel=channel, automap_pending=True)
-    mapping_automap(mappings=pending)
+    if pending.exists():
+        mapping_automap(mappings=pending)
     with transaction.atomic():
         for sku, status, note in pending.values_list("channel_sku", "status", "note").iterator(CHUNK):
             if status == MappingStatus.CONFLICT:
@@ -117,18 +128,34 @@ def _chunk(run: ListingsRun, chunk: tuple[Listing | BadRecord, ...]) -> None:
     for sku, record in records.items():
         row = existing.get(sku)
         product_id, refused = _product_id(run, record, row[1] if row else "")
-        values = (product_id, record.upc, record.title[:300], _plain(record.data))
+        values = (product_id, record.upc, record.title[:300], record.data)
         if refused:
             planned.append(_refused(run, record, values, row, refused))
-        elif row is None or tuple(row[1:5]) != values:
-            planned.append(Planned(_row(run.channel, sku, values)))
-            _count(run.report, sku, new=row is None)
+        elif row is None:
+            planned.append(_new(run, sku, values))
+        elif tuple(row[1:5]) != values:
+            planned.append(Planned(_row(run.channel, sku, values, pending=True), CHANGED))
+            _count(run.report, sku, new=False)
         else:
             run.report.skipped += 1
             if sku in run.open_keys and row[6] != MappingStatus.CONFLICT:
                 run.report.succeeded(sku)
     if not run.dry_run:
         _write(planned)
+
+
+def _new(run: ListingsRun, sku: str, values: tuple) -> Planned:
+    """A listing the hub has never seen, auto-mapped as it is inserted (nothing a person decided can be lost)."""
+    _count(run.report, sku, new=True)
+    if run.index is None:
+        run.index = ItemIndex.load()  # once per run, and only when something new arrives
+    decision = run.index.decide(sku, values[1])
+    row = _row(run.channel, sku, values, pending=False, decision=decision)
+    if decision.status == MappingStatus.CONFLICT:
+        run.report.issue(sku, f"auto-mapping found more than one item: {decision.note}", {"channel_sku": sku})
+    elif sku in run.open_keys:
+        run.report.succeeded(sku)
+    return Planned(row, NEW)
 
 
 def _usable(run: ListingsRun, chunk: tuple[Listing | BadRecord, ...]) -> dict[str, Listing]:
@@ -154,10 +181,9 @@ def _problem(record: Listing) -> str:
     if not record.sku.strip():
         return "the listing has no SKU"
     for name, value in (("channel_sku", record.sku), ("channel_product_id", record.product_id)):
-        limit = ItemMapping._meta.get_field(name).max_length
-        if len(value) > limit:
-            return f"{name} is longer than {limit} characters: {value[:40]}…"
-    if len(record.upc) > ItemMapping._meta.get_field("channel_upc").max_length:
+        if len(value) > _LIMITS[name]:
+            return f"{name} is longer than {_LIMITS[name]} characters: {value[:40]}…"
+    if len(record.upc) > _LIMITS["channel_upc"]:
         return f"the UPC is not a UPC: {record.upc[:40]}"
     return ""
 
@@ -189,23 +215,14 @@ def _refused(run: ListingsRun, record: Listing, values: tuple, row: tuple | None
     _count(run.report, record.sku, new=row is None)
     if row is not None and (row[5] in PROTECTED_METHODS or row[6] == MappingStatus.IGNORED):
         # A person's decision stands, with the product id the row has (a person may have typed it in).
-        return Planned(_row(run.channel, record.sku, (row[1], *values[1:]), pending=False))
-    planned = Planned(_row(run.channel, record.sku, values, pending=False), refused=reason)
-    planned.row.status, planned.row.note = MappingStatus.CONFLICT, reason
-    return planned
+        return Planned(_row(run.channel, record.sku, (row[1], *values[1:]), pending=False), CHANGED)
+    conflict = Decision(None, "", MappingStatus.CONFLICT, reason)
+    return Planned(_row(run.channel, record.sku, values, pending=False, decision=conflict), REFUSED)
 
 
-def _row(channel: Channel, sku: str, values: tuple, *, pending: bool = True) -> ItemMapping:
-    product_id, upc, title, data = values
-    return ItemMapping(
-        channel=channel,
-        channel_sku=sku,
-        channel_product_id=product_id,
-        channel_upc=upc,
-        title=title,
-        data=data,
-        automap_pending=pending,
-    )
+def _row(channel: Channel, sku: str, values: tuple, *, pending: bool, decision: Decision = UNDECIDED) -> tuple:
+    """The row's values in COLUMNS order."""
+    return (channel.pk, sku, *values, pending, decision.item_id, decision.method, decision.status, decision.note)
 
 
 def _count(report: RunReport, sku: str, *, new: bool) -> None:
@@ -218,23 +235,17 @@ def _count(report: RunReport, sku: str, *, new: bool) -> None:
 
 
 def _write(planned: list[Planned]) -> None:
-    listing_fields = [*LISTING_FIELDS, "automap_pending", "updated_at"]
-    plain = [p.row for p in planned if not p.refused]
-    refused = [p.row for p in planned if p.refused]
-    unique = ["channel", "channel_sku"]
-    if plain:
-        ItemMapping.objects.bulk_create(
-            plain, update_conflicts=True, unique_fields=unique, update_fields=listing_fields
-        )
-    if refused:
-        ItemMapping.objects.bulk_create(
-            refused, update_conflicts=True, unique_fields=unique, update_fields=[*listing_fields, *DECISION_FIELDS]
-        )
-
-
-def _plain(data: dict[str, Any]) -> dict[str, Any]:
-    """The data as the JSON column gives it back, so an unchanged listing compares equal."""
-    return json.loads(json.dumps(data, default=str))
+    """One upsert per kind of row. A new row carries its auto-mapping decision; should the row have appeared
+    since it was read (an order download met the SKU first and auto-mapped it), the upsert gives it the listing's
+    fields and leaves that decision alone. A changed row is flagged for the run's auto-mapping pass."""
+    fields = {
+        NEW: LISTING_FIELDS,
+        CHANGED: [*LISTING_FIELDS, "automap_pending"],
+        REFUSED: [*LISTING_FIELDS, "automap_pending", *DECISION_FIELDS],
+    }
+    for kind, update in fields.items():
+        rows = [p.row for p in planned if p.kind == kind]
+        upsert(ItemMapping, columns=COLUMNS, rows=rows, unique=["channel", "channel_sku"], update=update)
 
 
 def _payload(record: Listing) -> dict[str, Any]:
