@@ -1,16 +1,10 @@
-"""Wiring done when the app is ready: channel changes keep django-q2 schedules in step
-(integrations/schedules.py), and the health-check flow every connector supports is registered."""
+"""Channel changes keep django-q2 schedules in step (integrations/schedules.py)."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from integrations.flows import register
-from integrations.health import PING, ping
 from integrations.models import Channel
 from integrations.schedules import schedules_remove_channel, schedules_sync_channel
-
-# Domain apps register their flows in their AppConfig.ready(); this one belongs to integrations itself.
-register(PING, ping)
 
 
 @receiver(post_save, sender=Channel, dispatch_uid="integrations.channel_schedules_sync")
