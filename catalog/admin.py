@@ -12,7 +12,7 @@ from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm
 
 from catalog.automap import mapping_automap
-from catalog.models import BundleComponent, Item, ItemMapping
+from catalog.models import BundleComponent, Item, ItemMapping, MappingStatus
 from catalog.resources import ItemMappingResource, MappingCSV, MappingXLSX
 from catalog.services import mapping_accept_suggestion, mapping_choose_item, mapping_ignore, mapping_unignore
 
@@ -81,6 +81,28 @@ class ItemAdmin(admin.ModelAdmin):
         )
 
 
+class ChannelFilter(admin.RelatedFieldListFilter):
+    """The channel filter, with each channel's listings that match no item one click away (`?channel__id__exact=
+    <id>&status__exact=unmapped`, the link a channel's page can offer too). No query beyond the channel list."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        self.unmapped = request.GET.get("status__exact") == MappingStatus.UNMAPPED
+        super().__init__(field, request, params, model, model_admin, field_path)
+
+    def choices(self, changelist):
+        choices = list(super().choices(changelist))
+        yield choices[0]
+        for (pk, name), choice in zip(self.lookup_choices, choices[1:], strict=False):
+            yield {**choice, "selected": choice["selected"] and not self.unmapped}
+            yield {
+                "selected": choice["selected"] and self.unmapped,
+                "query_string": changelist.get_query_string(
+                    {self.lookup_kwarg: pk, "status__exact": MappingStatus.UNMAPPED}, [self.lookup_kwarg_isnull]
+                ),
+                "display": f"{name}: listings that match no item",
+            }
+
+
 class ItemMappingForm(forms.ModelForm):
     class Meta:
         model = ItemMapping
@@ -97,7 +119,7 @@ class ItemMappingForm(forms.ModelForm):
 class ItemMappingAdmin(ImportExportMixin, admin.ModelAdmin):
     form = ItemMappingForm
     list_display = ["channel_sku", "channel", "channel_upc", "status", "item", "method", "suggested_item", "reason"]
-    list_filter = ["channel", "status", "method"]
+    list_filter = [("channel", ChannelFilter), "status", "method"]
     search_fields = ["channel_sku", "=channel_upc", "item__sku"]
     search_help_text = "Channel SKU or item SKU (contains), or an exact channel UPC"
     # Conflicts, then unmapped, then mapped, then ignored: served by the review_rank indexes.
