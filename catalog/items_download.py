@@ -92,7 +92,10 @@ def _chunk(run: ItemsRun, chunk: tuple[CatalogItem | BadRecord, ...]) -> None:
     records = _usable(run, chunk)
     existing = {
         row[1]: row
-        for row in Item.objects.filter(sku__in=list(records)).values_list("id", "sku", *FIELDS).iterator(CHUNK)
+        for row in Item.objects.filter(sku__in=list(records))
+        .order_by()
+        .values_list("id", "sku", *FIELDS)
+        .iterator(CHUNK)
     }
     components = _current_components([row[0] for row in existing.values()])
     writes, bundles = [], []
@@ -212,6 +215,7 @@ def _upcs_checked(run: ItemsRun, writes: list[tuple[CatalogItem, tuple]], existi
     upc_at = FIELDS.index("upc")
     holders = dict(
         Item.objects.filter(upc__in={r.upc for r, _ in writes if r.upc})
+        .order_by()
         .exclude(upc="")  # lets the planner use the partial unique index on UPC
         .exclude(sku__in=[r.sku for r, _ in writes])
         .values_list("upc", "sku")
@@ -244,7 +248,7 @@ def _replace_components(run: ItemsRun, bundles: list[CatalogItem]) -> None:
     if not bundles:
         return
     wanted = {sku for record in bundles for sku in (record.sku, *_parts(record))}
-    ids = dict(Item.objects.filter(sku__in=wanted).values_list("sku", "id"))
+    ids = dict(Item.objects.filter(sku__in=wanted).order_by().values_list("sku", "id"))
     ready = []
     for record in bundles:
         missing = [sku for sku in _parts(record) if sku not in ids]
@@ -263,10 +267,10 @@ def _replace_components(run: ItemsRun, bundles: list[CatalogItem]) -> None:
 
 def _finish_bundles(run: ItemsRun) -> None:
     """Bundles whose components arrived later in the run get them now; the rest go to the issue queue."""
-    pending = list(run.pending.values())
-    _replace_components(run, pending)
+    _replace_components(run, list(run.pending.values()))
+    parts = {sku for record in run.pending.values() for sku in _parts(record)}
+    known = set(Item.objects.filter(sku__in=parts).order_by().values_list("sku", flat=True))
     for record in run.pending.values():
-        known = set(Item.objects.filter(sku__in=_parts(record)).values_list("sku", flat=True))
         missing = ", ".join(sorted(set(_parts(record)) - known))
         run.report.issue(record.sku, f"bundle components not in the catalog: {missing}", _payload(record))
 

@@ -54,11 +54,12 @@ def run(size: str) -> list[str]:
         assert mapped == baseline_mapped, (mapped, baseline_mapped)  # both sides did the same work
     scaled = baseline * rows / sample
     on = "" if sample == rows else f" (measured on {sample} items and listings, scaled linearly to {rows})"
+    per_row = sum(baseline_queries.values()) / (2 * sample)
     return [
         f"database: {connection.vendor}; {rows} items ({rows // 100} bundles), {rows} listings",
         f"catalog download (set-based): {ours:.2f}s, {sum(ours_queries.values())} queries ({_breakdown(ours_queries)})",
-        f"per-row update_or_create: {scaled:.1f}s{on}, {sum(baseline_queries.values())} queries "
-        f"({_breakdown(baseline_queries)})",
+        f"per-row update_or_create: {scaled:.1f}s{on}; {sum(baseline_queries.values())} queries for {sample} + "
+        f"{sample} rows, {per_row:.1f} a row ({_breakdown(baseline_queries)})",
         f"per-row / catalog download = {scaled / ours:.1f}x (target >= 20x)",
         f"listings after auto-mapping: {_outcome(mapped)}",
         f"the same payloads again (nothing changed, nothing written): {again:.2f}s, "
