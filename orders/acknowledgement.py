@@ -1,7 +1,7 @@
 """Telling the channel an order is in the fulfillment system: ChannelAdvisor marks it exported, NuORDER
 marks it processed and replaces its order number with the fulfillment number, and so on per connector."""
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from integrations.connectors.base import Connector
@@ -14,7 +14,7 @@ from orders.states import IN_FULFILLMENT, LOCKED, order_event, order_transition
 ACK_STATUSES = (OrderStatus.SUBMITTED, OrderStatus.RESUBMITTED)
 
 
-def orders_to_acknowledge(*, channel: Channel):
+def orders_to_acknowledge(*, channel: Channel) -> QuerySet[Order]:
     """Orders with a fulfillment number the channel has not been told about yet."""
     statuses = IN_FULFILLMENT | LOCKED
     return (

@@ -14,7 +14,7 @@ from integrations.models import Channel, ChannelRole
 from orders.admin_pages import CappedPaginator, SpanDatesQuerySet, order_action_page
 from orders.manual import delete_plan, orders_delete_from_fulfillment, orders_resubmit, resubmit_plan
 from orders.models import Customer, Order, OrderEvent, OrderLine, OrderRules
-from orders.selectors import open_issues_exist, orders_search
+from orders.selectors import open_issue_orders, orders_search
 
 
 class OpenIssuesFilter(admin.SimpleListFilter):
@@ -26,9 +26,9 @@ class OpenIssuesFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(open_issues_exist())
+            return queryset.filter(open_issue_orders())
         if self.value() == "no":
-            return queryset.filter(~open_issues_exist())
+            return queryset.exclude(open_issue_orders())
         return queryset
 
 

@@ -1,4 +1,4 @@
-"""Submitting orders to the fulfillment system, and acknowledging them on the channel.
+"""Submitting orders to the fulfillment system.
 
 A submission is recorded (idempotency key, attempt count) and committed before the request is sent. The
 fulfillment contract de-duplicates by that key, so a request whose answer was lost is simply sent again
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from integrations.connectors.base import Connector
@@ -45,7 +45,7 @@ def submit_issue_key(order: Order) -> str:
     return f"{order.channel.slug}/{order.external_id}"
 
 
-def orders_ready(*, channel: Channel, now: datetime | None = None) -> Any:
+def orders_ready(*, channel: Channel, now: datetime | None = None) -> QuerySet[Order]:
     """Downloaded orders whose next attempt is due, oldest first."""
     now = now or timezone.now()
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
