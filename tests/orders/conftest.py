@@ -93,3 +93,10 @@ def order_shapes(channel: Channel) -> dict[str, tuple[int, ...]]:
         parents = [line.parent_id for line in order.lines.all()]
         shapes[order.external_id] = (parents.count(None), len(parents) - parents.count(None))
     return shapes
+
+
+def cancel_on_channel(sandbox, order: Order) -> None:
+    """Cancel the order in its channel's sandbox, the way a person would there."""
+    kind = order.channel.kind
+    api = sandbox.api(kind)
+    api.cancel_order(order.external_id if kind == "nuorder" else int(order.external_id))

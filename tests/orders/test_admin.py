@@ -8,6 +8,7 @@ from django.urls import reverse
 from integrations.models import SyncIssue
 from orders.models import EventKind, Order, OrderStatus
 from tests.factories import ChannelFactory, ItemFactory
+from tests.orders.conftest import SALES_KINDS
 from tests.orders.factories import (
     CustomerFactory,
     OrderEventFactory,
@@ -150,10 +151,36 @@ def test_a_large_filtered_list_is_not_counted_in_full(admin_client, settings):
 
 @pytest.fixture
 def submitted(sales, run):
-    channel = sales("extensiv")
+    """An Extensiv channel's orders, downloaded and submitted (list, by channel order id)."""
+    return submit_all(sales("extensiv"), run)
+
+
+def submit_all(channel, run) -> list[Order]:
     run(channel, "orders.download")
     run(channel.fulfillment, "orders.submit")
     return list(Order.objects.filter(channel=channel).order_by("external_id"))
+
+
+@pytest.mark.parametrize("kind", SALES_KINDS)
+def test_delete_then_resubmit_through_the_admin_on_every_channel(kind, admin_client, sales, run, sandbox):
+    order = submit_all(sales(kind), run)[0]
+    oms = sandbox.api("oms")
+    first_number = order.fulfillment_number
+    assert (
+        "1 of 1 order done" in action(admin_client, "delete_from_fulfillment", [order], confirm=True).content.decode()
+    )
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DELETED and oms.orders[first_number]["status"] == "cancelled"
+
+    assert "1 of 1 order done" in action(admin_client, "resubmit", [order], confirm=True).content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.RESUBMITTED and order.fulfillment_number != first_number
+    new = oms.orders[order.fulfillment_number]
+    assert new["status"] == "open" and new["idempotency_key"] == f"{order.channel.slug}:{order.external_id}:1"
+    assert {line["line_ref"] for line in new["lines"]} == {
+        line["line_ref"] for line in oms.orders[first_number]["lines"]
+    }
+    assert order.events.filter(to_status=OrderStatus.RESUBMITTED, user__username="admin").exists()
 
 
 def test_delete_confirmation_lists_what_will_happen_and_what_is_refused_and_why(admin_client, submitted):

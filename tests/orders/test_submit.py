@@ -53,8 +53,9 @@ def test_a_bundle_reaches_the_fulfillment_system_as_its_components(downloaded, r
     assert all(sent[sku] == qty * bundle_quantity for sku, qty in kit.components)
 
 
-def test_an_unmapped_sku_holds_the_order_with_its_reason_until_the_listing_is_mapped(downloaded, run, sandbox):
-    channel = downloaded("extensiv")
+@pytest.mark.parametrize("kind", SALES_KINDS)
+def test_an_unmapped_sku_holds_the_order_with_its_reason_until_the_listing_is_mapped(kind, downloaded, run, sandbox):
+    channel = downloaded(kind)
     order = Order.objects.filter(channel=channel).order_by("external_id").first()
     line = order.lines.filter(parent=None).first()
     mapping = ItemMapping.objects.get(channel=channel, channel_sku=line.channel_sku)
