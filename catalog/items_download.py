@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from catalog.automap import mapping_automap
 from catalog.models import BundleComponent, Item, ItemMapping, MappingStatus
@@ -111,10 +111,16 @@ def _chunk(run: ItemsRun, chunk: tuple[CatalogItem | BadRecord, ...]) -> None:
         if parts_changed:
             bundles.append(record)
         _count(run, record, row is None, fields_changed or parts_changed)
-    _upcs_checked(run, writes, existing)
-    if not run.dry_run:
+    if run.dry_run:
+        _upcs_checked(run, writes, existing)
+        return
+    try:
+        with transaction.atomic():  # the UPC constraint is the check; clashes are rare, a look-up per chunk is not
+            _write(writes, existing)
+    except IntegrityError:
+        _upcs_checked(run, writes, existing)
         _write(writes, existing)
-        _replace_components(run, bundles)
+    _replace_components(run, bundles)
 
 
 def _usable(run: ItemsRun, chunk: tuple[CatalogItem | BadRecord, ...]) -> dict[str, tuple[CatalogItem, tuple]]:
@@ -213,13 +219,10 @@ def _upcs_checked(run: ItemsRun, writes: list[tuple[CatalogItem, tuple]], existi
     """A UPC belongs to one item (a database constraint): a record whose UPC another item holds is stored
     without it, and the clash goes to the issue queue for a person to fix in the fulfillment system."""
     upc_at = FIELDS.index("upc")
-    holders = dict(
-        Item.objects.filter(upc__in={r.upc for r, _ in writes if r.upc})
-        .order_by()
-        .exclude(upc="")  # lets the planner use the partial unique index on UPC
-        .exclude(sku__in=[r.sku for r, _ in writes])
-        .values_list("upc", "sku")
-    )
+    written = {r.sku for r, _ in writes}
+    # exclude(upc="") lets the planner use the partial unique index on UPC.
+    found = Item.objects.filter(upc__in={r.upc for r, _ in writes if r.upc}).exclude(upc="").order_by()
+    holders = {upc: sku for upc, sku in found.values_list("upc", "sku") if sku not in written}
     # Items that already hold their UPC keep it against newcomers of the same chunk.
     keeping = {n for n, (r, _) in enumerate(writes) if r.sku in existing and existing[r.sku][2 + upc_at] == r.upc}
     for n in sorted(range(len(writes)), key=lambda n: n not in keeping):
