@@ -1,5 +1,7 @@
 """catalog.download on sales channels: ChannelAdvisor and Extensiv listings over HTTP, auto-mapped on arrival."""
 
+import logging
+
 import pytest
 
 from catalog.listings_download import listings_download
@@ -232,3 +234,12 @@ def test_extensiv_product_id_missing_is_looked_up_by_sku(sandbox_channel, catalo
     download(om)
 
     assert mapping(om, listing["masterSku"]).channel_product_id == str(api.products[listing["masterSku"]]["productId"])
+
+
+def test_credentials_and_tokens_stay_out_of_debug_logs(ca, ca_api, caplog):
+    with caplog.at_level(logging.DEBUG):
+        download(ca)
+
+    assert caplog.text and ca_api.tokens
+    for secret in [*ca.credentials.values(), *ca_api.tokens]:
+        assert secret not in caplog.text
