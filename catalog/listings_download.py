@@ -29,13 +29,15 @@ from integrations.connectors.records import BadRecord, Listing
 from integrations.cursors import cursor_advance
 from integrations.flows import RunReport
 from integrations.http import AuthFailed, ChannelError
-from integrations.models import Channel
+from integrations.models import Channel, SyncIssue
 
 CHUNK = 2000
 LISTING_FIELDS = ["channel_product_id", "channel_upc", "title", "data"]
 DECISION_FIELDS = ["item", "method", "status", "suggested_item", "note"]
 COLUMNS = ("channel_id", "channel_sku", *LISTING_FIELDS, "automap_pending", "item_id", "method", "status", "note")
 UNDECIDED = Decision(None, "", MappingStatus.UNMAPPED, "")
+AMBIGUOUS = "auto-mapping found more than one item"  # issue messages, read back to resolve them
+NOT_UNIQUE = "is not unique on the channel"
 ProductIdLookup = Callable[[str], list[str]]
 _LIMITS = {
     name: ItemMapping._meta.get_field(name).max_length for name in ("channel_sku", "channel_product_id", "channel_upc")
@@ -97,7 +99,7 @@ def listings_automap(
     with transaction.atomic():
         for sku, status, note in pending.values_list("channel_sku", "status", "note").iterator(CHUNK):
             if status == MappingStatus.CONFLICT:
-                report.issue(sku, f"auto-mapping found more than one item: {note}", {"channel_sku": sku})
+                report.issue(sku, f"{AMBIGUOUS}: {note}", {"channel_sku": sku})
             elif sku in open_keys:
                 report.succeeded(sku)
         pending.update(automap_pending=False)
@@ -106,13 +108,18 @@ def listings_automap(
 
 
 def _settled(run: ListingsRun) -> None:
-    """Issues a person has since dealt with on the mapping screen (the listing is no longer a conflict and has
-    its product id) are resolved, even when the channel has not changed the listing."""
-    keys = sorted(run.open_keys)
+    """Resolve the issues of listings a person has since settled on the mapping screen, even when the channel
+    has not changed them: an ambiguous listing now mapped (or ignored), a non-unique SKU now with a product id."""
+    issues = SyncIssue.objects.filter(channel=run.channel, flow=FLOW, status=SyncIssue.Status.OPEN)
+    messages = dict(issues.values_list("record_key", "message"))
+    keys = sorted(messages)
     for start in range(0, len(keys), 500):
         rows = ItemMapping.objects.filter(channel=run.channel, channel_sku__in=keys[start : start + 500])
-        fine = rows.exclude(status=MappingStatus.CONFLICT).exclude(channel_product_id="")
-        run.report.succeeded(*fine.values_list("channel_sku", flat=True))
+        for sku, status, product_id in rows.values_list("channel_sku", "status", "channel_product_id"):
+            if status == MappingStatus.CONFLICT:
+                continue
+            if messages[sku].startswith(AMBIGUOUS) or (NOT_UNIQUE in messages[sku] and product_id):
+                run.report.succeeded(sku)
 
 
 def _chunk(run: ListingsRun, chunk: tuple[Listing | BadRecord, ...]) -> None:
@@ -127,7 +134,7 @@ def _chunk(run: ListingsRun, chunk: tuple[Listing | BadRecord, ...]) -> None:
     planned = []
     for sku, record in records.items():
         row = existing.get(sku)
-        product_id, refused = _product_id(run, record, row[1] if row else "")
+        product_id, refused = _product_id(run, record, row[1] if row else None)
         values = (product_id, record.upc, record.title[:300], record.data)
         if refused:
             planned.append(_refused(run, record, values, row, refused))
@@ -152,7 +159,7 @@ def _new(run: ListingsRun, sku: str, values: tuple) -> Planned:
     decision = run.index.decide(sku, values[1])
     row = _row(run.channel, sku, values, pending=False, decision=decision)
     if decision.status == MappingStatus.CONFLICT:
-        run.report.issue(sku, f"auto-mapping found more than one item: {decision.note}", {"channel_sku": sku})
+        run.report.issue(sku, f"{AMBIGUOUS}: {decision.note}", {"channel_sku": sku})
     elif sku in run.open_keys:
         run.report.succeeded(sku)
     return Planned(row, NEW)
@@ -188,12 +195,14 @@ def _problem(record: Listing) -> str:
     return ""
 
 
-def _product_id(run: ListingsRun, record: Listing, stored: str) -> tuple[str, str]:
-    """(the product id to store, "") or ("", why it was refused)."""
+def _product_id(run: ListingsRun, record: Listing, stored: str | None) -> tuple[str, str]:
+    """(the product id to store, "") or ("", why it was refused). The id is trusted as it comes unless it is
+    missing or differs from the one stored (an empty one included: it may have been refused) or seen earlier in
+    the run; then the channel is asked which products have the SKU."""
     seen = run.product_ids.get(record.sku)
     run.product_ids[record.sku] = record.product_id
-    clash = any(other and other != record.product_id for other in (stored, seen))
-    if record.product_id and not clash:
+    differs = (stored is not None and stored != record.product_id) or (seen and seen != record.product_id)
+    if record.product_id and not differs:
         return record.product_id, ""
     if run.lookup is None:
         return record.product_id, ""
@@ -205,17 +214,20 @@ def _product_id(run: ListingsRun, record: Listing, stored: str) -> tuple[str, st
         run.report.issue(record.sku, f"looking up the product id of SKU {record.sku} failed: {exc}", _payload(record))
         return stored or record.product_id, ""
     if len(ids) > 1:
-        return "", f"SKU {record.sku} is not unique on the channel (products {', '.join(ids)}): no product id stored"
+        return "", f"SKU {record.sku} {NOT_UNIQUE} (products {', '.join(ids)}): no product id stored"
     return (ids[0] if ids else record.product_id), ""
 
 
 def _refused(run: ListingsRun, record: Listing, values: tuple, row: tuple | None, reason: str) -> Planned:
-    """A listing whose SKU is not unique: stored without a product id, a conflict unless a person decided it."""
-    run.report.issue(record.sku, reason, _payload(record))
+    """A listing whose SKU is not unique: stored without a product id and a conflict, unless a person decided
+    it; then the decision and the product id it has stand (a person may have typed it in), and only a listing
+    left without one goes to the issue queue."""
     _count(run.report, record.sku, new=row is None)
     if row is not None and (row[5] in PROTECTED_METHODS or row[6] == MappingStatus.IGNORED):
-        # A person's decision stands, with the product id the row has (a person may have typed it in).
+        if not row[1]:
+            run.report.issue(record.sku, reason, _payload(record))
         return Planned(_row(run.channel, record.sku, (row[1], *values[1:]), pending=False), CHANGED)
+    run.report.issue(record.sku, reason, _payload(record))
     conflict = Decision(None, "", MappingStatus.CONFLICT, reason)
     return Planned(_row(run.channel, record.sku, values, pending=False, decision=conflict), REFUSED)
 

@@ -204,6 +204,25 @@ def test_an_issue_a_person_settled_on_the_mapping_screen_is_resolved_by_the_next
     assert issue.status == SyncIssue.Status.RESOLVED
 
 
+def test_a_non_unique_sku_issue_closes_once_a_person_gives_the_listing_its_product_id(ca, ca_api, sandbox):
+    listing = next(lst for lst in sandbox.world.listings if lst.expect == "sku_pattern")
+    ca_api.add_product(listing.sku, UPC=listing.upc)
+    flow_run(channel=ca, flow=FLOW, trigger=SyncRun.Trigger.MANUAL)
+    row = mapping(ca, listing.sku)
+    row.item, row.method, row.status = ItemFactory(), MappingMethod.MANUAL, MappingStatus.MAPPED
+    row.save()
+    flow_run(channel=ca, flow=FLOW, trigger=SyncRun.Trigger.MANUAL)
+    issue = SyncIssue.objects.get(channel=ca, flow=FLOW, record_key=listing.sku)
+    assert issue.status == SyncIssue.Status.OPEN  # mapped, but still no product id: stock cannot go to it
+
+    row.channel_product_id = str(listing.product_id)
+    row.save()
+    flow_run(channel=ca, flow=FLOW, trigger=SyncRun.Trigger.MANUAL)
+
+    issue.refresh_from_db()
+    assert issue.status == SyncIssue.Status.RESOLVED
+
+
 def test_dry_run_writes_nothing(ca):
     report = download(ca, dry_run=True)
 
