@@ -25,8 +25,6 @@ class Listing:
     mapping_id: int
     status: str
     item_id: int | None
-    item_sku: str
-    item_active: bool
 
     @property
     def mapped_item_id(self) -> int | None:
@@ -37,7 +35,6 @@ class Listing:
 class Component:
     item_id: int
     sku: str
-    active: bool
     quantity: int
 
 
@@ -89,11 +86,9 @@ class CatalogLookup:
 
     def _load_mappings(self, skus: list[str]) -> None:
         rows = ItemMapping.objects.filter(channel=self.channel, channel_sku__in=skus).values_list(
-            "id", "channel_sku", "status", "item_id", "item__sku", "item__active"
+            "id", "channel_sku", "status", "item_id"
         )
-        found = {}
-        for mapping_id, sku, status, item_id, item_sku, active in rows:
-            found[sku] = Listing(mapping_id, status, item_id, item_sku or "", bool(active))
+        found = {sku: Listing(mapping_id, status, item_id) for mapping_id, sku, status, item_id in rows}
         for sku in skus:
             self.listings[sku] = found.get(sku)
         items = {listing.item_id for listing in found.values() if listing.item_id} - set(self.bundles)
@@ -106,10 +101,10 @@ class CatalogLookup:
         rows = (
             BundleComponent.objects.filter(bundle_id__in=item_ids)
             .order_by("bundle_id", "component__sku")
-            .values_list("bundle_id", "component_id", "component__sku", "component__active", "quantity")
+            .values_list("bundle_id", "component_id", "component__sku", "quantity")
         )
-        for bundle_id, component_id, sku, active, quantity in rows:
-            parts[bundle_id].append(Component(component_id, sku, active, quantity))
+        for bundle_id, component_id, sku, quantity in rows:
+            parts[bundle_id].append(Component(component_id, sku, quantity))
         self.bundles.update({item_id: tuple(found) for item_id, found in parts.items()})
 
 

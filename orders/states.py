@@ -37,7 +37,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 NOT_SUBMITTED = frozenset({S.DOWNLOADED, S.HELD, S.FAILED})
 IN_FULFILLMENT = frozenset({S.SUBMITTED, S.ACKNOWLEDGED, S.RESUBMITTED})  # open there: may be deleted
 LOCKED = frozenset({S.BATCHED, S.PARTIALLY_SHIPPED, S.SHIPPED})
-FINISHED = frozenset({S.SHIPPED, S.CANCELLED})
 
 
 class IllegalTransition(Exception):
