@@ -38,8 +38,20 @@ class EventKind(models.TextChoices):
     CHANGED = "changed", "Changed on the channel"
     HOLD = "hold", "Hold reason"
     SUBMIT = "submit", "Submission"
+    SHIPMENT = "shipment", "Shipment"
     CANCEL = "cancel", "Cancellation"
     NOTE = "note", "Note"
+
+
+class ShipmentUploadMode(models.TextChoices):
+    EACH = "each", "Send each shipment as it comes"
+    COMPLETE = "complete", "Wait until the order is complete, then send its shipments"
+
+
+class UploadState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
 
 
 class Customer(models.Model):
@@ -194,6 +206,85 @@ class OrderLine(models.Model):
         return self.quantity - self.quantity_shipped - self.quantity_cancelled
 
 
+class Shipment(models.Model):
+    """A shipment (with its invoice) from the fulfillment system; its lines add to the order lines' shipped
+    quantities exactly once, when it is first stored."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments", db_index=False)
+    # The order's sales channel, copied so the shipments list filters and sorts on one index.
+    channel = models.ForeignKey(
+        "integrations.Channel", on_delete=models.PROTECT, related_name="shipments", db_index=False
+    )
+    external_id = models.CharField("fulfillment shipment id", max_length=100)
+    invoice_number = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    carrier = models.CharField(max_length=100, blank=True)
+    service = models.CharField(max_length=100, blank=True)
+    warehouse = models.CharField("ship-from warehouse", max_length=100, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["order", "external_id"], name="uniq_shipment_order_ext")]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="shipment_created_idx"),
+            models.Index(fields=["channel", "-created_at", "-id"], name="shipment_channel_created_idx"),
+            models.Index(fields=["tracking_number"], name="shipment_tracking_idx"),
+            models.Index(fields=["invoice_number"], name="shipment_invoice_idx"),
+            models.Index(fields=["external_id"], name="shipment_external_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_number or self.external_id
+
+
+class ShipmentLine(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines", db_index=False)
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="shipment_lines")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["shipment", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "order_line"], name="uniq_shipmentline_line"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="shipmentline_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_line_id} x {self.quantity}"
+
+
+class ShipmentUpload(models.Model):
+    """The outbox: one row per shipment per channel it must reach. `attempts` is counted (and committed)
+    before each call, so a row with attempts is checked against the channel before it is sent again."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="uploads", db_index=False)
+    channel = models.ForeignKey(
+        "integrations.Channel", on_delete=models.CASCADE, related_name="shipment_uploads", db_index=False
+    )
+    state = models.CharField(max_length=10, choices=UploadState.choices, default=UploadState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["shipment", "channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "channel"], name="uniq_shipmentupload_channel"),
+            models.CheckConstraint(condition=Q(state__in=UploadState.values), name="shipmentupload_state_valid"),
+        ]
+        # The upload flow's work queue; the admin's upload-state filter.
+        indexes = [models.Index(fields=["channel", "state", "next_attempt_at"], name="shipmentupload_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.shipment} to {self.channel_id}: {self.state}"
+
+
 class OrderEvent(models.Model):
     """One thing that happened to an order, by a person (user) or the system (no user)."""
 
@@ -236,6 +327,13 @@ class OrderRules(models.Model):
     require_customer = models.BooleanField(default=False, help_text="Hold orders that name no customer.")
     submit_retry_days = models.PositiveIntegerField(
         default=3, help_text="Failed submissions are retried with backoff this long, then wait for a person."
+    )
+    shipment_upload = models.CharField(
+        max_length=10,
+        choices=ShipmentUploadMode.choices,
+        default=ShipmentUploadMode.EACH,
+        help_text="When shipments go to the channel: each as the fulfillment system ships it, or all of an "
+        "order's together once every line is shipped or cancelled.",
     )
 
     class Meta:

@@ -1,7 +1,9 @@
-"""The order flows, registered in OrdersConfig.ready(): download, submit, acknowledge, cancellations.
+"""The order flows, registered in OrdersConfig.ready(): download, submit, acknowledge, cancellations,
+and the shipments' download (from the fulfillment system) and upload (to each sales channel).
 
 Each takes the channel and a RunReport, calls its connector, and hands the records to a service; the
-services do the writing (orders/ingest.py, holds.py, submission.py, acknowledgement.py, cancellation.py).
+services do the writing (orders/ingest.py, holds.py, submission.py, acknowledgement.py, cancellation.py,
+shipments.py, shipment_upload.py).
 """
 
 from collections.abc import Callable, Iterable
@@ -23,6 +25,8 @@ from orders.holds import orders_hold_check
 from orders.hooks import download_request_clear
 from orders.ingest import IngestTotals, OrderIngest
 from orders.models import Order, OrderRules
+from orders.shipment_upload import shipments_upload
+from orders.shipments import ShipmentIngest
 from orders.states import IN_FULFILLMENT
 from orders.submission import orders_submit
 
@@ -30,6 +34,8 @@ DOWNLOAD = "orders.download"
 SUBMIT = "orders.submit"
 ACKNOWLEDGE = "orders.acknowledge"
 CANCELLATIONS = "cancellations.download"
+SHIPMENTS_DOWNLOAD = "shipments.download"
+SHIPMENTS_UPLOAD = "shipments.upload"
 # Every download re-reads this much before its cursor, so an order committed on the channel just before
 # the last run (or stamped by a clock a little behind ours) is never missed; re-reading it writes nothing.
 OVERLAP = timedelta(minutes=15)
@@ -114,6 +120,31 @@ def cancellations_download_flow(
     if since is None:
         with transaction.atomic():
             cursor_advance(channel=channel, flow=CANCELLATIONS, position=newest or started)
+
+
+def shipments_download_flow(
+    channel: Channel, *, report: RunReport, since: datetime | None = None, dry_run: bool = False
+) -> None:
+    """Run on a fulfillment system: store its new shipments (the cursor moves with each committed chunk)."""
+    ingest = ShipmentIngest(fulfillment=channel, report=report, dry_run=dry_run)
+    if not dry_run:
+        ingest.retry_refused()
+    start = since or download_start(channel=channel, flow=SHIPMENTS_DOWNLOAD)
+
+    def advance(newest: datetime) -> None:
+        if since is None:
+            cursor_advance(channel=channel, flow=SHIPMENTS_DOWNLOAD, position=newest)
+
+    with closing(connector_for(channel)) as connector:
+        ingest.run(connector.shipments_download(since=start), on_chunk=advance)
+
+
+def shipments_upload_flow(
+    channel: Channel, *, report: RunReport, since: datetime | None = None, dry_run: bool = False
+) -> None:
+    """Send the channel's pending shipments from the outbox, each exactly once."""
+    with closing(connector_for(channel)) as connector:
+        shipments_upload(channel=channel, connector=connector, report=report, dry_run=dry_run)
 
 
 def download_start(*, channel: Channel, flow: str) -> datetime | None:

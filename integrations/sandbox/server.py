@@ -75,6 +75,7 @@ class Fault:
     delay: float = 0.0
     method: str | None = None
     path: str | None = None  # a regular expression searched in the path
+    after: int = 0  # let this many matching requests through first (a fault on the third page)
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method:
@@ -144,6 +145,9 @@ class SandboxAPI:
         with self.lock:
             for fault in self.faults:
                 if fault.times > 0 and fault.matches(method, path):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        continue
                     fault.times -= 1
                     if fault.times == 0:
                         self.faults.remove(fault)

@@ -1,0 +1,268 @@
+"""Shipments out to the sales channels, through the outbox (`ShipmentUpload`).
+
+For each pending row, oldest first, the shipment is put in the channel's terms: the channel's own lines
+(a bundle line counts the bundles whose every component has now shipped in full), only the quantities this
+shipment picked, and `order_complete` when, with it, every line of the order is shipped or cancelled (the
+connector marks the channel order shipped only then).
+
+Exactly once: `attempts` is counted and committed before each call. A row that has been tried before (a
+timeout, a dropped connection, a 5xx, a crash between the channel's answer and our write) first reads back
+the shipments the channel has for the order, and is marked sent without sending when its shipment is there.
+A retryable failure is tried again in the same run (after the read-back), then left pending with a backoff;
+a refusal marks the row failed until a person re-sends it. Either way the run goes on with the next row.
+"""
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from integrations.connectors.base import Connector
+from integrations.connectors.records import Shipment as ShipmentRecord
+from integrations.connectors.records import ShipmentLine as ShipmentLineRecord
+from integrations.flows import RunReport
+from integrations.http import AuthFailed, ChannelError
+from integrations.models import Channel
+from integrations.runner import failure_reason
+from orders.models import (
+    EventKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderRules,
+    ShipmentLine,
+    ShipmentUpload,
+    ShipmentUploadMode,
+    UploadState,
+)
+from orders.models import OrderStatus as S
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+TRIES_PER_RUN = 3
+MAX_ATTEMPTS = 12  # then the row is failed and waits for a person
+MAX_BACKOFF = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class ChannelLine:
+    id: int
+    order_id: int
+    external_id: str
+    channel_sku: str
+    parent_id: int | None
+    is_bundle: bool
+    quantity: int
+    cancelled: int
+
+
+def shipments_upload(*, channel: Channel, connector: Connector, report: RunReport, dry_run: bool = False) -> None:
+    """Send the channel's due outbox rows, oldest first, `BATCH` rows per read."""
+    wait_for_complete = _mode(channel) == ShipmentUploadMode.COMPLETE
+    due = ShipmentUpload.objects.filter(channel=channel, state=UploadState.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
+    )
+    last = 0
+    while batch := list(due.filter(pk__gt=last).select_related("shipment__order").order_by("pk")[:BATCH]):
+        last = batch[-1].pk
+        records = channel_shipments(batch)
+        events: list[OrderEvent] = []
+        for upload in batch:
+            report.seen += 1
+            order, record = upload.shipment.order, records[upload.pk]
+            if wait_for_complete and order.status != S.SHIPPED:
+                report.skipped += 1  # sent once every line of the order is shipped or cancelled
+                continue
+            if dry_run:
+                report.say(f"would send {_describe(upload, record)} to order {order.number}")
+                continue
+            if not record.lines:
+                _mark_sent(upload)
+                report.skipped += 1
+                events.append(_event(upload, "nothing the channel takes yet: only part of a bundle has shipped"))
+                continue
+            if ShipmentSender(connector, report).send(upload, record):
+                events.append(_event(upload, f"{_describe(upload, record)} sent to {channel.name}"))
+        OrderEvent.objects.bulk_create(events)
+
+
+class ShipmentSender:
+    """One outbox row to its channel, exactly once (see the module docstring)."""
+
+    def __init__(self, connector: Connector, report: RunReport):
+        self.connector, self.report = connector, report
+
+    def send(self, upload: ShipmentUpload, record: ShipmentRecord) -> bool:
+        key, order = upload.shipment.external_id, upload.shipment.order
+        error: ChannelError | None = None
+        for n in range(TRIES_PER_RUN):
+            tried_before = upload.attempts > 0
+            if not _claim(upload):
+                self.report.skipped += 1  # taken or changed by someone else meanwhile
+                return False
+            try:
+                if tried_before and self.on_channel(order, record):
+                    log.info("shipment %s is already on order %s: not sent again", key, order.external_id)
+                else:
+                    self.connector.shipment_upload(external_id=order.external_id, shipment=record)
+            except AuthFailed:
+                raise  # every row would fail the same way: the run fails, the rows stay pending
+            except ChannelError as exc:
+                error = exc
+                if not exc.retryable:
+                    break
+                time.sleep(settings.HTTP_RETRY_BACKOFF * 2**n)
+                continue
+            _mark_sent(upload)
+            self.report.created += 1
+            self.report.succeeded(key)
+            return True
+        _mark_unsent(upload, error)
+        state = "failed: re-send it once fixed" if upload.state == UploadState.FAILED else "will be retried"
+        self.report.issue(
+            key, f"shipment {key} of order {order.number} was not sent ({state}): {upload.last_error}", None
+        )
+        return False
+
+    def on_channel(self, order: Order, record: ShipmentRecord) -> bool:
+        """Does the channel already hold this shipment (its id, or for hand-made ones its tracking number)?"""
+        for found in self.connector.shipments_list(order.external_id):
+            if found.external_id == record.external_id:
+                return True
+            if record.tracking_number and found.tracking_number == record.tracking_number:
+                return True
+        return False
+
+
+def channel_shipments(uploads: list[ShipmentUpload]) -> dict[int, ShipmentRecord]:
+    """Each row's shipment as its channel takes it; two queries for the whole batch."""
+    order_ids = {u.shipment.order_id for u in uploads}
+    lines: dict[int, list[ChannelLine]] = defaultdict(list)
+    rows = OrderLine.objects.filter(order_id__in=order_ids).order_by("position", "id")
+    for row in rows.values_list(
+        "id", "order_id", "external_id", "channel_sku", "parent_id", "is_bundle", "quantity", "quantity_cancelled"
+    ):
+        lines[row[1]].append(ChannelLine(*row))
+    shipped: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for shipment_id, order_id, line_id, quantity in (
+        ShipmentLine.objects.filter(shipment__order_id__in=order_ids)
+        .order_by()
+        .values_list("shipment_id", "shipment__order_id", "order_line_id", "quantity")
+    ):
+        shipped[order_id].append((shipment_id, line_id, quantity))
+    return {
+        u.pk: channel_shipment(u.shipment, lines[u.shipment.order_id], shipped[u.shipment.order_id]) for u in uploads
+    }
+
+
+def channel_shipment(
+    shipment: Any, lines: list[ChannelLine], shipped: Iterable[tuple[int, int, int]]
+) -> ShipmentRecord:
+    """What `shipment` adds on the channel's lines, given every (shipment id, line id, quantity) of its order.
+
+    Shipments count in the order they were stored (their ids), so each one sends what it added, and the one
+    after which every line is shipped or cancelled carries `order_complete`.
+    """
+    before: dict[int, int] = defaultdict(int)
+    through: dict[int, int] = defaultdict(int)
+    for shipment_id, line_id, quantity in shipped:
+        if shipment_id < shipment.pk:
+            before[line_id] += quantity
+        if shipment_id <= shipment.pk:
+            through[line_id] += quantity
+    components: dict[int, list[ChannelLine]] = defaultdict(list)
+    for line in lines:
+        if line.parent_id:
+            components[line.parent_id].append(line)
+    sent, complete = [], True
+    for line in lines:
+        if line.parent_id:
+            continue
+        if line.is_bundle:
+            parts = components[line.id]
+            now, earlier = _bundles(line, parts, through), _bundles(line, parts, before)
+        else:
+            now, earlier = through[line.id], before[line.id]
+        if now > earlier:
+            sent.append(ShipmentLineRecord(line_ref=line.external_id, sku=line.channel_sku, quantity=now - earlier))
+        complete = complete and now + line.cancelled >= line.quantity
+    order = shipment.order
+    return ShipmentRecord(
+        external_id=shipment.external_id,
+        order_number=order.external_id,
+        tracking_number=shipment.tracking_number,
+        carrier=shipment.carrier,
+        service=shipment.service,
+        invoice_number=shipment.invoice_number,
+        warehouse=shipment.warehouse,
+        shipped_at=shipment.shipped_at,
+        lines=tuple(sent),
+        order_complete=complete,
+    )
+
+
+def uploads_resend(*, uploads: QuerySet[ShipmentUpload]) -> int:
+    """Put failed rows back in the queue (they read the channel back before sending); the number re-queued."""
+    return uploads.filter(state=UploadState.FAILED).update(
+        state=UploadState.PENDING, next_attempt_at=None, last_error="", updated_at=timezone.now()
+    )
+
+
+def _bundles(bundle: ChannelLine, parts: list[ChannelLine], shipped: dict[int, int]) -> int:
+    """How many whole bundles the shipped component quantities make."""
+    counts = [shipped[p.id] * bundle.quantity // p.quantity for p in parts if p.quantity]
+    return min(counts) if counts else 0
+
+
+def _claim(upload: ShipmentUpload) -> bool:
+    """Count the attempt and commit it before the call; False when the row moved on meanwhile."""
+    now = timezone.now()
+    claimed = ShipmentUpload.objects.filter(pk=upload.pk, state=UploadState.PENDING, attempts=upload.attempts).update(
+        attempts=F("attempts") + 1, updated_at=now
+    )
+    if claimed:
+        upload.attempts += 1
+    return bool(claimed)
+
+
+def _mark_sent(upload: ShipmentUpload) -> None:
+    now = timezone.now()
+    ShipmentUpload.objects.filter(pk=upload.pk).update(
+        state=UploadState.SENT, sent_at=now, last_error="", next_attempt_at=None, updated_at=now
+    )
+    upload.state, upload.sent_at = UploadState.SENT, now
+
+
+def _mark_unsent(upload: ShipmentUpload, error: ChannelError | None) -> None:
+    """Retryable errors wait with a backoff until MAX_ATTEMPTS; a refusal (or the last attempt) fails the row."""
+    now = timezone.now()
+    retry = error is not None and error.retryable and upload.attempts < MAX_ATTEMPTS
+    upload.state = UploadState.PENDING if retry else UploadState.FAILED
+    upload.last_error = failure_reason(error) if error else "not sent"
+    upload.next_attempt_at = now + min(timedelta(minutes=2**upload.attempts), MAX_BACKOFF) if retry else None
+    ShipmentUpload.objects.filter(pk=upload.pk).update(
+        state=upload.state, last_error=upload.last_error, next_attempt_at=upload.next_attempt_at, updated_at=now
+    )
+
+
+def _mode(channel: Channel) -> str:
+    mode = OrderRules.objects.filter(channel=channel).values_list("shipment_upload", flat=True).first()
+    return mode or ShipmentUploadMode.EACH
+
+
+def _describe(upload: ShipmentUpload, record: ShipmentRecord) -> str:
+    units = sum(line.quantity for line in record.lines)
+    text = f"shipment {upload.shipment.external_id} ({units} unit(s), tracking {record.tracking_number or '-'})"
+    return text + (", marking the order shipped" if record.order_complete else "")
+
+
+def _event(upload: ShipmentUpload, message: str) -> OrderEvent:
+    return OrderEvent(order_id=upload.shipment.order_id, kind=EventKind.SHIPMENT, message=message)

@@ -1,0 +1,394 @@
+"""Shipments: downloaded from the sandbox OMS, uploaded per line to every sales channel's sandbox, exactly once."""
+
+from contextlib import closing
+from datetime import UTC, datetime
+
+import pytest
+from django.utils import timezone
+
+from integrations.connectors import connector_for
+from integrations.cursors import cursor_position
+from integrations.flows import parse_position
+from orders import shipments as shipments_module
+from orders.models import (
+    Order,
+    OrderLine,
+    OrderRules,
+    OrderStatus,
+    Shipment,
+    ShipmentLine,
+    ShipmentUpload,
+    ShipmentUploadMode,
+    UploadState,
+)
+from tests.orders.conftest import SALES_KINDS, open_issues
+
+pytestmark = pytest.mark.django_db
+
+# Where each sandbox takes a shipment: the request a fault is injected on.
+UPLOAD_CALL = {
+    "channeladvisor": ("POST", r"/Ship$"),
+    "nuorder": ("POST", r"^/api/order/[0-9a-f]+$"),
+    "extensiv": ("PUT", r"/shipment/external$"),
+}
+
+
+@pytest.fixture
+def submitted(sales, run):
+    """`submitted("nuorder")`: a sales channel whose orders are downloaded and submitted to the sandbox OMS."""
+
+    def make(kind: str, **overrides):
+        channel = sales(kind, **overrides)
+        assert run(channel, "orders.download").status == "ok"
+        assert run(channel.fulfillment, "orders.submit").status == "ok"
+        return channel
+
+    return make
+
+
+def simple_line(channel, minimum: int = 2) -> OrderLine:
+    """A submitted order's plain line (not a bundle, no component) ordering at least `minimum` units."""
+    line = (
+        OrderLine.objects.filter(order__channel=channel, parent=None, is_bundle=False, quantity__gte=minimum)
+        .select_related("order")
+        .order_by("order__external_id", "position")
+        .first()
+    )
+    assert line is not None, f"the seeded {channel.kind} orders have no line of {minimum}+ units"
+    return line
+
+
+def ship(sandbox, order: Order, lines: dict[str, int] | None = None, **kwargs) -> dict:
+    """Ship in the sandbox OMS, as the warehouse would: {line_ref: quantity}, None for everything open."""
+    return sandbox.api("oms").ship(order.fulfillment_number, lines, **kwargs)
+
+
+def on_channel(channel, order: Order) -> list:
+    """The shipments the channel holds for the order, read over HTTP."""
+    with closing(connector_for(channel)) as connector:
+        return connector.shipments_list(order.external_id)
+
+
+def channel_order_shipped(sandbox, order: Order) -> bool:
+    api = sandbox.api(order.channel.kind)
+    if order.channel.kind == "channeladvisor":
+        return api.orders[int(order.external_id)]["ShippingStatus"] == "Shipped"
+    if order.channel.kind == "nuorder":
+        return api.orders[order.external_id]["status"] == "shipped"
+    return api.orders[int(order.external_id)]["orderStatus"] == "SHIPPED"
+
+
+def sent_lines(shipment) -> dict[str, int]:
+    return {line.line_ref: line.quantity for line in shipment.lines}
+
+
+def uploads_on_sandbox(sandbox, kind: str) -> int:
+    method, path = UPLOAD_CALL[kind]
+    return sandbox.api(kind).calls_to(method, path)
+
+
+@pytest.mark.parametrize("kind", SALES_KINDS)
+def test_a_partial_shipment_then_the_rest_reach_the_channel_line_by_line(kind, submitted, run, sandbox):
+    channel = submitted(kind)
+    line = simple_line(channel)
+    order = line.order
+    first = ship(sandbox, order, {line.external_id: 1})
+
+    assert run(channel.fulfillment, "shipments.download").created == 1
+    order.refresh_from_db()
+    line.refresh_from_db()
+    assert order.status == OrderStatus.PARTIALLY_SHIPPED
+    assert line.quantity_shipped == 1
+    assert run(channel, "shipments.upload").created == 1
+    (partial,) = on_channel(channel, order)
+    assert partial.tracking_number == first["tracking_number"]
+    assert sent_lines(partial) == {line.external_id: 1}  # only the picked unit; the rest stays open
+    assert not channel_order_shipped(sandbox, order)
+
+    rest = ship(sandbox, order)  # everything still open
+    assert run(channel.fulfillment, "shipments.download").created == 1
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPED
+    assert run(channel, "shipments.upload").created == 1
+    shipments = {s.tracking_number: s for s in on_channel(channel, order)}
+    assert set(shipments) == {first["tracking_number"], rest["tracking_number"]}
+    assert sent_lines(shipments[rest["tracking_number"]])[line.external_id] == line.quantity - 1
+    assert channel_order_shipped(sandbox, order)
+    assert set(ShipmentUpload.objects.filter(channel=channel).values_list("state", flat=True)) == {UploadState.SENT}
+
+
+@pytest.mark.parametrize("kind", SALES_KINDS)
+def test_two_shipments_of_one_line_are_two_shipments_on_the_channel(kind, submitted, run, sandbox):
+    channel = submitted(kind)
+    line = simple_line(channel)
+    one = ship(sandbox, line.order, {line.external_id: 1})
+    two = ship(sandbox, line.order, {line.external_id: 1})
+
+    assert run(channel.fulfillment, "shipments.download").created == 2
+    line.refresh_from_db()
+    assert line.quantity_shipped == 2
+    assert list(ShipmentLine.objects.filter(order_line=line).values_list("quantity", flat=True)) == [1, 1]
+    assert run(channel, "shipments.upload").created == 2
+    found = {s.tracking_number: sent_lines(s) for s in on_channel(channel, line.order)}
+    assert found == {one["tracking_number"]: {line.external_id: 1}, two["tracking_number"]: {line.external_id: 1}}
+
+
+def test_the_same_shipments_downloaded_again_change_nothing(submitted, run, sandbox):
+    channel = submitted("channeladvisor")
+    line = simple_line(channel)
+    ship(sandbox, line.order, {line.external_id: 1})
+    run(channel.fulfillment, "shipments.download")
+
+    again = run(channel.fulfillment, "shipments.download")  # the overlap re-reads it
+    assert (again.seen, again.created, again.skipped) == (1, 0, 1)
+    backfill = run(channel.fulfillment, "shipments.download", since=datetime(2000, 1, 1, tzinfo=UTC))
+    assert (backfill.seen, backfill.created, backfill.skipped) == (1, 0, 1)
+    line.refresh_from_db()
+    assert line.quantity_shipped == 1
+    assert ShipmentUpload.objects.count() == 1
+
+
+def test_a_changed_tracking_number_updates_the_shipment_without_shipping_twice(submitted, run, sandbox):
+    channel = submitted("extensiv")
+    line = simple_line(channel)
+    shipped = ship(sandbox, line.order, {line.external_id: 1})
+    run(channel.fulfillment, "shipments.download")
+    sandbox.api("oms").set_tracking(shipped["id"], "1ZCORRECTED")
+
+    assert run(channel.fulfillment, "shipments.download").updated == 1
+    assert Shipment.objects.get().tracking_number == "1ZCORRECTED"
+    line.refresh_from_db()
+    assert line.quantity_shipped == 1
+
+
+@pytest.mark.parametrize("kind", SALES_KINDS)
+@pytest.mark.parametrize("fault", ["drop_after", "timeout"])
+def test_a_lost_answer_is_settled_by_reading_back_so_the_channel_gets_one_shipment(
+    kind, fault, submitted, run, sandbox, settings
+):
+    settings.HTTP_READ_TIMEOUT = 0.5
+    channel = submitted(kind)
+    line = simple_line(channel)
+    ship(sandbox, line.order, {line.external_id: 1})
+    run(channel.fulfillment, "shipments.download")
+    method, path = UPLOAD_CALL[kind]
+    # drop_after: the channel stored it, the answer is lost; timeout: never processed. The HTTP client retries
+    # only where the connector says a repeat is harmless, so allow the fault more than once.
+    sandbox.api(kind).inject(fault, times=5 if kind == "nuorder" else 1, method=method, path=path, delay=1.0)
+
+    result = run(channel, "shipments.upload")
+    assert result.status == "ok", result.error
+    assert len(on_channel(channel, line.order)) == 1
+    upload = ShipmentUpload.objects.get()
+    assert upload.state == UploadState.SENT
+    if kind != "nuorder":  # NuORDER's connector sets the whole shipments array, so its client repeats it itself
+        assert upload.attempts == 2
+
+
+@pytest.mark.parametrize("kind", SALES_KINDS)
+def test_a_crash_after_the_channel_accepted_is_not_sent_again(kind, submitted, run, sandbox):
+    channel = submitted(kind)
+    line = simple_line(channel)
+    ship(sandbox, line.order, {line.external_id: 1})
+    run(channel.fulfillment, "shipments.download")
+    run(channel, "shipments.upload")
+    calls = uploads_on_sandbox(sandbox, kind)
+    # As if the worker died between the channel's answer and our write: counted, never marked sent.
+    ShipmentUpload.objects.update(state=UploadState.PENDING, sent_at=None)
+
+    assert run(channel, "shipments.upload").status == "ok"
+    assert uploads_on_sandbox(sandbox, kind) == calls
+    assert len(on_channel(channel, line.order)) == 1
+    assert ShipmentUpload.objects.get().state == UploadState.SENT
+
+
+@pytest.mark.parametrize("kind", SALES_KINDS)
+def test_429_and_5xx_are_retried_and_the_channel_gets_one_shipment(kind, submitted, run, sandbox):
+    channel = submitted(kind)
+    line = simple_line(channel)
+    ship(sandbox, line.order, {line.external_id: 1})
+    run(channel.fulfillment, "shipments.download")
+    method, path = UPLOAD_CALL[kind]
+    api = sandbox.api(kind)
+    api.inject("status", status=429, retry_after=0, method=method, path=path)
+    api.inject("status", status=503, method=method, path=path)
+
+    result = run(channel, "shipments.upload")
+    assert (result.status, result.created) == ("ok", 1)
+    assert len(on_channel(channel, line.order)) == 1
+    assert ShipmentUpload.objects.get().state == UploadState.SENT
+
+
+def test_a_channel_down_for_the_whole_run_leaves_the_shipment_pending_then_sends_it_once(submitted, run, sandbox):
+    channel = submitted("channeladvisor")
+    line = simple_line(channel)
+    ship(sandbox, line.order, {line.external_id: 1})
+    run(channel.fulfillment, "shipments.download")
+    sandbox.api("channeladvisor").inject("status", status=500, times=50, method="POST", path=r"/Ship$")
+
+    result = run(channel, "shipments.upload")
+    assert result.status == "partial"
+    upload = ShipmentUpload.objects.get()
+    assert (upload.state, upload.attempts) == (UploadState.PENDING, 3)
+    assert upload.next_attempt_at > timezone.now()
+    assert "500" in upload.last_error
+    assert list(open_issues(channel, "shipments.upload")) == [upload.shipment.external_id]
+    assert run(channel, "shipments.upload").seen == 0  # not due yet
+
+    sandbox.api("channeladvisor").clear_faults()
+    ShipmentUpload.objects.update(next_attempt_at=timezone.now())
+    assert run(channel, "shipments.upload").created == 1
+    assert len(on_channel(channel, line.order)) == 1
+    assert open_issues(channel, "shipments.upload") == {}
+
+
+def test_a_refused_shipment_fails_until_a_person_resends_it(submitted, run, sandbox):
+    channel = submitted("channeladvisor")
+    line = simple_line(channel)
+    ship(sandbox, line.order, {line.external_id: 1}, carrier="Pigeon", service="Wing")
+    run(channel.fulfillment, "shipments.download")
+
+    assert run(channel, "shipments.upload").status == "partial"
+    upload = ShipmentUpload.objects.get()
+    assert upload.state == UploadState.FAILED
+    assert upload.attempts == 1  # a refusal is not retried
+    assert "ShippingCarrier 'Pigeon' is not valid" in upload.last_error
+
+    Shipment.objects.update(carrier="UPS", service="Ground")  # corrected by hand
+    from orders.shipment_upload import uploads_resend
+
+    assert uploads_resend(uploads=ShipmentUpload.objects.all()) == 1
+    assert run(channel, "shipments.upload").status == "ok"
+    (found,) = on_channel(channel, line.order)
+    assert found.carrier == "UPS"
+
+
+def test_a_shipment_for_an_unknown_order_waits_in_the_issue_queue_and_is_applied_once_the_order_is_known(
+    submitted, run, sandbox
+):
+    channel = submitted("nuorder")
+    line = simple_line(channel)
+    order = line.order
+    shipped = ship(sandbox, order, {line.external_id: 1})
+    number = order.fulfillment_number
+    Order.objects.filter(pk=order.pk).update(fulfillment_number="")  # the hub does not know it (yet)
+
+    result = run(channel.fulfillment, "shipments.download")
+    assert (result.status, result.created) == ("partial", 0)
+    issues = open_issues(channel.fulfillment, "shipments.download")
+    assert f"no order with fulfillment number '{number}'" in issues[shipped["id"]]
+    assert not Shipment.objects.exists()
+    assert cursor_position(channel=channel.fulfillment, flow="shipments.download")  # the cursor still moves
+
+    Order.objects.filter(pk=order.pk).update(fulfillment_number=number)
+    assert run(channel.fulfillment, "shipments.download").created == 1  # from the issue's payload
+    assert open_issues(channel.fulfillment, "shipments.download") == {}
+    line.refresh_from_db()
+    assert line.quantity_shipped == 1
+
+
+def test_an_over_shipped_line_is_refused_whole_never_capped(submitted, run, sandbox):
+    channel = submitted("extensiv")
+    line = simple_line(channel)
+    other = line.order.lines.exclude(pk=line.pk).filter(is_bundle=False).first()
+    lines = {line.external_id: line.quantity + 1}
+    if other:
+        lines[other.external_id] = 1
+    shipped = ship(sandbox, line.order, lines)
+
+    result = run(channel.fulfillment, "shipments.download")
+    assert result.status == "partial"
+    message = open_issues(channel.fulfillment, "shipments.download")[shipped["id"]]
+    assert f"ships {line.quantity + 1} but only {line.quantity} is open" in message
+    assert not Shipment.objects.exists()
+    assert not OrderLine.objects.filter(order=line.order, quantity_shipped__gt=0).exists()  # nothing applied
+    line.order.refresh_from_db()
+    assert line.order.status == OrderStatus.SUBMITTED
+
+
+def test_a_run_that_dies_half_way_loses_nothing_and_ships_nothing_twice(submitted, run, sandbox, monkeypatch):
+    channel = submitted("channeladvisor")
+    oms = channel.fulfillment
+    oms.settings = {**oms.settings, "page_size": 2}
+    oms.save()
+    monkeypatch.setattr(shipments_module, "CHUNK", 2)
+    orders = list(Order.objects.filter(channel=channel, status=OrderStatus.SUBMITTED).order_by("pk"))
+    assert len(orders) >= 4
+    for order in orders:
+        ship(sandbox, order)
+    api = sandbox.api("oms")
+    api.inject("drop", times=50, method="GET", path=r"/shipments$", after=1)  # the second page never comes
+
+    died = run(oms, "shipments.download")
+    assert died.status == "failed"
+    assert Shipment.objects.count() == 2  # the first chunk, committed with its cursor
+    first_two = sorted(api.shipments)[:2]
+    assert set(Shipment.objects.values_list("external_id", flat=True)) == set(first_two)
+    stamp = api.shipments[first_two[1]]["updated_at"]
+    assert parse_position(cursor_position(channel=oms, flow="shipments.download")) == stamp
+
+    api.clear_faults()
+    assert run(oms, "shipments.download").status == "ok"
+    assert run(channel, "shipments.upload").status == "ok"
+    # Compare with the warehouse: every shipment once, every line's quantity as the OMS has it.
+    assert sorted(Shipment.objects.values_list("external_id", flat=True)) == sorted(api.shipments)
+    for order in orders:
+        (oms_order,) = api.orders_for(order.number)
+        shipped = {line["line_ref"]: line["shipped_quantity"] for line in oms_order["lines"]}
+        assert dict(order.lines.filter(is_bundle=False).values_list("external_id", "quantity_shipped")) == shipped
+        assert len(on_channel(channel, order)) == 1
+    assert set(Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("status", flat=True)) == {
+        OrderStatus.SHIPPED
+    }
+
+
+def test_waiting_for_the_complete_order_sends_its_shipments_once_every_line_shipped(submitted, run, sandbox):
+    channel = submitted("nuorder")
+    OrderRules.objects.create(channel=channel, shipment_upload=ShipmentUploadMode.COMPLETE)
+    line = simple_line(channel)
+    ship(sandbox, line.order, {line.external_id: 1})
+    run(channel.fulfillment, "shipments.download")
+
+    waiting = run(channel, "shipments.upload")
+    assert (waiting.created, waiting.skipped) == (0, 1)
+    assert on_channel(channel, line.order) == []
+
+    ship(sandbox, line.order)
+    run(channel.fulfillment, "shipments.download")
+    assert run(channel, "shipments.upload").created == 2
+    assert len(on_channel(channel, line.order)) == 2
+    assert channel_order_shipped(sandbox, line.order)
+
+
+def test_a_bundle_line_is_reported_shipped_once_all_its_components_are(submitted, run, sandbox):
+    channel = submitted("extensiv")
+    bundle = OrderLine.objects.filter(order__channel=channel, is_bundle=True).select_related("order").first()
+    assert bundle is not None, "the seeded Extensiv orders have no bundle line"
+    first, *others = list(bundle.components.order_by("external_id"))
+    assert others, "the bundle has a single component"
+    ship(sandbox, bundle.order, {first.external_id: first.quantity})
+    run(channel.fulfillment, "shipments.download")
+    run(channel, "shipments.upload")
+    assert [sent_lines(s).get(bundle.external_id) for s in on_channel(channel, bundle.order)] == []
+
+    ship(sandbox, bundle.order, {c.external_id: c.quantity for c in others})
+    run(channel.fulfillment, "shipments.download")
+    bundle.refresh_from_db()
+    assert bundle.quantity_shipped == bundle.quantity
+    run(channel, "shipments.upload")
+    (found,) = on_channel(channel, bundle.order)
+    assert sent_lines(found) == {bundle.external_id: bundle.quantity}
+
+
+def test_a_dry_run_says_what_it_would_do_and_writes_nothing(submitted, run, sandbox):
+    channel = submitted("channeladvisor")
+    line = simple_line(channel)
+    ship(sandbox, line.order, {line.external_id: 1})
+
+    dry = run(channel.fulfillment, "shipments.download", dry_run=True)
+    assert (dry.status, dry.seen) == ("ok", 1)
+    assert not Shipment.objects.exists()
+    run(channel.fulfillment, "shipments.download")
+    assert run(channel, "shipments.upload", dry_run=True).seen == 1
+    assert ShipmentUpload.objects.get().state == UploadState.PENDING
+    assert on_channel(channel, line.order) == []
