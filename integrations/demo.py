@@ -37,14 +37,32 @@ def demo_channels_setup(*, sandboxes: Sandboxes) -> list[Channel]:
     return channels
 
 
-def demo_cycle(*, channels: Iterable[Channel], trigger: str = SyncRun.Trigger.MANUAL) -> list[SyncRun]:
-    """Run every registered flow once for every enabled channel, in dependency order (catalog → inventory)."""
+def demo_cycle(
+    *, channels: Iterable[Channel], trigger: str = SyncRun.Trigger.MANUAL, only: Iterable[str] = ()
+) -> list[SyncRun]:
+    """Run every registered flow (or `only` these) once for every enabled channel, in dependency order."""
     from integrations.runner import flow_run
 
     runs = []
     channels = [c for c in channels if c.enabled]
     for flow in flows.registered():
+        if only and flow not in only:
+            continue
         for channel in channels:
             if channel.flow_enabled(flow) and flow in connector_class(channel.kind).flows:
                 runs.append(flow_run(channel=channel, flow=flow, trigger=trigger))
     return runs
+
+
+def demo_warehouse(*, sandboxes: Sandboxes) -> int:
+    """Play the warehouse in the sandbox OMS: ship every other open order, the first one only in part, so the
+    demo has shipments to download and upload. Returns the number of shipments made."""
+    oms = sandboxes.api("oms")
+    open_orders = sorted(number for number, order in oms.orders.items() if order["status"] == "open")
+    shipped = 0
+    for i, number in enumerate(open_orders[::2]):
+        first_line = oms.orders[number]["lines"][0]
+        partial = i == 0 and first_line["quantity"] > 1
+        oms.ship(number, {first_line["line_ref"]: 1} if partial else None)
+        shipped += 1
+    return shipped
