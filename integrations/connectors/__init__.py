@@ -28,6 +28,8 @@ def connector_for(channel: Any, **kwargs: Any) -> Connector:
     cls = connector_class(channel.kind)
     kwargs.setdefault("retry", RetryPolicy(attempts=settings.HTTP_RETRY_ATTEMPTS, backoff=settings.HTTP_RETRY_BACKOFF))
     kwargs.setdefault("timeout", (settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT))
+    if getattr(channel, "pk", None) is not None:
+        kwargs.setdefault("credentials_saver", lambda credentials: _credentials_save(channel, credentials))
     return cls(
         base_url=channel.base_url,
         credentials=channel.credentials,
@@ -35,6 +37,12 @@ def connector_for(channel: Any, **kwargs: Any) -> Connector:
         label=channel.slug,
         **kwargs,
     )
+
+
+def _credentials_save(channel: Any, credentials: dict[str, Any]) -> None:
+    """Store credentials a connector obtained on the channel at once (the one-time code they replace is spent)."""
+    channel.credentials = credentials
+    channel.save(update_fields=["credentials", "updated_at"])
 
 
 def _load_builtin() -> None:

@@ -1,7 +1,7 @@
 """The small interface every connector implements. Connectors know HTTP and the API's field names;
 they import no model and take/return the records in `records.py`."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -47,9 +47,11 @@ class Connector:
         label: str = "",
         retry: RetryPolicy | None = None,
         timeout: tuple[float, float] | None = None,
+        credentials_saver: Callable[[dict[str, Any]], None] | None = None,
     ):
         self.base_url = base_url or self.default_base_url
         self.credentials = dict(credentials)
+        self.credentials_saver = credentials_saver
         self.settings = validate_settings(self.settings_schema, settings or {})
         self.label = label or self.kind
         self.http = self.make_client(retry=retry or RetryPolicy(), timeout=timeout or (5.0, 30.0))
@@ -58,6 +60,11 @@ class Connector:
         return HttpClient(
             channel=self.label, base_url=self.base_url, retry=retry, timeout=timeout, rate_limit=self.rate_limit
         )
+
+    def credentials_changed(self) -> None:
+        """Keep credentials the connector obtained (a token for a spent one-time code) where they came from."""
+        if self.credentials_saver is not None:
+            self.credentials_saver(dict(self.credentials))
 
     def supports(self, flow: str) -> bool:
         return flow in self.flows

@@ -131,7 +131,8 @@ class ExtensivConnector(InventoryMixin, Connector):
         return f"connected; {len(names)} warehouse(s): {', '.join(names) or 'none'}"
 
     def token_exchange(self, *, code: str = "", redirect_uri: str = "") -> str:
-        """Trade the one-time install code for an access token (kept in self.credentials; the code is dropped)."""
+        """Trade the one-time install code for an access token, kept in self.credentials and saved on the
+        channel at once (the code is dropped: it cannot be used twice)."""
         app_key, app_secret = self.credentials.get("app_key"), self.credentials.get("app_secret")
         code = code or self.credentials.get("code") or ""
         if not (app_key and app_secret and code):
@@ -146,6 +147,7 @@ class ExtensivConnector(InventoryMixin, Connector):
         token = self.field(self.http.json(response), "access_token", "the token answer", kind=str)
         self.credentials["access_token"] = token
         self.credentials.pop("code", None)
+        self.credentials_changed()
         return token
 
     def _auth_url(self, path: str) -> str:
