@@ -392,3 +392,15 @@ def test_a_dry_run_says_what_it_would_do_and_writes_nothing(submitted, run, sand
     assert run(channel, "shipments.upload", dry_run=True).seen == 1
     assert ShipmentUpload.objects.get().state == UploadState.PENDING
     assert on_channel(channel, line.order) == []
+
+
+def test_nuorder_gets_the_invoice_number_with_the_shipment(submitted, run, sandbox):
+    channel = submitted("nuorder")
+    line = simple_line(channel)
+    shipped = ship(sandbox, line.order, {line.external_id: 1})
+    run(channel.fulfillment, "shipments.download")
+    run(channel, "shipments.upload")
+
+    (entry,) = sandbox.api("nuorder").orders[line.order.external_id]["shipments"]
+    assert entry["invoice_number"] == shipped["invoice_number"] == Shipment.objects.get().invoice_number
+    assert entry["tracking_numbers"] == [shipped["tracking_number"]]
