@@ -404,3 +404,18 @@ def test_nuorder_gets_the_invoice_number_with_the_shipment(submitted, run, sandb
     (entry,) = sandbox.api("nuorder").orders[line.order.external_id]["shipments"]
     assert entry["invoice_number"] == shipped["invoice_number"] == Shipment.objects.get().invoice_number
     assert entry["tracking_numbers"] == [shipped["tracking_number"]]
+
+
+@pytest.mark.parametrize("kind", SALES_KINDS)
+def test_downloading_the_shipped_orders_again_keeps_their_status(kind, submitted, run, sandbox):
+    channel = submitted(kind)
+    line = simple_line(channel)
+    ship(sandbox, line.order)
+    run(channel.fulfillment, "shipments.download")
+    run(channel, "shipments.upload")
+
+    again = run(channel, "orders.download", since=datetime(2000, 1, 1, tzinfo=UTC))
+    assert again.status == "ok" and again.seen >= 1
+    order = Order.objects.get(pk=line.order.pk)
+    assert (order.status, order.changed_after_submit) == (OrderStatus.SHIPPED, False)
+    assert order.lines.get(pk=line.pk).quantity_shipped == line.quantity
