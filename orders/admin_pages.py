@@ -1,24 +1,40 @@
-"""What keeps the orders changelist fast at a million rows, and the two-step (confirm, then result) pages
-of the delete and resubmit actions."""
+"""What keeps the orders and shipments changelists fast at a million rows, the two-step (confirm, then
+result) pages of the delete and resubmit actions, and the confirmation page of the shipments' re-send."""
 
+from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.paginator import Paginator
-from django.db.models import Max, Min, QuerySet
+from django.db import transaction
+from django.db.models import Max, Min, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.functional import cached_property
 
 from orders.manual import Outcome, Plan
-from orders.models import Order
+from orders.models import (
+    EventKind,
+    Order,
+    OrderEvent,
+    OrderRules,
+    OrderStatus,
+    Shipment,
+    ShipmentUpload,
+    ShipmentUploadMode,
+    UploadState,
+)
+from orders.shipment_upload import uploads_resend
 
 # An action calls the channel once or more per order: keep a click within a few minutes.
 MAX_ACTION_ORDERS = 200
+# The re-send is one UPDATE; the limit keeps its confirmation page readable.
+MAX_RESEND_SHIPMENTS = 500
 
 
 class CappedPaginator(Paginator):
@@ -100,3 +116,131 @@ def order_action_page(
     outcomes = run(orders=[p.order for p in plans if p.allowed], user=request.user) + refused
     context.update(outcomes=outcomes, done=sum(o.ok for o in outcomes))
     return TemplateResponse(request, "admin/orders/order/action_result.html", context)
+
+
+def shipments_search(queryset: QuerySet[Shipment], term: str) -> QuerySet[Shipment]:
+    """Shipments with this exact tracking number, invoice number or fulfillment shipment id, or of the order
+    with this exact number (channel, fulfillment or channel id): index lookups joined by a UNION of ids."""
+    term = term.strip()
+    if not term:
+        return queryset
+    shipments = Shipment.objects.order_by()  # no ORDER BY inside a UNION (SQLite refuses it)
+    own = shipments.filter(Q(tracking_number=term) | Q(invoice_number=term) | Q(external_id=term)).values("pk")
+    orders = Order.objects.filter(Q(number=term) | Q(fulfillment_number=term) | Q(external_id=term))
+    by_order = shipments.filter(order__in=orders.values("pk")).values("pk")
+    return queryset.filter(pk__in=own.union(by_order))
+
+
+@dataclass(frozen=True)
+class ResendPlan:
+    shipment: Shipment
+    upload: ShipmentUpload | None
+    allowed: bool
+    reason: str  # in two words, for the summary message
+    text: str
+
+
+def resend_plan(shipment: Shipment, upload: ShipmentUpload | None, *, waits_for_complete: bool) -> ResendPlan:
+    """What the re-send does to one outbox row of the shipment: only a failed row goes back in the queue."""
+
+    def refused(reason: str, text: str) -> ResendPlan:
+        return ResendPlan(shipment, upload, False, reason, f"Refused: {text}")
+
+    if upload is None:
+        return refused("nothing to send", f"nothing to send; {shipment.channel} takes no shipments from the hub.")
+    if upload.state == UploadState.FAILED:
+        text = "Will be re-sent (read back from the channel first, so it is never sent twice)."
+        return ResendPlan(shipment, upload, True, "failed", f"{text} It failed with: {upload.last_error}")
+    if upload.state == UploadState.SENT:
+        return refused("already sent", f"already sent at {_when(upload.sent_at)}")
+    if upload.next_attempt_at and upload.next_attempt_at > timezone.now():
+        error = f"; last error: {upload.last_error}" if upload.last_error else ""
+        return refused("pending", f"pending, waiting for retry at {_when(upload.next_attempt_at)}{error}")
+    if waits_for_complete and shipment.order.status != OrderStatus.SHIPPED:
+        return refused("pending", "pending; sent once the whole order has shipped (the channel waits for it).")
+    return refused("pending", "pending; will be sent by the next run.")
+
+
+def shipments_resend_page(
+    model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Shipment]
+) -> TemplateResponse | None:
+    """First a page listing, per shipment, whether its upload is re-sent or why not; on confirm, put the
+    failed rows (checked again) back in the queue and say what happened in messages."""
+    uploads = ShipmentUpload.objects.select_related("channel").order_by("channel_id")
+    queryset = (
+        queryset.select_related("order", "channel")
+        .prefetch_related(None)
+        .prefetch_related(Prefetch("uploads", uploads))
+    )
+    shipments = list(queryset[: MAX_RESEND_SHIPMENTS + 1])
+    plans = resend_plans(shipments[:MAX_RESEND_SHIPMENTS])
+    if request.POST.get("confirm") == "yes":
+        _resend_confirmed(model_admin, request, plans)
+        return None  # back to the list, with the messages
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": "Re-send failed shipment uploads",
+        "action": "resend_failed_uploads",
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        "too_many": len(shipments) > MAX_RESEND_SHIPMENTS,
+        "limit": MAX_RESEND_SHIPMENTS,
+        "plans": plans,
+        "allowed": sum(p.allowed for p in plans),
+    }
+    return TemplateResponse(request, "admin/orders/shipment/resend_confirmation.html", context)
+
+
+def resend_plans(shipments: list[Shipment]) -> list[ResendPlan]:
+    """One plan per outbox row (uploads prefetched), or one for a shipment that has none."""
+    waiting = set(
+        OrderRules.objects.filter(
+            channel_id__in={s.channel_id for s in shipments}, shipment_upload=ShipmentUploadMode.COMPLETE
+        ).values_list("channel_id", flat=True)
+    )
+    return [
+        resend_plan(shipment, upload, waits_for_complete=(upload.channel_id if upload else 0) in waiting)
+        for shipment in shipments
+        for upload in (shipment.uploads.all() or [None])
+    ]
+
+
+def _resend_confirmed(model_admin: admin.ModelAdmin, request: HttpRequest, plans: list[ResendPlan]) -> None:
+    requeued = _resend(upload_ids=[p.upload.pk for p in plans if p.allowed and p.upload], user=request.user)
+    if requeued:
+        model_admin.message_user(
+            request,
+            f"{len(requeued)} upload(s) re-queued: the next shipments.upload run reads each back from its channel "
+            "and sends it only if the channel does not have it.",
+            messages.SUCCESS,
+        )
+    not_done = Counter(p.reason for p in plans if not (p.upload and p.upload.pk in requeued))
+    if not_done:
+        counts = ", ".join(f"{count} {reason}" for reason, count in sorted(not_done.items()))
+        model_admin.message_user(request, f"Not re-queued: {counts}.", messages.WARNING)
+
+
+def _resend(*, upload_ids: list[int], user: Any) -> set[int]:
+    """Re-queue the rows still failed (locked, so the count is theirs) and record it on each order; the ids."""
+    with transaction.atomic():
+        failed = list(
+            ShipmentUpload.objects.select_for_update(of=("self",))
+            .filter(pk__in=upload_ids, state=UploadState.FAILED)
+            .select_related("shipment")
+        )
+        uploads_resend(uploads=ShipmentUpload.objects.filter(pk__in=[u.pk for u in failed]))
+        shipments = {u.shipment_id: u.shipment for u in failed}
+        OrderEvent.objects.bulk_create(
+            OrderEvent(
+                order_id=shipment.order_id,
+                kind=EventKind.SHIPMENT,
+                message=f"upload of shipment {shipment.external_id} re-queued by {user}",
+                user=user,
+            )
+            for shipment in shipments.values()
+        )
+    return {u.pk for u in failed}
+
+
+def _when(moment: datetime | None) -> str:
+    return formats.localize(timezone.localtime(moment)) if moment else "an unknown time"
