@@ -5,11 +5,13 @@ For each pending row, oldest first, the shipment is put in the channel's terms: 
 shipment picked, and `order_complete` when, with it, every line of the order is shipped or cancelled (the
 connector marks the channel order shipped only then).
 
-Exactly once: `attempts` is counted and committed before each call. A row that has been tried before (a
-timeout, a dropped connection, a 5xx, a crash between the channel's answer and our write) first reads back
-the shipments the channel has for the order, and is marked sent without sending when its shipment is there.
-A retryable failure is tried again in the same run (after the read-back), then left pending with a backoff;
-a refusal marks the row failed until a person re-sends it. Either way the run goes on with the next row.
+Exactly once: `attempts` is counted and committed before any call (one UPDATE for a batch of rows), and a
+row is marked sent only after the channel took it (one UPDATE at the end of the batch). A row that has
+been tried before (a timeout, a dropped connection, a 5xx, a crash before the batch was marked) first reads
+back the shipments the channel has for the order, and is marked sent without sending when its shipment is
+there. A retryable failure is tried again in the same run (after the read-back), then left pending with a
+backoff; a refusal marks the row failed until a person re-sends it. Either way the run goes on with the
+next row.
 """
 
 import logging
@@ -74,42 +76,67 @@ def shipments_upload(*, channel: Channel, connector: Connector, report: RunRepor
     while batch := list(due.filter(pk__gt=last).select_related("shipment__order").order_by("pk")[:BATCH]):
         last = batch[-1].pk
         records = channel_shipments(batch)
-        events: list[OrderEvent] = []
+        sender = ShipmentSender(channel, connector, report)
+        ready = []
         for upload in batch:
             report.seen += 1
             order, record = upload.shipment.order, records[upload.pk]
             if wait_for_complete and order.status != S.SHIPPED:
                 report.skipped += 1  # sent once every line of the order is shipped or cancelled
-                continue
-            if dry_run:
+            elif dry_run:
                 report.say(f"would send {_describe(upload, record)} to order {order.number}")
-                continue
-            if not record.lines:
-                _mark_sent(upload)
+            elif not record.lines:
                 report.skipped += 1
-                events.append(_event(upload, "nothing the channel takes yet: only part of a bundle has shipped"))
-                continue
-            if ShipmentSender(connector, report).send(upload, record):
-                events.append(_event(upload, f"{_describe(upload, record)} sent to {channel.name}"))
-        OrderEvent.objects.bulk_create(events)
+                sender.done(upload, "nothing the channel takes yet: only part of a bundle has shipped")
+            else:
+                ready.append(upload)
+        try:
+            for upload in sender.claim(ready):
+                sender.send(upload, records[upload.pk])
+        finally:
+            sender.flush()
 
 
 class ShipmentSender:
-    """One outbox row to its channel, exactly once (see the module docstring)."""
+    """A batch of outbox rows to their channel, each exactly once (see the module docstring).
 
-    def __init__(self, connector: Connector, report: RunReport):
-        self.connector, self.report = connector, report
+    The batch's attempts are counted with one committed UPDATE before the first call; the rows the channel
+    took are marked sent with one UPDATE at the end of the batch (or when the run stops early). A crash in
+    between leaves them counted and pending, so the next run reads them back instead of sending them again.
+    """
 
-    def send(self, upload: ShipmentUpload, record: ShipmentRecord) -> bool:
+    def __init__(self, channel: Channel, connector: Connector, report: RunReport):
+        self.channel, self.connector, self.report = channel, connector, report
+        self.sent: list[tuple[ShipmentUpload, str]] = []
+
+    def claim(self, uploads: list[ShipmentUpload]) -> list[ShipmentUpload]:
+        """Count an attempt on every row (committed); the rows still pending, which this run now sends."""
+        if not uploads:
+            return []
+        ids = [u.pk for u in uploads]
+        claimed = ShipmentUpload.objects.filter(pk__in=ids, state=UploadState.PENDING).update(
+            attempts=F("attempts") + 1, updated_at=timezone.now()
+        )
+        if claimed != len(ids):  # a row changed meanwhile (runs are one at a time; a person may not be)
+            still = set(
+                ShipmentUpload.objects.filter(pk__in=ids, state=UploadState.PENDING).values_list("pk", flat=True)
+            )
+            self.report.skipped += len(ids) - len(still)
+            uploads = [u for u in uploads if u.pk in still]
+        for upload in uploads:
+            upload.tried_before = upload.attempts > 0
+            upload.attempts += 1
+        return uploads
+
+    def send(self, upload: ShipmentUpload, record: ShipmentRecord) -> None:
         key, order = upload.shipment.external_id, upload.shipment.order
         error: ChannelError | None = None
         for n in range(TRIES_PER_RUN):
-            tried_before = upload.attempts > 0
-            if not _claim(upload):
-                self.report.skipped += 1  # taken or changed by someone else meanwhile
-                return False
+            if n and not _claim(upload):
+                self.report.skipped += 1  # changed by someone else meanwhile
+                return
             try:
-                if tried_before and self.on_channel(order, record):
+                if upload.tried_before and self.on_channel(order, record):
                     log.info("shipment %s is already on order %s: not sent again", key, order.external_id)
                 else:
                     self.connector.shipment_upload(external_id=order.external_id, shipment=record)
@@ -119,18 +146,35 @@ class ShipmentSender:
                 error = exc
                 if not exc.retryable:
                     break
+                upload.tried_before = True
                 time.sleep(settings.HTTP_RETRY_BACKOFF * 2**n)
                 continue
-            _mark_sent(upload)
             self.report.created += 1
             self.report.succeeded(key)
-            return True
+            self.done(upload, f"{_describe(upload, record)} sent to {self.channel.name}")
+            return
         _mark_unsent(upload, error)
         state = "failed: re-send it once fixed" if upload.state == UploadState.FAILED else "will be retried"
         self.report.issue(
             key, f"shipment {key} of order {order.number} was not sent ({state}): {upload.last_error}", None
         )
-        return False
+
+    def done(self, upload: ShipmentUpload, event: str) -> None:
+        self.sent.append((upload, event))
+
+    def flush(self) -> None:
+        """Mark the rows the channel took as sent, and record an event on each order (one UPDATE, one INSERT)."""
+        if not self.sent:
+            return
+        now = timezone.now()
+        ShipmentUpload.objects.filter(pk__in=[u.pk for u, _ in self.sent]).update(
+            state=UploadState.SENT, sent_at=now, last_error="", next_attempt_at=None, updated_at=now
+        )
+        OrderEvent.objects.bulk_create(
+            OrderEvent(order_id=u.shipment.order_id, kind=EventKind.SHIPMENT, message=event, created_at=now)
+            for u, event in self.sent
+        )
+        self.sent = []
 
     def on_channel(self, order: Order, record: ShipmentRecord) -> bool:
         """Does the channel already hold this shipment (its id, or for hand-made ones its tracking number)?"""
@@ -233,14 +277,6 @@ def _claim(upload: ShipmentUpload) -> bool:
     return bool(claimed)
 
 
-def _mark_sent(upload: ShipmentUpload) -> None:
-    now = timezone.now()
-    ShipmentUpload.objects.filter(pk=upload.pk).update(
-        state=UploadState.SENT, sent_at=now, last_error="", next_attempt_at=None, updated_at=now
-    )
-    upload.state, upload.sent_at = UploadState.SENT, now
-
-
 def _mark_unsent(upload: ShipmentUpload, error: ChannelError | None) -> None:
     """Retryable errors wait with a backoff until MAX_ATTEMPTS; a refusal (or the last attempt) fails the row."""
     now = timezone.now()
@@ -262,7 +298,3 @@ def _describe(upload: ShipmentUpload, record: ShipmentRecord) -> str:
     units = sum(line.quantity for line in record.lines)
     text = f"shipment {upload.shipment.external_id} ({units} unit(s), tracking {record.tracking_number or '-'})"
     return text + (", marking the order shipped" if record.order_complete else "")
-
-
-def _event(upload: ShipmentUpload, message: str) -> OrderEvent:
-    return OrderEvent(order_id=upload.shipment.order_id, kind=EventKind.SHIPMENT, message=message)

@@ -419,3 +419,23 @@ def test_downloading_the_shipped_orders_again_keeps_their_status(kind, submitted
     order = Order.objects.get(pk=line.order.pk)
     assert (order.status, order.changed_after_submit) == (OrderStatus.SHIPPED, False)
     assert order.lines.get(pk=line.pk).quantity_shipped == line.quantity
+
+
+def test_a_run_stopped_mid_batch_keeps_what_the_channel_took_and_sends_the_rest_once(submitted, run, sandbox):
+    channel = submitted("extensiv")
+    orders = list(Order.objects.filter(channel=channel).order_by("pk")[:3])
+    for order in orders:
+        ship(sandbox, order)
+    run(channel.fulfillment, "shipments.download")
+    # The channel takes the first shipment, then refuses our token: the run stops half way through its batch.
+    sandbox.api("extensiv").inject("expired_token", times=20, method="PUT", path=r"/shipment/external$", after=1)
+
+    stopped = run(channel, "shipments.upload")
+    assert stopped.status == "failed"
+    states = list(ShipmentUpload.objects.order_by("pk").values_list("state", "attempts"))
+    assert states == [(UploadState.SENT, 1), (UploadState.PENDING, 1), (UploadState.PENDING, 1)]
+
+    sandbox.api("extensiv").clear_faults()
+    assert run(channel, "shipments.upload").created == 2
+    assert [len(on_channel(channel, order)) for order in orders] == [1, 1, 1]
+    assert set(ShipmentUpload.objects.values_list("state", flat=True)) == {UploadState.SENT}
