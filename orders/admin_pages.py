@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Max, Min, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -19,9 +18,7 @@ from django.utils.functional import cached_property
 
 from orders.manual import Outcome, Plan
 from orders.models import (
-    EventKind,
     Order,
-    OrderEvent,
     OrderRules,
     OrderStatus,
     Shipment,
@@ -206,7 +203,7 @@ def resend_plans(shipments: list[Shipment]) -> list[ResendPlan]:
 
 
 def _resend_confirmed(model_admin: admin.ModelAdmin, request: HttpRequest, plans: list[ResendPlan]) -> None:
-    requeued = _resend(upload_ids=[p.upload.pk for p in plans if p.allowed and p.upload], user=request.user)
+    requeued = uploads_resend(upload_ids=[p.upload.pk for p in plans if p.allowed and p.upload], user=request.user)
     if requeued:
         model_admin.message_user(
             request,
@@ -218,28 +215,6 @@ def _resend_confirmed(model_admin: admin.ModelAdmin, request: HttpRequest, plans
     if not_done:
         counts = ", ".join(f"{count} {reason}" for reason, count in sorted(not_done.items()))
         model_admin.message_user(request, f"Not re-queued: {counts}.", messages.WARNING)
-
-
-def _resend(*, upload_ids: list[int], user: Any) -> set[int]:
-    """Re-queue the rows still failed (locked, so the count is theirs) and record it on each order; the ids."""
-    with transaction.atomic():
-        failed = list(
-            ShipmentUpload.objects.select_for_update(of=("self",))
-            .filter(pk__in=upload_ids, state=UploadState.FAILED)
-            .select_related("shipment")
-        )
-        uploads_resend(uploads=ShipmentUpload.objects.filter(pk__in=[u.pk for u in failed]))
-        shipments = {u.shipment_id: u.shipment for u in failed}
-        OrderEvent.objects.bulk_create(
-            OrderEvent(
-                order_id=shipment.order_id,
-                kind=EventKind.SHIPMENT,
-                message=f"upload of shipment {shipment.external_id} re-queued by {user}",
-                user=user,
-            )
-            for shipment in shipments.values()
-        )
-    return {u.pk for u in failed}
 
 
 def _when(moment: datetime | None) -> str:

@@ -23,7 +23,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from integrations.connectors.base import Connector
@@ -253,11 +255,33 @@ def channel_shipment(
     )
 
 
-def uploads_resend(*, uploads: QuerySet[ShipmentUpload]) -> int:
-    """Put failed rows back in the queue (they read the channel back before sending); the number re-queued."""
-    return uploads.filter(state=UploadState.FAILED).update(
-        state=UploadState.PENDING, next_attempt_at=None, last_error="", updated_at=timezone.now()
-    )
+def uploads_resend(*, upload_ids: Iterable[int], user: Any = None) -> set[int]:
+    """Put the rows among `upload_ids` that are failed back in the queue, record it on each order with the
+    user, and return their ids. They keep a count of one attempt, so they are read back from the channel
+    before anything is sent, with a fresh budget of attempts."""
+    with transaction.atomic():
+        failed = list(
+            ShipmentUpload.objects.select_for_update(of=("self",))
+            .filter(pk__in=list(upload_ids), state=UploadState.FAILED)
+            .select_related("shipment")
+        )
+        ShipmentUpload.objects.filter(pk__in=[u.pk for u in failed]).update(
+            state=UploadState.PENDING,
+            attempts=Least(F("attempts"), 1),
+            next_attempt_at=None,
+            last_error="",
+            updated_at=timezone.now(),
+        )
+        OrderEvent.objects.bulk_create(
+            OrderEvent(
+                order_id=u.shipment.order_id,
+                kind=EventKind.SHIPMENT,
+                message=f"upload of shipment {u.shipment.external_id} re-queued by {user or 'the system'}",
+                user=user,
+            )
+            for u in failed
+        )
+    return {u.pk for u in failed}
 
 
 def _bundles(bundle: ChannelLine, parts: list[ChannelLine], shipped: dict[int, int]) -> int:

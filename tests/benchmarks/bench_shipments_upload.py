@@ -4,9 +4,9 @@ N shipments (tiny 50, small 1,000, full 5,000), one per order of one or two line
 on 127.0.0.1 twice each round, each time to a freshly reset sandbox holding the same N unshipped orders:
 - bare: one keep-alive session, the access token fetched once (CA's refresh-token grant; OM's token is
   static), then per shipment the request with the body the connector builds, written out by hand;
-- hub: `shipments_upload` over N pending ShipmentUpload rows (read 200 at a time with their lines, then per
-  row the committed claim UPDATE, the connector's call and the mark-sent UPDATE), connector made and closed
-  inside the timing, as a flow run does.
+- hub: `shipments_upload` over N pending ShipmentUpload rows (read 200 at a time with their lines, the
+  batch's attempts counted by one committed UPDATE, the connector's call per row, one mark-sent UPDATE per
+  batch), connector made and closed inside the timing, as a flow run does.
 Rounds alternate which side goes first; the median round is reported. Checked each hub round: every row
 SENT, the sandbox saw exactly N upload calls, and what it accepted equals what the bare loop sent.
 

@@ -21,6 +21,7 @@ from orders.models import (
     ShipmentUploadMode,
     UploadState,
 )
+from orders.shipment_upload import uploads_resend
 from tests.orders.conftest import SALES_KINDS, open_issues
 
 pytestmark = pytest.mark.django_db
@@ -255,9 +256,11 @@ def test_a_refused_shipment_fails_until_a_person_resends_it(submitted, run, sand
     assert "ShippingCarrier 'Pigeon' is not valid" in upload.last_error
 
     Shipment.objects.update(carrier="UPS", service="Ground")  # corrected by hand
-    from orders.shipment_upload import uploads_resend
+    ShipmentUpload.objects.update(attempts=12)  # however often it was tried, a re-send gets a fresh budget
 
-    assert uploads_resend(uploads=ShipmentUpload.objects.all()) == 1
+    assert uploads_resend(upload_ids=[upload.pk]) == {upload.pk}
+    upload.refresh_from_db()
+    assert (upload.state, upload.attempts) == (UploadState.PENDING, 1)  # still read back before sending
     assert run(channel, "shipments.upload").status == "ok"
     (found,) = on_channel(channel, line.order)
     assert found.carrier == "UPS"
