@@ -9,8 +9,7 @@
 `customers.upload` lives in orders/customers_sync.py: customers are the orders app's, and catalog imports no orders.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing
 from datetime import datetime
 
 from catalog.items_download import items_download
@@ -19,18 +18,8 @@ from catalog.product_upload import products_upload
 from catalog.sync_common import FLOW, UPLOAD_FLOW, open_issue_keys, read_since
 from integrations import flows
 from integrations.connectors import connector_for
-from integrations.connectors.base import Connector
 from integrations.flows import RunReport
 from integrations.models import Channel, ChannelRole
-
-
-@contextmanager
-def _connector(channel: Channel) -> Iterator[Connector]:
-    connector = connector_for(channel)
-    try:
-        yield connector
-    finally:
-        connector.close()
 
 
 def catalog_download(
@@ -39,7 +28,7 @@ def catalog_download(
     """Items from the fulfillment system, or a sales channel's listings, changed since the cursor."""
     start = read_since(channel=channel, flow=FLOW, since=since)
     open_keys = open_issue_keys(channel=channel, flow=FLOW)
-    with _connector(channel) as connector:
+    with closing(connector_for(channel)) as connector:
         if channel.role == ChannelRole.FULFILLMENT:
             records = connector.items_download(since=start)
             items_download(channel=channel, records=records, report=report, dry_run=dry_run, open_keys=open_keys)
@@ -58,7 +47,7 @@ def catalog_upload(
     channel: Channel, *, report: RunReport, since: datetime | None = None, dry_run: bool = False
 ) -> None:
     """Products that changed since the channel last accepted them (NuORDER)."""
-    with _connector(channel) as connector:
+    with closing(connector_for(channel)) as connector:
         products_upload(channel=channel, connector=connector, report=report, dry_run=dry_run)
 
 

@@ -7,28 +7,17 @@
 - `inventory.reconcile` (sales channel): the discrepancy report.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing
 from datetime import datetime
 
 from integrations import flows
 from integrations.connectors import connector_for
-from integrations.connectors.base import Connector
 from integrations.flows import RunReport
 from integrations.models import Channel, ChannelRole
 from inventory.downloads import channel_warehouses_upsert, stock_download, supply_download, warehouses_upsert
 from inventory.policies import policy_for, policy_rules
 from inventory.reconcile import inventory_reconcile_run
 from inventory.upload import inventory_upload_run
-
-
-@contextmanager
-def _connector(channel: Channel) -> Iterator[Connector]:
-    connector = connector_for(channel)
-    try:
-        yield connector
-    finally:
-        connector.close()
 
 
 def inventory_download(
@@ -40,7 +29,7 @@ def inventory_download(
     """
     if channel.role == ChannelRole.SALES:
         return inventory_reconcile(channel, report=report, since=since, dry_run=dry_run)
-    with _connector(channel) as connector:
+    with closing(connector_for(channel)) as connector:
         warehouses_upsert(connector.warehouses_download(), report=RunReport(flow=report.flow), dry_run=dry_run)
         stock_download(channel=channel, connector=connector, report=report, since=since, dry_run=dry_run)
         supply_download(channel=channel, connector=connector, report=report, since=since, dry_run=dry_run)
@@ -50,7 +39,7 @@ def warehouses_download(
     channel: Channel, *, report: RunReport, since: datetime | None = None, dry_run: bool = False
 ) -> None:
     """The channel's warehouses: channel warehouses to pair (sales), or internal warehouses (fulfillment)."""
-    with _connector(channel) as connector:
+    with closing(connector_for(channel)) as connector:
         records = connector.warehouses_download()
     if channel.role == ChannelRole.FULFILLMENT:
         report.seen += len(records)
@@ -64,7 +53,7 @@ def inventory_upload(
 ) -> None:
     """Push every mapped listing's quantity that changed since the channel last accepted one."""
     rules = policy_rules(policy_for(channel_id=channel.pk))
-    with _connector(channel) as connector:
+    with closing(connector_for(channel)) as connector:
         inventory_upload_run(channel_id=channel.pk, rules=rules, connector=connector, report=report, dry_run=dry_run)
 
 
@@ -73,7 +62,7 @@ def inventory_reconcile(
 ) -> None:
     """Download the channel's quantities and refresh its discrepancy report."""
     rules = policy_rules(policy_for(channel_id=channel.pk))
-    with _connector(channel) as connector:
+    with closing(connector_for(channel)) as connector:
         inventory_reconcile_run(channel_id=channel.pk, rules=rules, connector=connector, report=report, dry_run=dry_run)
 
 

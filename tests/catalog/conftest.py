@@ -6,12 +6,23 @@ import pytest
 
 from catalog.models import ItemMapping
 from catalog.spreadsheets import COLUMNS
+from catalog.sync import catalog_download
+from catalog.sync_common import FLOW
+from integrations.flows import RunReport
 from tests.factories import ChannelFactory
 
 
 @pytest.fixture
 def channel(db):
     return ChannelFactory(slug="shop", name="Shop")
+
+
+@pytest.fixture
+def catalog(sandbox_channel):
+    """The World's items in the hub, through the fulfillment system's own catalog download."""
+    oms = sandbox_channel("oms")
+    catalog_download(oms, report=RunReport(flow=FLOW))
+    return oms
 
 
 @pytest.fixture

@@ -21,14 +21,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def catalog(sandbox_channel):
-    """The World's items in the hub, through the fulfillment system's own catalog download."""
-    oms = sandbox_channel("oms")
-    catalog_download(oms, report=RunReport(flow=FLOW))
-    return oms
-
-
-@pytest.fixture
 def ca(sandbox_channel, catalog):
     return sandbox_channel("channeladvisor")
 

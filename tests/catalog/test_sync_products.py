@@ -19,14 +19,6 @@ UPSERT = r"^/api/product/new/force$"
 
 
 @pytest.fixture
-def catalog(sandbox_channel):
-    """The World's items in the hub, through the fulfillment system's catalog download."""
-    oms = sandbox_channel("oms")
-    catalog_download(oms, report=RunReport(flow=FLOW))
-    return oms
-
-
-@pytest.fixture
 def nuorder(sandbox_channel, catalog):
     return sandbox_channel("nuorder")
 
