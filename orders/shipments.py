@@ -15,7 +15,7 @@ and the download cursor moves in that same transaction.
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from itertools import islice
@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from integrations.chunks import batched
 from integrations.connectors.records import Shipment as ShipmentRecord
 from integrations.connectors.records import ShipmentLine as ShipmentLineRecord
 from integrations.flows import RunReport
@@ -111,6 +112,7 @@ class ShipmentIngest:
         orders = self._orders({r.order_number for r in records})
         known = self._existing(records, orders)
         lines = self._lines([o.pk for o in orders.values()])
+        by_ref = {(line.order_id, line.external_id): line for line in lines.values()}
         new: list[tuple[ShipmentRecord, Order, dict[int, int]]] = []
         changed: list[Shipment] = []
         for record in records:
@@ -132,7 +134,7 @@ class ShipmentIngest:
                     self.report.skipped += 1
                 self.report.succeeded(key)
                 continue
-            quantities, errors = _line_quantities(record, order, lines)
+            quantities, errors = _line_quantities(record, order, lines, by_ref)
             if order.status not in SHIPPABLE:
                 errors.insert(0, f"order {order.number} is {order.get_status_display().lower()}")
             if errors:
@@ -223,13 +225,17 @@ class ShipmentIngest:
         self.totals.stored.extend(ids[record.external_id] for record, _, _ in new)
 
 
-def _line_quantities(record: ShipmentRecord, order: Order, lines: dict[int, LineState]) -> tuple[dict[int, int], list]:
+def _line_quantities(
+    record: ShipmentRecord,
+    order: Order,
+    lines: dict[int, LineState],
+    by_ref: dict[tuple[int, str], LineState],
+) -> tuple[dict[int, int], list[str]]:
     """The quantity per order line the shipment ships, and what is wrong with it (nothing is ever capped)."""
-    by_ref = {line.external_id: line for line in lines.values() if line.order_id == order.pk}
     quantities: dict[int, int] = defaultdict(int)
     errors = []
     for shipped in record.lines:
-        line = by_ref.get(shipped.line_ref)
+        line = by_ref.get((order.pk, shipped.line_ref))
         if line is None:
             errors.append(f"order {order.number} has no line {shipped.line_ref!r} ({shipped.sku})")
         elif line.is_bundle:
@@ -260,7 +266,7 @@ def _add_shipped(new: list[tuple[ShipmentRecord, Order, dict[int, int]]]) -> Non
     for line_id, quantity in totals.items():
         by_quantity[quantity].append(line_id)
     for quantity, line_ids in by_quantity.items():
-        for chunk in _chunks(line_ids):
+        for chunk in batched(line_ids, 500):
             OrderLine.objects.filter(pk__in=chunk).update(quantity_shipped=F("quantity_shipped") + quantity)
 
 
@@ -364,8 +370,3 @@ def shipment_from_payload(data: Any) -> ShipmentRecord | None:
         )
     except (KeyError, TypeError, ValueError):
         return None
-
-
-def _chunks(values: list[int], size: int = 500) -> Iterator[list[int]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
