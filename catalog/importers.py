@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from catalog.keys import upc_key, upc_variants
 from catalog.models import Item, ItemMapping, MappingMethod, MappingStatus
 from catalog.spreadsheets import COLUMNS, cell_restore, cell_text
+from integrations.chunks import batched
 from integrations.models import Channel
 
 IMPORT_CHUNK = 5000
@@ -137,7 +138,7 @@ class _Import:
         return True
 
     def check(self, rows: Iterable[Sequence[object]]) -> None:
-        for chunk in _batched(self.parsed(rows), self.chunk_size):
+        for chunk in batched(self.parsed(rows), self.chunk_size):
             lookups = _Lookups.load(chunk, self.channels)
             for row in chunk:
                 self.resolve(row, lookups)
@@ -229,7 +230,7 @@ class _Import:
     def write(self, source: str) -> None:
         origin = f"Imported from {source}" if source else "Imported"
         with transaction.atomic():
-            for batch in _batched(self.writes, self.chunk_size):
+            for batch in batched(self.writes, self.chunk_size):
                 mappings = [
                     ItemMapping(
                         channel_id=channel_id,
@@ -313,14 +314,3 @@ def _existing(chunk: list[_Row], channels: dict[str, int | None]) -> dict[tuple[
         channel_id__in=channel_ids, channel_sku__in={row.channel_sku for row in chunk}
     ).values_list("channel_id", "channel_sku", "item_id", "status", "channel_product_id", "channel_upc")
     return {(channel_id, sku): _Current(*rest) for channel_id, sku, *rest in found}
-
-
-def _batched(items: Iterable, size: int) -> Iterator[list]:
-    batch = []
-    for entry in items:
-        batch.append(entry)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

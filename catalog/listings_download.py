@@ -23,8 +23,9 @@ from django.db import transaction
 
 from catalog.automap import Decision, ItemIndex, mapping_automap
 from catalog.models import PROTECTED_METHODS, ItemMapping, MappingStatus
-from catalog.sync_common import FLOW, batched, say
+from catalog.sync_common import FLOW, say
 from catalog.upserts import upsert
+from integrations.chunks import batched
 from integrations.connectors.records import BadRecord, Listing
 from integrations.cursors import cursor_advance
 from integrations.flows import RunReport

@@ -17,8 +17,9 @@ from itertools import groupby
 from typing import Any
 
 from catalog.models import Item, UploadKind
-from catalog.sync_common import UPLOAD_FLOW, batched, open_issue_keys, say
+from catalog.sync_common import UPLOAD_FLOW, open_issue_keys, say
 from catalog.uploads import content_hash, uploads_accepted, uploads_changed
+from integrations.chunks import batched
 from integrations.connectors.base import Connector, SettingsError
 from integrations.connectors.records import Product, ProductSize
 from integrations.flows import RunReport

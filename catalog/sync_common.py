@@ -1,9 +1,6 @@
 """What the catalog flows share: the flow names, chunking, where a download starts, dry-run lines."""
 
-from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from itertools import islice
-from typing import TypeVar
 
 from integrations.cursors import cursor_position
 from integrations.flows import RunReport, parse_position
@@ -15,15 +12,6 @@ UPLOAD_FLOW = "catalog.upload"
 # unchanged row costs a comparison, not a write).
 OVERLAP = timedelta(minutes=10)
 SAY_LIMIT = 500  # dry-run lines kept for the terminal; counts carry the rest
-
-T = TypeVar("T")
-
-
-def batched(items: Iterable[T], size: int) -> Iterator[tuple[T, ...]]:
-    """Tuples of `size` items (the last may be shorter), consuming `items` lazily."""
-    iterator = iter(items)
-    while chunk := tuple(islice(iterator, size)):
-        yield chunk
 
 
 def read_since(*, channel: Channel, flow: str, since: datetime | None) -> datetime | None:

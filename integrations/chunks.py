@@ -1,4 +1,4 @@
-"""Splitting long sequences into fixed-size chunks (itertools.batched arrives in Python 3.12)."""
+"""Splitting long sequences into fixed-size chunks, for every app (itertools.batched arrives in Python 3.12)."""
 
 from collections.abc import Iterable, Iterator
 from itertools import islice

@@ -1,12 +1,13 @@
 """Writes on channels and the issue queue: what the runner, the admin and the commands call."""
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from integrations.chunks import batched
 from integrations.connectors import connector_for
 from integrations.flows import IssueReport
 from integrations.models import Channel, SyncIssue, SyncRun
@@ -32,7 +33,7 @@ def issues_record(*, run: SyncRun, issues: Iterable[IssueReport], succeeded: Ite
     """
     latest = {issue.record_key[:200]: issue for issue in issues}
     _resolve_keys(run, sorted(set(succeeded) - set(latest)))
-    for keys in _chunks(sorted(latest)):
+    for keys in batched(sorted(latest), CHUNK):
         _upsert_open(run, {key: latest[key] for key in keys})
 
 
@@ -64,7 +65,7 @@ def _open_issues(run: SyncRun) -> QuerySet[SyncIssue]:
 
 def _resolve_keys(run: SyncRun, keys: list[str]) -> None:
     now = timezone.now()
-    for chunk in _chunks(keys):
+    for chunk in batched(keys, CHUNK):
         _open_issues(run).filter(record_key__in=chunk).update(
             status=SyncIssue.Status.RESOLVED, resolved_at=now, updated_at=now, last_run=run
         )
@@ -99,8 +100,3 @@ def _upsert_open(run: SyncRun, reports: dict[str, IssueReport]) -> None:
 def _jsonable(payload: Any) -> Any:
     """Payloads carry Decimals and datetimes; store them as the strings an operator would read."""
     return json.loads(json.dumps(payload, default=str))
-
-
-def _chunks(keys: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(keys), CHUNK):
-        yield keys[start : start + CHUNK]

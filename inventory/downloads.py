@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Item
+from integrations.chunks import batched
 from integrations.connectors.base import Connector
 from integrations.connectors.records import StockLevel as StockRecord
 from integrations.connectors.records import Supply
@@ -15,7 +16,6 @@ from integrations.connectors.records import Warehouse as WarehouseRecord
 from integrations.cursors import cursor_advance, cursor_position
 from integrations.flows import RunReport, parse_position
 from integrations.models import Channel
-from inventory.chunks import batched
 from inventory.models import ChannelWarehouse, IncomingSupply, StockLevel, Warehouse, WarehousePairing
 from inventory.runs import open_issue_keys
 

@@ -19,11 +19,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from integrations.chunks import batched
 from integrations.connectors.base import Connector
 from integrations.connectors.records import QuantityResult, QuantityUpdate
 from integrations.flows import RunReport
 from integrations.http import AuthFailed, ChannelError
-from inventory.chunks import batched
 from inventory.ledger import Key, channel_quantities, ledger_write
 from inventory.models import PushIntent
 from inventory.runs import open_issue_keys

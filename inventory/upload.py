@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from integrations.chunks import batched
 from integrations.connectors.base import Connector
 from integrations.flows import RunReport
 from inventory.breakdown import reason_short
-from inventory.chunks import batched
 from inventory.ledger import Key, channel_quantities, ledger_for, ledger_write
 from inventory.models import PushIntent
 from inventory.policies import Rules

@@ -21,8 +21,9 @@ from typing import Any
 from django.db.models import Q
 
 from catalog.models import UploadKind
-from catalog.sync_common import batched, open_issue_keys, say
+from catalog.sync_common import open_issue_keys, say
 from catalog.uploads import content_hash, uploads_accepted, uploads_changed
+from integrations.chunks import batched
 from integrations.connectors import connector_for
 from integrations.connectors.base import Connector
 from integrations.connectors.records import Address
