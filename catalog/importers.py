@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from catalog.keys import upc_key, upc_variants
 from catalog.models import Item, ItemMapping, MappingMethod, MappingStatus
 from catalog.spreadsheets import COLUMNS, cell_restore, cell_text
+from catalog.upserts import upsert
 from integrations.chunks import batched
 from integrations.models import Channel
 
@@ -25,16 +26,18 @@ PREVIEW_ROWS = 100
 _MAX_LENGTH = {
     name: ItemMapping._meta.get_field(name).max_length for name in ("channel_sku", "channel_product_id", "channel_upc")
 }
-_WRITTEN_FIELDS = [
-    "item",
+# What an imported row writes; a listing that exists is updated in every column after the key.
+_COLUMNS = (
+    "channel_id",
+    "channel_sku",
+    "item_id",
     "status",
     "method",
     "channel_product_id",
     "channel_upc",
-    "suggested_item",
+    "suggested_item_id",
     "note",
-    "updated_at",
-]
+)
 _OPEN_STATUSES = (MappingStatus.UNMAPPED, MappingStatus.CONFLICT)
 
 Progress = Callable[[str, int], None]
@@ -231,25 +234,21 @@ class _Import:
         origin = f"Imported from {source}" if source else "Imported"
         with transaction.atomic():
             for batch in batched(self.writes, self.chunk_size):
-                mappings = [
-                    ItemMapping(
-                        channel_id=channel_id,
-                        channel_sku=sku,
-                        item_id=item_id,
-                        status=status,
-                        method=MappingMethod.IMPORT,
-                        channel_product_id=product_id,
-                        channel_upc=upc,
-                        note=f"{origin}, row {number}",
+                rows = [
+                    (
+                        channel_id,
+                        sku,
+                        item_id,
+                        status,
+                        MappingMethod.IMPORT,
+                        product_id,
+                        upc,
+                        None,
+                        f"{origin}, row {n}",
                     )
-                    for channel_id, sku, item_id, status, product_id, upc, number in batch
+                    for channel_id, sku, item_id, status, product_id, upc, n in batch
                 ]
-                ItemMapping.objects.bulk_create(
-                    mappings,
-                    update_conflicts=True,
-                    unique_fields=["channel", "channel_sku"],
-                    update_fields=_WRITTEN_FIELDS,
-                )
+                upsert(ItemMapping, columns=_COLUMNS, rows=rows, unique=_COLUMNS[:2], update=_COLUMNS[2:])
                 self.on_progress("write", len(batch))
 
 
