@@ -11,11 +11,9 @@ Rounds alternate which side goes first; the median round is reported. Checked ea
 SENT, the sandbox saw exactly N upload calls, and what it accepted equals what the bare loop sent.
 
 Channels: ChannelAdvisor (POST /v1/Orders(ID)/Ship, 204) and Extensiv (PUT /v1.1/shipment/external, the
-shipment echoed back as JSON). Client-side rate limits are off, so the ratio is the hub's own cost: Extensiv
-through its `requests_per_second` setting (0), ChannelAdvisor, which has no such setting (a fixed 30/s for
-CA's 2,000 requests a minute), through a subclass here that only drops the class's `rate_limit`. The
-sandboxes' limits are off too. Server and client share one process (and its GIL): only the ratios matter.
-OM's sandbox finds an order's shipments by scanning all of them, so its calls slow as N grows, for both sides.
+shipment echoed back as JSON). Client-side rate limits are off (both channels' `requests_per_second` setting
+is 0), so the ratio is the hub's own cost; the sandboxes' limits are off too. Server and client share one
+process (and its GIL): only the ratios matter. OM's sandbox finds an order's shipments by scanning all of them, so its calls slow as N grows, for both sides.
 """
 
 import logging
@@ -25,17 +23,13 @@ from collections.abc import Callable
 from contextlib import closing, contextmanager
 
 import requests
-from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 from django.test.utils import override_settings
 from requests.auth import HTTPBasicAuth
 
 from integrations.connectors import connector_for
-from integrations.connectors.base import Connector
-from integrations.connectors.channeladvisor.connector import ChannelAdvisorConnector
 from integrations.flows import RunReport
-from integrations.http import RetryPolicy
 from integrations.models import Channel
 from integrations.sandbox.registry import Sandboxes
 from orders.models import ShipmentUpload, UploadState
@@ -47,12 +41,6 @@ SIZES = {"tiny": (50, 1), "small": (1_000, 3), "full": (5_000, 3)}
 KINDS = ("channeladvisor", "extensiv")
 UPLOAD_CALL = {"channeladvisor": ("POST", r"/Ship$"), "extensiv": ("PUT", r"/shipment/external$")}
 ENDPOINT = {"channeladvisor": "POST /v1/Orders(ID)/Ship", "extensiv": "PUT /v1.1/shipment/external"}
-
-
-class UnthrottledChannelAdvisor(ChannelAdvisorConnector):
-    """The production connector without its fixed client-side limit (30 requests/s), which has no setting."""
-
-    rate_limit = None
 
 
 def run(size: str) -> list[str]:
@@ -76,7 +64,7 @@ def run(size: str) -> list[str]:
 
 def _measure(sandboxes: Sandboxes, kind: str, n: int, rounds: int) -> list[str]:
     values = sandboxes.channel_values(kind, slug=f"bench-ship-{kind}")
-    values["settings"] = {**values["settings"], "requests_per_second": 0} if kind == "extensiv" else {}
+    values["settings"] = {**(values["settings"] if kind == "extensiv" else {}), "requests_per_second": 0}
     channel = Channel.objects.create(**values)
     orders = world.sandbox_fresh(sandboxes, kind, n)
     world.hub_shipped(channel, orders)
@@ -130,25 +118,10 @@ def _token(session: requests.Session, base: str, credentials: dict, kind: str) -
 
 def _hub(channel: Channel) -> None:
     report = RunReport(flow="shipments.upload")
-    with closing(_connector(channel)) as connector:
+    with closing(connector_for(channel)) as connector:
         shipments_upload(channel=channel, connector=connector, report=report)
     if report.created != report.seen:
         raise AssertionError(f"{channel.kind}: {report.seen} rows seen, {report.created} sent")
-
-
-def _connector(channel: Channel) -> Connector:
-    if channel.kind != "channeladvisor":
-        return connector_for(channel)
-    retry = RetryPolicy(attempts=settings.HTTP_RETRY_ATTEMPTS, backoff=settings.HTTP_RETRY_BACKOFF)
-    timeout = (settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT)
-    return UnthrottledChannelAdvisor(
-        base_url=channel.base_url,
-        credentials=channel.credentials,
-        settings=channel.settings,
-        label=channel.slug,
-        retry=retry,
-        timeout=timeout,
-    )
 
 
 def _check_sent(channel: Channel, n: int) -> None:

@@ -9,7 +9,7 @@ import pytest
 from integrations.connectors import connector_for
 from integrations.connectors.base import SettingsError
 from integrations.connectors.channeladvisor import ChannelAdvisorConnector
-from integrations.http import AuthFailed, BadResponse, RetryPolicy
+from integrations.http import AuthFailed, BadResponse, RateLimit, RetryPolicy
 
 FAST = RetryPolicy(backoff=0.01)
 
@@ -195,3 +195,10 @@ def test_connector_for_a_sandbox_channel_authenticates(sandbox_channel, ca):
     assert connector.test_connection() == "ChannelAdvisor: 2 profile(s): Switchyard Sandbox, Switchyard Outlet"
     assert connector.settings["payment_status"] == ["Cleared"]
     assert ca.token_grants == 1
+
+
+def test_requests_per_second_setting_sets_the_client_side_limit(connect):
+    # CA allows 2,000 requests a minute per profile: the default 30/s keeps a burst of 100 under it.
+    assert connect().http.limiter.limit == RateLimit(per_second=30.0, burst=100)
+    assert connect(requests_per_second=50).http.limiter.limit == RateLimit(per_second=50.0, burst=50)
+    assert connect(requests_per_second=0).http.limiter is None

@@ -14,7 +14,6 @@ from integrations.connectors.channeladvisor import mapping
 from integrations.connectors.channeladvisor.inventory import InventoryMixin
 from integrations.connectors.channeladvisor.query import all_of, any_of, number, utc
 from integrations.connectors.records import Listing, Order, Shipment, Warehouse
-from integrations.http import RateLimit
 
 ORDER_EXPAND = "Items($expand=BundleComponents),Fulfillments($expand=Items)"
 PRODUCT_EXPAND = "Attributes,Images,Labels"
@@ -60,9 +59,13 @@ class ChannelAdvisorConnector(InventoryMixin):
             choices=UPDATE_TYPES,
         ),
         SettingSpec("unexported_only", bool, False, "Download only orders not yet marked exported (exported=false)."),
+        SettingSpec(
+            "requests_per_second",
+            float,
+            30.0,
+            "Client-side rate limit (CA allows 2,000 requests a minute per profile); 0 turns it off.",
+        ),
     )
-    # 2,000 requests/minute per profile: a full burst plus a minute at the steady rate stays under it.
-    rate_limit = RateLimit(per_second=30.0, burst=100)
     default_base_url = "https://api.channeladvisor.com/"
 
     def __init__(self, **kwargs: Any):
