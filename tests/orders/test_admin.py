@@ -135,7 +135,7 @@ def test_the_list_costs_the_same_queries_for_3_or_30_orders(admin_client, django
 
 
 def test_a_large_filtered_list_is_not_counted_in_full(admin_client, settings):
-    from orders.admin_pages import CappedPaginator
+    from orders.admin.pages import CappedPaginator
 
     CappedPaginator.cap, cap = 5, CappedPaginator.cap
     try:

@@ -17,15 +17,7 @@ from django.utils import formats, timezone
 from django.utils.functional import cached_property
 
 from orders.manual import Outcome, Plan
-from orders.models import (
-    Order,
-    OrderRules,
-    OrderStatus,
-    Shipment,
-    ShipmentUpload,
-    ShipmentUploadMode,
-    UploadState,
-)
+from orders.models import Order, OrderRules, OrderStatus, Shipment, ShipmentUpload, ShipmentUploadMode, UploadState
 from orders.shipment_upload import uploads_resend
 
 # An action calls the channel once or more per order: keep a click within a few minutes.
