@@ -8,7 +8,7 @@ the benchmark database, each time into an empty mapping table:
 - the default (tests/benchmarks/mapping_default.py): a plain ModelResource with ForeignKeyWidgets, the
   library's row-by-row import, on the first DEFAULT_ROWS rows, scaled linearly to N when that is fewer.
 import_mappings and the floor run alternately, ROUNDS times, and their medians are compared. Then a
-peak-memory run: `import_mappings` on the same listings as XLSX, in a fresh process (maxrss). And
+peak-memory run: `import_mappings` on the same listings as XLSX, in a fresh process (its VmHWM). And
 auto-mapping those N listings against the N items, as a set-based check on the other mapping service.
 Times exclude Django start-up on every side. Targets: import/floor <= 3, default/import >= 20, peak < 500 MB.
 """
