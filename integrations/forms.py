@@ -153,6 +153,8 @@ def _setting_form_field(spec: SettingSpec) -> forms.Field:
         return forms.BooleanField(**{**options, "required": False})
     if spec.type is int:
         return forms.IntegerField(**options)
+    if spec.type is float:
+        return forms.FloatField(**options)
     if spec.type is list:
         options["help_text"] = " ".join(filter(None, [spec.help, "Comma-separated."]))
     return forms.CharField(**options)
