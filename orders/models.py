@@ -258,13 +258,17 @@ class ShipmentLine(models.Model):
 
 class ShipmentUpload(models.Model):
     """The outbox: one row per shipment per channel it must reach. `attempts` is counted (and committed)
-    before each call, so a row with attempts is checked against the channel before it is sent again."""
+    before each call, so a row with attempts is checked against the channel before it is sent again.
+    A sent row whose shipment's tracking, carrier or service changes is queued again as a `correction`."""
 
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="uploads", db_index=False)
     channel = models.ForeignKey(
         "integrations.Channel", on_delete=models.CASCADE, related_name="shipment_uploads", db_index=False
     )
     state = models.CharField(max_length=10, choices=UploadState.choices, default=UploadState.PENDING)
+    correction = models.BooleanField(
+        default=False, help_text="Sent before; the tracking, carrier or service changed since and goes again."
+    )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

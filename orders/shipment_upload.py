@@ -32,7 +32,7 @@ from integrations.connectors.base import Connector
 from integrations.connectors.records import Shipment as ShipmentRecord
 from integrations.connectors.records import ShipmentLine as ShipmentLineRecord
 from integrations.flows import RunReport
-from integrations.http import AuthFailed, ChannelError
+from integrations.http import AuthFailed, ChannelError, ClientError
 from integrations.models import Channel
 from integrations.runner import failure_reason
 from orders.models import (
@@ -83,7 +83,7 @@ def shipments_upload(*, channel: Channel, connector: Connector, report: RunRepor
         for upload in batch:
             report.seen += 1
             order, record = upload.shipment.order, records[upload.pk]
-            if wait_for_complete and order.status != S.SHIPPED:
+            if wait_for_complete and order.status != S.SHIPPED and not upload.correction:
                 report.skipped += 1  # sent once every line of the order is shipped or cancelled
             elif dry_run:
                 report.say(f"would send {_describe(upload, record)} to order {order.number}")
@@ -138,10 +138,7 @@ class ShipmentSender:
                 self.report.skipped += 1  # changed by someone else meanwhile
                 return
             try:
-                if upload.tried_before and self.on_channel(order, record):
-                    log.info("shipment %s is already on order %s: not sent again", key, order.external_id)
-                else:
-                    self.connector.shipment_upload(external_id=order.external_id, shipment=record)
+                event = self.call(upload, order, record)
             except AuthFailed:
                 raise  # every row would fail the same way: the run fails, the rows stay pending
             except ChannelError as exc:
@@ -151,15 +148,46 @@ class ShipmentSender:
                 upload.tried_before = True
                 time.sleep(settings.HTTP_RETRY_BACKOFF * 2**n)
                 continue
-            self.report.created += 1
             self.report.succeeded(key)
-            self.done(upload, f"{_describe(upload, record)} sent to {self.channel.name}")
+            self.done(upload, event)
             return
         _mark_unsent(upload, error)
         state = "failed: re-send it once fixed" if upload.state == UploadState.FAILED else "will be retried"
+        what = "correction of shipment" if upload.correction else "shipment"
         self.report.issue(
-            key, f"shipment {key} of order {order.number} was not sent ({state}): {upload.last_error}", None
+            key, f"{what} {key} of order {order.number} was not sent ({state}): {upload.last_error}", None
         )
+
+    def call(self, upload: ShipmentUpload, order: Order, record: ShipmentRecord) -> str:
+        """The one call this row needs, if any; the event to record on the order."""
+        if upload.correction and not self.connector.corrects_shipments:
+            raise ClientError(
+                f"{self.channel.name}'s API cannot change a shipment once it is sent: correct the tracking on the "
+                "channel",
+                channel=self.channel.slug,
+            )
+        held = self.held(order, record) if upload.tried_before or upload.correction else None
+        if upload.correction:
+            if held is None:
+                raise ClientError(
+                    f"shipment {record.external_id} is not on order {order.external_id} at {self.channel.name}: "
+                    "nothing to correct",
+                    channel=self.channel.slug,
+                )
+            if _channel_header(held) != _channel_header(record):
+                self.connector.shipment_correct(external_id=order.external_id, shipment=record, held=held)
+            self.report.updated += 1
+            carrier = " / ".join(part for part in (record.carrier, record.service) if part) or "-"
+            return (
+                f"shipment {record.external_id}: tracking corrected to {record.tracking_number or '-'} "
+                f"({carrier}) on {self.channel.name}"
+            )
+        if held is not None:
+            log.info("shipment %s is already on order %s: not sent again", record.external_id, order.external_id)
+        else:
+            self.connector.shipment_upload(external_id=order.external_id, shipment=record)
+        self.report.created += 1
+        return f"{_describe(upload, record)} sent to {self.channel.name}"
 
     def done(self, upload: ShipmentUpload, event: str) -> None:
         self.sent.append((upload, event))
@@ -170,7 +198,7 @@ class ShipmentSender:
             return
         now = timezone.now()
         ShipmentUpload.objects.filter(pk__in=[u.pk for u, _ in self.sent]).update(
-            state=UploadState.SENT, sent_at=now, last_error="", next_attempt_at=None, updated_at=now
+            state=UploadState.SENT, correction=False, sent_at=now, last_error="", next_attempt_at=None, updated_at=now
         )
         OrderEvent.objects.bulk_create(
             OrderEvent(order_id=u.shipment.order_id, kind=EventKind.SHIPMENT, message=event, created_at=now)
@@ -178,14 +206,14 @@ class ShipmentSender:
         )
         self.sent = []
 
-    def on_channel(self, order: Order, record: ShipmentRecord) -> bool:
-        """Does the channel already hold this shipment (its id, or for hand-made ones its tracking number)?"""
+    def held(self, order: Order, record: ShipmentRecord) -> ShipmentRecord | None:
+        """The channel's copy of this shipment (by its id, or for hand-made ones its tracking number), if any."""
         for found in self.connector.shipments_list(order.external_id):
             if found.external_id == record.external_id:
-                return True
+                return found
             if record.tracking_number and found.tracking_number == record.tracking_number:
-                return True
-        return False
+                return found
+        return None
 
 
 def channel_shipments(uploads: list[ShipmentUpload]) -> dict[int, ShipmentRecord]:
@@ -316,6 +344,11 @@ def _mark_unsent(upload: ShipmentUpload, error: ChannelError | None) -> None:
 def _mode(channel: Channel) -> str:
     mode = OrderRules.objects.filter(channel=channel).values_list("shipment_upload", flat=True).first()
     return mode or ShipmentUploadMode.EACH
+
+
+def _channel_header(record: ShipmentRecord) -> tuple[str, str, str]:
+    """What a correction changes on the channel."""
+    return record.tracking_number, record.carrier, record.service
 
 
 def _describe(upload: ShipmentUpload, record: ShipmentRecord) -> str:

@@ -3,7 +3,9 @@
 A shipment is stored once, on (order, fulfillment shipment id); the first time it is stored its line
 quantities are added to the order lines, the order moves to partially_shipped or shipped, and an upload is
 queued in the outbox for the order's sales channel. The same shipment read again (the download's overlap,
-a re-run) adds nothing: only a changed tracking number, carrier or invoice is written.
+a re-run) adds nothing: only a changed tracking number, carrier or invoice is written. When the tracking
+number, carrier or service of a shipment already sent to its sales channel changes, its upload is queued
+again as a correction (orders/shipment_upload.py), and the change is recorded on the order.
 
 Nothing is capped or guessed: a shipment for an order the hub does not know, for a line the order does not
 have, or for more than a line has open is refused whole and goes to the issue queue with its payload. Each
@@ -22,7 +24,7 @@ from itertools import islice
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.chunks import batched
@@ -31,7 +33,16 @@ from integrations.connectors.records import ShipmentLine as ShipmentLineRecord
 from integrations.flows import RunReport
 from integrations.models import Channel, SyncIssue
 from integrations.runner import supported_flows
-from orders.models import EventKind, Order, OrderEvent, OrderLine, Shipment, ShipmentLine, ShipmentUpload
+from orders.models import (
+    EventKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Shipment,
+    ShipmentLine,
+    ShipmentUpload,
+    UploadState,
+)
 from orders.models import OrderStatus as S
 from orders.states import IN_FULFILLMENT, orders_transition
 
@@ -41,6 +52,7 @@ CHUNK = 500
 # An order in one of these may receive a shipment; anything else (held, cancelled, deleted...) is refused.
 SHIPPABLE = IN_FULFILLMENT | {S.BATCHED, S.PARTIALLY_SHIPPED}
 HEADER = ("tracking_number", "carrier", "service", "invoice_number", "warehouse", "shipped_at")
+CORRECTED = ("tracking_number", "carrier", "service")  # what the sales channels are sent again
 
 
 @dataclass
@@ -115,6 +127,7 @@ class ShipmentIngest:
         by_ref = {(line.order_id, line.external_id): line for line in lines.values()}
         new: list[tuple[ShipmentRecord, Order, dict[int, int]]] = []
         changed: list[Shipment] = []
+        corrections: list[tuple[int, int, str]] = []  # shipment id, order id, event text
         for record in records:
             key = record.external_id
             order = orders.get(record.order_number)
@@ -129,6 +142,8 @@ class ShipmentIngest:
             stored = known.get((order.pk, key))
             if stored is not None:
                 if _header_changed(stored, record):
+                    if _corrected(stored, record):
+                        corrections.append((stored.pk, order.pk, _correction_text(stored, record)))
                     changed.append(_with_header(stored, record))
                 else:
                     self.report.skipped += 1
@@ -151,8 +166,11 @@ class ShipmentIngest:
                     f"would store shipment {record.external_id} for order {order.number}: "
                     f"{sum(quantities.values())} unit(s), tracking {record.tracking_number or '-'}"
                 )
+            for _, _, text in corrections:
+                self.report.say(f"would record {text}")
             return
         self._write(new, changed, lines)
+        _queue_corrections(corrections)
 
     def _orders(self, numbers: set[str]) -> dict[str, Order]:
         rows = Order.objects.filter(
@@ -328,6 +346,36 @@ def _header(record: ShipmentRecord) -> dict[str, Any]:
         "warehouse": record.warehouse,
         "shipped_at": record.shipped_at,
     }
+
+
+def _queue_corrections(corrections: list[tuple[int, int, str]]) -> None:
+    """Queue the uploads of corrected shipments again: those sent, and corrections that failed before. A row
+    still pending sends the new values anyway; a first upload that failed waits for a person's re-send."""
+    if not corrections:
+        return
+    now = timezone.now()
+    ShipmentUpload.objects.filter(shipment_id__in=[shipment_id for shipment_id, _, _ in corrections]).filter(
+        Q(state=UploadState.SENT) | Q(state=UploadState.FAILED, correction=True)
+    ).update(
+        state=UploadState.PENDING, correction=True, attempts=0, next_attempt_at=None, last_error="", updated_at=now
+    )
+    OrderEvent.objects.bulk_create(
+        OrderEvent(order_id=order_id, kind=EventKind.SHIPMENT, message=text, created_at=now)
+        for _, order_id, text in corrections
+    )
+
+
+def _corrected(stored: Shipment, record: ShipmentRecord) -> bool:
+    return any(getattr(stored, name) != getattr(record, name) for name in CORRECTED)
+
+
+def _correction_text(stored: Shipment, record: ShipmentRecord) -> str:
+    changes = [
+        f"{name.replace('_', ' ')} {getattr(stored, name) or '-'} → {getattr(record, name) or '-'}"
+        for name in CORRECTED
+        if getattr(stored, name) != getattr(record, name)
+    ]
+    return f"shipment {record.external_id} corrected: {', '.join(changes)}"
 
 
 def _header_changed(stored: Shipment, record: ShipmentRecord) -> bool:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
+from integrations.connectors.records import Shipment
 from integrations.http import BadResponse, HttpClient, RateLimit, RetryPolicy
 
 
@@ -15,7 +16,7 @@ class SettingSpec:
     """One entry of a connector's settings schema; the admin renders a form field from it."""
 
     name: str
-    type: type = str  # str, int, bool, list (comma-separated strings)
+    type: type = str  # str, int, float, bool, list (comma-separated strings)
     default: Any = None
     help: str = ""
     required: bool = False
@@ -36,6 +37,7 @@ class Connector:
     settings_schema: ClassVar[tuple[SettingSpec, ...]] = ()
     credentials_schema: ClassVar[tuple[CredentialSpec, ...]] = ()
     rate_limit: ClassVar[RateLimit | None] = None
+    corrects_shipments: ClassVar[bool] = False  # its API can change a shipment once sent (shipment_correct)
     default_base_url: ClassVar[str] = ""
 
     def __init__(
@@ -75,6 +77,11 @@ class Connector:
 
     def close(self) -> None:
         self.http.close()
+
+    def shipment_correct(self, *, external_id: str, shipment: Shipment, held: Shipment) -> None:
+        """Give a shipment the channel already holds (`held`, as `shipments_list` read it) the tracking number,
+        carrier and service of `shipment`. Only where `corrects_shipments`."""
+        raise NotImplementedError
 
     # Payload helpers: a missing or malformed field is a BadResponse that names it, never a KeyError.
 

@@ -123,6 +123,7 @@ class Shipment:
     lines: tuple[ShipmentLine, ...] = ()
     order_complete: bool = False  # on upload: every line of the order is now shipped or cancelled
     updated_at: datetime | None = None
+    channel_ref: str = ""  # read back from a sales channel: its own id for the shipment (CA's fulfillment ID)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ def upload_summary(upload: ShipmentUpload) -> str:
         return "sent"
     tries = f"{upload.attempts} attempt{'s' if upload.attempts != 1 else ''}"
     text = f"{upload.get_state_display().lower()} after {tries}" if upload.attempts else "pending"
+    text = f"correction {text}" if upload.correction else text
     return f"{text}: {Truncator(upload.last_error).chars(80)}" if upload.last_error else text
 
 

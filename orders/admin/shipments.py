@@ -55,7 +55,15 @@ class ShipmentLineInline(ShipmentPartInline):
 
 class ShipmentUploadInline(ShipmentPartInline):
     model = ShipmentUpload
-    fields = readonly_fields = ("channel", "state", "attempts", "last_error", "next_attempt_at", "sent_at")
+    fields = readonly_fields = (
+        "channel",
+        "state",
+        "correction",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "sent_at",
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("channel").order_by("channel_id")

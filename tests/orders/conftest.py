@@ -75,6 +75,19 @@ def run() -> Callable[..., SyncRun]:
 
 
 @pytest.fixture
+def submitted(sales, run):
+    """`submitted("nuorder")`: a sales channel whose orders are downloaded and submitted to the sandbox OMS."""
+
+    def make(kind: str, **overrides):
+        channel = sales(kind, **overrides)
+        assert run(channel, "orders.download").status == "ok"
+        assert run(channel.fulfillment, "orders.submit").status == "ok"
+        return channel
+
+    return make
+
+
+@pytest.fixture
 def report() -> RunReport:
     return RunReport(flow="orders.download")
 

@@ -34,19 +34,6 @@ UPLOAD_CALL = {
 }
 
 
-@pytest.fixture
-def submitted(sales, run):
-    """`submitted("nuorder")`: a sales channel whose orders are downloaded and submitted to the sandbox OMS."""
-
-    def make(kind: str, **overrides):
-        channel = sales(kind, **overrides)
-        assert run(channel, "orders.download").status == "ok"
-        assert run(channel.fulfillment, "orders.submit").status == "ok"
-        return channel
-
-    return make
-
-
 def simple_line(channel, minimum: int = 2) -> OrderLine:
     """A submitted order's plain line (not a bundle, no component) ordering at least `minimum` units."""
     line = (

@@ -21,7 +21,7 @@ from orders.models import (
 )
 from tests.factories import ChannelFactory
 from tests.orders.factories import OrderFactory, OrderLineFactory, UserFactory
-from tests.orders.test_shipments import on_channel, ship, submitted, uploads_on_sandbox  # noqa: F401 - a fixture
+from tests.orders.test_shipments import on_channel, ship, uploads_on_sandbox
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:orders_shipment_changelist")
@@ -44,7 +44,7 @@ class Outbox:
 
 
 @pytest.fixture
-def outbox(submitted, run, sandbox) -> Outbox:  # noqa: F811 - the fixture imported above
+def outbox(submitted, run, sandbox) -> Outbox:
     channel = submitted("channeladvisor")
     sent, failed, retrying, new = plain_lines(channel, 4)
     ship(sandbox, sent.order, {sent.external_id: 1})

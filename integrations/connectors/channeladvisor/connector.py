@@ -66,6 +66,7 @@ class ChannelAdvisorConnector(InventoryMixin):
             "Client-side rate limit (CA allows 2,000 requests a minute per profile); 0 turns it off.",
         ),
     )
+    corrects_shipments = True  # PATCH /v1/Fulfillments(ID)
     default_base_url = "https://api.channeladvisor.com/"
 
     def __init__(self, **kwargs: Any):
@@ -132,6 +133,19 @@ class ChannelAdvisorConnector(InventoryMixin):
             ]
         # Not retried: CA does not de-duplicate Ship calls; after a lost answer, read shipments_list first.
         self.http.post(f"/v1/Orders({self._id(external_id)})/Ship", json_body={"Value": value})
+
+    def shipment_correct(self, *, external_id: str, shipment: Shipment, held: Shipment) -> None:
+        """Set tracking, carrier and class on the fulfillment CA holds (PATCH /v1/Fulfillments(ID)); NoChange
+        keeps its delivery status (left out, CA would mark it shipped again)."""
+        fulfillment_id = self._id(held.channel_ref, "a fulfillment ID")
+        body = {
+            "TrackingNumber": shipment.tracking_number,
+            "ShippingCarrier": shipment.carrier,
+            "ShippingClass": shipment.service,
+            "DeliveryStatus": "NoChange",
+        }
+        # Setting the same fields twice leaves the same fulfillment: safe to retry.
+        self.http.patch(f"/v1/Fulfillments({fulfillment_id})", json_body=body, safe_to_retry=True)
 
     # Inventory.
 

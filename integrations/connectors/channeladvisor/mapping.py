@@ -148,6 +148,7 @@ def shipments(c: Connector, data: dict) -> list[Shipment]:
                 lines=lines,
                 order_complete=complete,
                 updated_at=c.timestamp(fulfillment.get("UpdatedDateUtc"), "UpdatedDateUtc", at),
+                channel_ref=str(fulfillment["ID"]),
             )
         )
     return found

@@ -78,6 +78,7 @@ class NuOrderConnector(Connector):
         CredentialSpec("token_secret", "OAuth token secret."),
     )
     rate_limit = RateLimit(per_second=5, burst=5)  # NuORDER documents no limit; stay conservative
+    corrects_shipments = True  # the order's shipments array is rewritten whole
     default_base_url = "https://next.nuorder.com"  # production; the vendor sandbox is wholesale.sandbox1.nuorder.com
     push_batch_size = 100  # quantity rows per call; each product in it is one request (all its sizes/warehouses)
 
@@ -183,6 +184,15 @@ class NuOrderConnector(Connector):
             self.http.post(f"/api/order/{_seg(external_id)}", json_body=body, safe_to_retry=True)
         if shipment.order_complete and order.get("status") != "shipped":
             self.http.post(f"/api/order/{_seg(external_id)}/shipped", safe_to_retry=True)
+
+    def shipment_correct(self, *, external_id: str, shipment: Shipment, held: Shipment) -> None:
+        """Replace the order's entry for the shipment with one carrying the new tracking, carrier and service."""
+        order = self._order_json(external_id)
+        existing = list(self.opt(order, "shipments", []))
+        entry = payloads.shipment_to_json(self, order, shipment)
+        body = {"shipments": [entry if payloads.shipment_exists([e], held) else e for e in existing]}
+        # The body sets the whole array, so sending it twice leaves the same order: safe to retry.
+        self.http.post(f"/api/order/{_seg(external_id)}", json_body=body, safe_to_retry=True)
 
     # Inventory
 

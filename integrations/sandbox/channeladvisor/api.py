@@ -1,5 +1,5 @@
 """ChannelAdvisor REST API v1 routes over the account state: OAuth2 refresh-token grant, OData lists,
-order export flags, Ship, products with UpdateQuantity, distribution centers, profiles, and rate limits."""
+order export flags, Ship, fulfillment updates, products with UpdateQuantity, distribution centers, profiles, and rate limits."""
 
 import base64
 import binascii
@@ -17,6 +17,7 @@ ORDER = r"/v1/Orders\((?P<order_id>\d+)\)"
 PRODUCT = r"/v1/Products\((?P<product_id>\d+)\)"
 UPDATE_TYPES = ("Absolute", "Relative", "Available", "InStock", "UnShipped", "Unconfirmed")
 EXPANDED_LIMIT = 20  # list endpoints cut every expanded collection at 20 rows
+FULFILLMENT_FIELDS = ("TrackingNumber", "ShippingCarrier", "ShippingClass", "TrackingUrl", "ShippedDateUtc")
 
 
 class ChannelAdvisorSandbox(AccountState, SandboxAPI):
@@ -43,6 +44,7 @@ class ChannelAdvisorSandbox(AccountState, SandboxAPI):
         self.exports = {}
         self.shipments: list[dict] = []  # accepted Ship requests: {"OrderID": …, **Value}
         self.quantity_updates: list[dict] = []  # accepted UpdateQuantity requests: {"ProductID": …, **Value}
+        self.fulfillment_updates: list[dict] = []  # accepted PATCH Fulfillments(ID): {"FulfillmentID": …, **body}
         self._recent: deque[float] = deque()
         self._in_flight = 0
         self.seed()
@@ -190,6 +192,29 @@ class ChannelAdvisorSandbox(AccountState, SandboxAPI):
         self.shipments.append({"OrderID": order["ID"], **value})
         return Response(204)
 
+    @route("PATCH", r"/v1/Fulfillments\((?P<fulfillment_id>\d+)\)")
+    def update_fulfillment(self, request: Request, fulfillment_id: str) -> Response:
+        """Set a fulfillment's tracking, carrier and class; leaving DeliveryStatus out marks it shipped, as CA
+        does (send NoChange to keep it)."""
+        body = request.json()
+        if not isinstance(body, dict):
+            raise HttpError(400, "The request body must be a JSON object of the fields to change.")
+        order, fulfillment = self._fulfillment(int(fulfillment_id))
+        carrier = body.get("ShippingCarrier", fulfillment["ShippingCarrier"])
+        klass = body.get("ShippingClass", fulfillment["ShippingClass"])
+        if carrier not in CARRIERS:
+            raise HttpError(400, f"The ShippingCarrier '{carrier}' is not valid for this account.")
+        if klass not in CARRIERS[carrier]:
+            raise HttpError(400, f"The ShippingClass '{klass}' is not valid for carrier '{carrier}'.")
+        status = body.get("DeliveryStatus", "Complete")
+        changes = {name: body[name] for name in FULFILLMENT_FIELDS if name in body}
+        fulfillment |= changes | {"UpdatedDateUtc": odata.format_date(self._stamp())}
+        if status != "NoChange":
+            fulfillment["DeliveryStatus"] = status
+        order["UpdatedDateUtc"] = fulfillment["UpdatedDateUtc"]
+        self.fulfillment_updates.append({"FulfillmentID": fulfillment["ID"], **body})
+        return Response(204)
+
     @route("POST", PRODUCT + r"/UpdateQuantity")
     def update_quantity(self, request: Request, product_id: str) -> Response:
         product = self.products.get(int(product_id))
@@ -238,6 +263,13 @@ class ChannelAdvisorSandbox(AccountState, SandboxAPI):
 
     def _context(self, name: str) -> str:
         return f"{self.base_url}v1/$metadata#{name}"
+
+    def _fulfillment(self, fulfillment_id: int) -> tuple[dict, dict]:
+        for order in self.orders.values():
+            for fulfillment in order["Fulfillments"]:
+                if fulfillment["ID"] == fulfillment_id:
+                    return order, fulfillment
+        raise HttpError(404, f"Fulfillment {fulfillment_id} was not found.")
 
     def _order(self, order_id: str) -> dict:
         order = self.orders.get(int(order_id))
