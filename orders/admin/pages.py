@@ -16,6 +16,8 @@ from django.template.response import TemplateResponse
 from django.utils import formats, timezone
 from django.utils.functional import cached_property
 
+from integrations.connectors import connector_class
+from integrations.models import Channel
 from orders.manual import Outcome, Plan
 from orders.models import Order, OrderRules, OrderStatus, Shipment, ShipmentUpload, ShipmentUploadMode, UploadState
 from orders.shipment_upload import uploads_resend
@@ -129,23 +131,32 @@ class ResendPlan:
     text: str
 
 
-def resend_plan(shipment: Shipment, upload: ShipmentUpload | None, *, waits_for_complete: bool) -> ResendPlan:
-    """What the re-send does to one outbox row of the shipment: only a failed row goes back in the queue."""
+def resend_plan(
+    shipment: Shipment, upload: ShipmentUpload | None, *, waits_for_complete: bool, corrects: bool = True
+) -> ResendPlan:
+    """What the re-send does to one outbox row of the shipment: only a failed row goes back in the queue, and
+    a failed correction only where the channel's API can change a sent shipment (`corrects`)."""
 
     def refused(reason: str, text: str) -> ResendPlan:
         return ResendPlan(shipment, upload, False, reason, f"Refused: {text}")
 
     if upload is None:
         return refused("nothing to send", f"nothing to send; {shipment.channel} takes no shipments from the hub.")
+    if upload.state == UploadState.FAILED and upload.correction and not corrects:
+        return refused(
+            "cannot be corrected",
+            f"{shipment.channel} cannot change a shipment once it is sent; correct the tracking on the channel.",
+        )
     if upload.state == UploadState.FAILED:
-        text = "Will be re-sent (read back from the channel first, so it is never sent twice)."
+        what = "The correction will be sent again" if upload.correction else "Will be re-sent"
+        text = f"{what} (read back from the channel first, so it is never sent twice)."
         return ResendPlan(shipment, upload, True, "failed", f"{text} It failed with: {upload.last_error}")
     if upload.state == UploadState.SENT:
         return refused("already sent", f"already sent at {_when(upload.sent_at)}")
     if upload.next_attempt_at and upload.next_attempt_at > timezone.now():
         error = f"; last error: {upload.last_error}" if upload.last_error else ""
         return refused("pending", f"pending, waiting for retry at {_when(upload.next_attempt_at)}{error}")
-    if waits_for_complete and shipment.order.status != OrderStatus.SHIPPED:
+    if waits_for_complete and shipment.order.status != OrderStatus.SHIPPED and not upload.correction:
         return refused("pending", "pending; sent once the whole order has shipped (the channel waits for it).")
     return refused("pending", "pending; will be sent by the next run.")
 
@@ -187,11 +198,25 @@ def resend_plans(shipments: list[Shipment]) -> list[ResendPlan]:
             channel_id__in={s.channel_id for s in shipments}, shipment_upload=ShipmentUploadMode.COMPLETE
         ).values_list("channel_id", flat=True)
     )
+    channel_ids = {u.channel_id for s in shipments for u in s.uploads.all()}
+    kinds = dict(Channel.objects.filter(pk__in=channel_ids).values_list("pk", "kind"))
     return [
-        resend_plan(shipment, upload, waits_for_complete=(upload.channel_id if upload else 0) in waiting)
+        resend_plan(
+            shipment,
+            upload,
+            waits_for_complete=(upload.channel_id if upload else 0) in waiting,
+            corrects=_corrects_shipments(kinds.get(upload.channel_id) if upload else None),
+        )
         for shipment in shipments
         for upload in (shipment.uploads.all() or [None])
     ]
+
+
+def _corrects_shipments(kind: str | None) -> bool:
+    try:
+        return connector_class(kind).corrects_shipments if kind else False
+    except LookupError:
+        return False
 
 
 def _resend_confirmed(model_admin: admin.ModelAdmin, request: HttpRequest, plans: list[ResendPlan]) -> None:

@@ -169,3 +169,35 @@ def test_lost_answer_to_ship_is_outcome_unknown_and_readable_back(connect, ca, o
     assert caught.value.outcome_unknown
     assert len(ca.shipments) == 1  # the call went through once and was not repeated
     assert [s.external_id for s in connector.shipments_list(str(order["ID"]))] == ["SH-1"]
+
+
+def test_shipment_correct_patches_the_held_fulfillment_and_keeps_it_shipped(connect, ca, order):
+    connector = connect()
+    first = order["Items"][0]
+    connector.shipment_upload(external_id=str(order["ID"]), shipment=shipment_of(order, {first["ID"]: 1}))
+    (held,) = connector.shipments_list(str(order["ID"]))
+    corrected = shipment_of(order, {first["ID"]: 1}, tracking_number="9400FIXED", carrier="USPS", service="Priority")
+
+    connector.shipment_correct(external_id=str(order["ID"]), shipment=corrected, held=held)
+
+    (listed,) = connector.shipments_list(str(order["ID"]))
+    assert (listed.tracking_number, listed.carrier, listed.service) == ("9400FIXED", "USPS", "Priority")
+    assert listed.lines == held.lines
+    assert len(ca.shipments) == 1  # one Ship; the correction is a PATCH of its fulfillment
+    (fulfillment,) = [f for f in ca.orders[order["ID"]]["Fulfillments"] if f["ID"] == int(held.channel_ref)]
+    assert fulfillment["DeliveryStatus"] == "Complete"
+
+
+def test_shipment_correct_with_an_invalid_carrier_is_refused_and_changes_nothing(connect, ca, order):
+    connector = connect()
+    first = order["Items"][0]
+    connector.shipment_upload(external_id=str(order["ID"]), shipment=shipment_of(order, {first["ID"]: 1}))
+    (held,) = connector.shipments_list(str(order["ID"]))
+
+    with pytest.raises(ClientError, match="The ShippingCarrier 'FOO' is not valid"):
+        connector.shipment_correct(
+            external_id=str(order["ID"]), shipment=shipment_of(order, {}, carrier="FOO"), held=held
+        )
+
+    assert connector.shipments_list(str(order["ID"])) == [held]
+    assert ca.fulfillment_updates == []

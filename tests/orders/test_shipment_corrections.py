@@ -7,6 +7,7 @@ from integrations.flows import RunReport
 from orders.models import OrderEvent, Shipment, ShipmentUpload, UploadState
 from tests.orders.conftest import open_issues
 from tests.orders.test_shipments import on_channel, ship, simple_line, uploads_on_sandbox
+from tests.orders.test_shipments_admin import CHANGELIST, resend
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +135,50 @@ def test_dry_run_names_the_correction_and_changes_nothing(submitted, run, sandbo
     assert any(CORRECTED in line for line in report.lines), report.lines
     assert Shipment.objects.get().tracking_number == sent
     assert ShipmentUpload.objects.get().state == UploadState.SENT
+
+
+# The shipments screen.
+
+
+def test_the_shipments_list_shows_a_correction_pending(admin_client, submitted, run, sandbox):
+    channel, _, shipped = shipped_and_sent("channeladvisor", submitted, run, sandbox)
+    sandbox.api("oms").set_tracking(shipped["id"], CORRECTED)
+    run(channel.fulfillment, "shipments.download")
+
+    page = admin_client.get(CHANGELIST).content.decode()
+
+    assert CORRECTED in page and "correction pending" in page
+
+
+def test_resending_a_correction_the_channel_cannot_take_is_refused_with_the_reason(
+    admin_client, submitted, run, sandbox
+):
+    channel, _, shipped = shipped_and_sent("extensiv", submitted, run, sandbox)
+    sandbox.api("oms").set_tracking(shipped["id"], CORRECTED)
+    run(channel.fulfillment, "shipments.download")
+    run(channel, "shipments.upload")
+    shipment = Shipment.objects.get()
+
+    page = resend(admin_client, [shipment]).content.decode()
+    assert "cannot change a shipment once it is sent; correct the tracking on the channel" in page
+    resend(admin_client, [shipment], confirm=True)
+
+    assert ShipmentUpload.objects.get().state == UploadState.FAILED
+
+
+def test_resending_a_failed_correction_sends_the_correction_again(admin_client, submitted, run, sandbox):
+    channel, order, shipped = shipped_and_sent("channeladvisor", submitted, run, sandbox)
+    sandbox.api("oms").set_tracking(shipped["id"], CORRECTED)
+    run(channel.fulfillment, "shipments.download")
+    api = sandbox.api("channeladvisor")
+    api.inject("status", status=400, method="PATCH", path=r"^/v1/Fulfillments")
+    run(channel, "shipments.upload")
+    assert ShipmentUpload.objects.get().state == UploadState.FAILED
+    shipment = Shipment.objects.get()
+
+    assert "The correction will be sent again" in resend(admin_client, [shipment]).content.decode()
+    resend(admin_client, [shipment], confirm=True)
+    assert run(channel, "shipments.upload").updated == 1
+
+    assert [s.tracking_number for s in on_channel(channel, order)] == [CORRECTED]
+    assert uploads_on_sandbox(sandbox, "channeladvisor") == 1
