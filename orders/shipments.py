@@ -142,8 +142,8 @@ class ShipmentIngest:
             stored = known.get((order.pk, key))
             if stored is not None:
                 if _header_changed(stored, record):
-                    if _corrected(stored, record):
-                        corrections.append((stored.pk, order.pk, _correction_text(stored, record)))
+                    if correction := _correction(stored, record):
+                        corrections.append((stored.pk, order.pk, correction))
                     changed.append(_with_header(stored, record))
                 else:
                     self.report.skipped += 1
@@ -365,17 +365,14 @@ def _queue_corrections(corrections: list[tuple[int, int, str]]) -> None:
     )
 
 
-def _corrected(stored: Shipment, record: ShipmentRecord) -> bool:
-    return any(getattr(stored, name) != getattr(record, name) for name in CORRECTED)
-
-
-def _correction_text(stored: Shipment, record: ShipmentRecord) -> str:
+def _correction(stored: Shipment, record: ShipmentRecord) -> str:
+    """The order event for a change the sales channel must be sent again; "" when there is none."""
     changes = [
         f"{name.replace('_', ' ')} {getattr(stored, name) or '-'} → {getattr(record, name) or '-'}"
         for name in CORRECTED
         if getattr(stored, name) != getattr(record, name)
     ]
-    return f"shipment {record.external_id} corrected: {', '.join(changes)}"
+    return f"shipment {record.external_id} corrected: {', '.join(changes)}" if changes else ""
 
 
 def _header_changed(stored: Shipment, record: ShipmentRecord) -> bool:
