@@ -1,10 +1,11 @@
 """factory-boy factories for every model; `.build()` where no database is needed."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import factory
 
-from catalog.models import BundleComponent, Item, ItemMapping, MappingStatus
+from catalog.models import BundleComponent, ChannelUpload, Item, ItemMapping, MappingStatus, UploadKind
 from integrations.models import Channel, ChannelKind, ChannelRole, SyncCursor, SyncIssue, SyncRun
 
 
@@ -62,6 +63,17 @@ class ItemMappingFactory(factory.django.DjangoModelFactory):
     channel_sku = factory.Sequence(lambda n: f"LISTING-{n}")
     title = factory.LazyAttribute(lambda o: f"Listing {o.channel_sku}")
     status = MappingStatus.UNMAPPED
+
+
+class ChannelUploadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChannelUpload
+
+    channel = factory.SubFactory(ChannelFactory)
+    kind = UploadKind.PRODUCT
+    key = factory.Sequence(lambda n: f"STYLE-{n}|RED")
+    content_hash = factory.Sequence(lambda n: f"{n:064x}")
+    accepted_at = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
 class SyncCursorFactory(factory.django.DjangoModelFactory):

@@ -1,16 +1,21 @@
 """factory-boy factories for the inventory models."""
 
+from datetime import UTC, datetime
+
 import factory
 
 from inventory.models import (
     ChannelWarehouse,
+    Discrepancy,
     IncomingSupply,
     InventoryPolicy,
+    PushIntent,
+    PushLedger,
     StockLevel,
     Warehouse,
     WarehousePairing,
 )
-from tests.factories import ChannelFactory, ItemFactory
+from tests.factories import ChannelFactory, ItemFactory, ItemMappingFactory
 
 
 class WarehouseFactory(factory.django.DjangoModelFactory):
@@ -67,3 +72,34 @@ class InventoryPolicyFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("channel",)
 
     channel = factory.SubFactory(ChannelFactory)
+
+
+class PushLedgerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PushLedger
+
+    channel_warehouse = factory.SubFactory(ChannelWarehouseFactory)
+    mapping = factory.SubFactory(ItemMappingFactory, channel=factory.SelfAttribute("..channel_warehouse.channel"))
+    quantity = 10
+    accepted_at = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+class PushIntentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PushIntent
+
+    channel_warehouse = factory.SubFactory(ChannelWarehouseFactory)
+    mapping = factory.SubFactory(ItemMappingFactory, channel=factory.SelfAttribute("..channel_warehouse.channel"))
+    mode = InventoryPolicy.PushMode.ABSOLUTE
+    quantity = 10
+
+
+class DiscrepancyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Discrepancy
+
+    channel_warehouse = factory.SubFactory(ChannelWarehouseFactory)
+    channel = factory.SelfAttribute("channel_warehouse.channel")
+    mapping = factory.SubFactory(ItemMappingFactory, channel=factory.SelfAttribute("..channel_warehouse.channel"))
+    hub_quantity = 10
+    channel_quantity = 7

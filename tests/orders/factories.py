@@ -5,9 +5,22 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 
 from integrations.connectors import records
-from orders.models import Customer, DownloadRequest, EventKind, Order, OrderEvent, OrderLine, OrderRules, OrderStatus
+from orders.models import (
+    Customer,
+    DownloadRequest,
+    EventKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderRules,
+    OrderStatus,
+    Shipment,
+    ShipmentLine,
+    ShipmentUpload,
+)
 from tests.factories import ChannelFactory, ItemFactory
 
 PLACED = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -31,6 +44,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("username",)
 
     username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.LazyFunction(lambda: make_password(None))  # unusable (tests force_login); no hashing cost
     is_staff = True
 
 
@@ -104,6 +118,36 @@ class DownloadRequestFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("channel",)
 
     channel = factory.SubFactory(ChannelFactory)
+
+
+class ShipmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Shipment
+
+    order = factory.SubFactory(OrderFactory, submitted=True)
+    channel = factory.SelfAttribute("order.channel")
+    external_id = factory.Sequence(lambda n: f"SH-{n}")
+    tracking_number = factory.Sequence(lambda n: f"1Z{n:016d}")
+    carrier = "UPS"
+    service = "Ground"
+    shipped_at = PLACED
+
+
+class ShipmentLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ShipmentLine
+
+    shipment = factory.SubFactory(ShipmentFactory)
+    order_line = factory.SubFactory(OrderLineFactory, order=factory.SelfAttribute("..shipment.order"))
+    quantity = 1
+
+
+class ShipmentUploadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ShipmentUpload
+
+    shipment = factory.SubFactory(ShipmentFactory)
+    channel = factory.SelfAttribute("shipment.channel")
 
 
 def address(**changes: str) -> records.Address:
