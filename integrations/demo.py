@@ -66,3 +66,14 @@ def demo_warehouse(*, sandboxes: Sandboxes) -> int:
         oms.ship(number, {first_line["line_ref"]: 1} if partial else None)
         shipped += 1
     return shipped
+
+
+def demo_correction(*, sandboxes: Sandboxes) -> bool:
+    """Play the warehouse correcting the tracking number of a shipment ChannelAdvisor already has, so the demo
+    shows a correction reaching the channel. False when there is no such shipment."""
+    oms = sandboxes.api("oms")
+    for shipment in oms.shipments.values():
+        if oms.orders[shipment["order_number"]].get("channel") == DEMO_SLUGS["channeladvisor"]:
+            oms.set_tracking(shipment["id"], f"{shipment['tracking_number']}-CORRECTED")
+            return True
+    return False

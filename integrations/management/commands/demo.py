@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.demo import demo_channels_setup, demo_cycle, demo_warehouse
+from integrations.demo import demo_channels_setup, demo_correction, demo_cycle, demo_warehouse
 from integrations.models import SyncRun
 from integrations.sandbox.registry import SANDBOX_CLASSES, Sandboxes
 
@@ -32,8 +32,11 @@ class Command(BaseCommand):
         try:
             channels = demo_channels_setup(sandboxes=sandboxes)
             runs = demo_cycle(channels=channels)
+            shipment_flows = ("shipments.download", "shipments.upload")
             if demo_warehouse(sandboxes=sandboxes):  # shipments for the orders just submitted
-                runs += demo_cycle(channels=channels, only=("shipments.download", "shipments.upload"))
+                runs += demo_cycle(channels=channels, only=shipment_flows)
+            if demo_correction(sandboxes=sandboxes):  # a tracking number corrected after it reached the channel
+                runs += demo_cycle(channels=channels, only=shipment_flows)
             self._summary(runs)
             if once:
                 if any(run.status == SyncRun.Status.FAILED for run in runs):
