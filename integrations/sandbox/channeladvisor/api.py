@@ -1,5 +1,6 @@
 """ChannelAdvisor REST API v1 routes over the account state: OAuth2 refresh-token grant, OData lists,
-order export flags, Ship, fulfillment updates, products with UpdateQuantity, distribution centers, profiles, and rate limits."""
+order export flags, Ship, fulfillment updates, products with UpdateQuantity, distribution centers,
+profiles, and rate limits."""
 
 import base64
 import binascii
