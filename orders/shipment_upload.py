@@ -47,6 +47,7 @@ from orders.models import (
     UploadState,
 )
 from orders.models import OrderStatus as S
+from orders.shipments import CORRECTED
 
 log = logging.getLogger(__name__)
 
@@ -161,11 +162,7 @@ class ShipmentSender:
     def call(self, upload: ShipmentUpload, order: Order, record: ShipmentRecord) -> str:
         """The one call this row needs, if any; the event to record on the order."""
         if upload.correction and not self.connector.corrects_shipments:
-            raise ClientError(
-                f"{self.channel.name}'s API cannot change a shipment once it is sent: correct the tracking on the "
-                "channel",
-                channel=self.channel.slug,
-            )
+            raise ClientError(uncorrectable(self.channel), channel=self.channel.slug)
         held = self.held(order, record) if upload.tried_before or upload.correction else None
         if upload.correction:
             if held is None:
@@ -346,9 +343,13 @@ def _mode(channel: Channel) -> str:
     return mode or ShipmentUploadMode.EACH
 
 
-def _channel_header(record: ShipmentRecord) -> tuple[str, str, str]:
-    """What a correction changes on the channel."""
-    return record.tracking_number, record.carrier, record.service
+def uncorrectable(channel: Channel) -> str:
+    """Why a correction cannot go to a channel whose connector lacks `corrects_shipments`."""
+    return f"{channel.name}'s API cannot change a shipment once it is sent: correct the tracking on the channel"
+
+
+def _channel_header(record: ShipmentRecord) -> tuple[str, ...]:
+    return tuple(getattr(record, name) for name in CORRECTED)
 
 
 def _describe(upload: ShipmentUpload, record: ShipmentRecord) -> str:

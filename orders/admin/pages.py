@@ -17,10 +17,9 @@ from django.utils import formats, timezone
 from django.utils.functional import cached_property
 
 from integrations.connectors import connector_class
-from integrations.models import Channel
 from orders.manual import Outcome, Plan
 from orders.models import Order, OrderRules, OrderStatus, Shipment, ShipmentUpload, ShipmentUploadMode, UploadState
-from orders.shipment_upload import uploads_resend
+from orders.shipment_upload import uncorrectable, uploads_resend
 
 # An action calls the channel once or more per order: keep a click within a few minutes.
 MAX_ACTION_ORDERS = 200
@@ -131,22 +130,18 @@ class ResendPlan:
     text: str
 
 
-def resend_plan(
-    shipment: Shipment, upload: ShipmentUpload | None, *, waits_for_complete: bool, corrects: bool = True
-) -> ResendPlan:
-    """What the re-send does to one outbox row of the shipment: only a failed row goes back in the queue, and
-    a failed correction only where the channel's API can change a sent shipment (`corrects`)."""
+def resend_plan(shipment: Shipment, upload: ShipmentUpload | None, *, waits_for_complete: bool) -> ResendPlan:
+    """What the re-send does to one outbox row of the shipment (its channel selected): only a failed row goes
+    back in the queue, and a failed correction only where the channel's API can change a sent shipment."""
 
     def refused(reason: str, text: str) -> ResendPlan:
         return ResendPlan(shipment, upload, False, reason, f"Refused: {text}")
 
     if upload is None:
         return refused("nothing to send", f"nothing to send; {shipment.channel} takes no shipments from the hub.")
+    corrects = connector_class(upload.channel.kind).corrects_shipments
     if upload.state == UploadState.FAILED and upload.correction and not corrects:
-        return refused(
-            "cannot be corrected",
-            f"{shipment.channel} cannot change a shipment once it is sent; correct the tracking on the channel.",
-        )
+        return refused("cannot be corrected", f"{uncorrectable(upload.channel)}.")
     if upload.state == UploadState.FAILED:
         what = "The correction will be sent again" if upload.correction else "Will be re-sent"
         text = f"{what} (read back from the channel first, so it is never sent twice)."
@@ -198,25 +193,11 @@ def resend_plans(shipments: list[Shipment]) -> list[ResendPlan]:
             channel_id__in={s.channel_id for s in shipments}, shipment_upload=ShipmentUploadMode.COMPLETE
         ).values_list("channel_id", flat=True)
     )
-    channel_ids = {u.channel_id for s in shipments for u in s.uploads.all()}
-    kinds = dict(Channel.objects.filter(pk__in=channel_ids).values_list("pk", "kind"))
     return [
-        resend_plan(
-            shipment,
-            upload,
-            waits_for_complete=(upload.channel_id if upload else 0) in waiting,
-            corrects=_corrects_shipments(kinds.get(upload.channel_id) if upload else None),
-        )
+        resend_plan(shipment, upload, waits_for_complete=(upload.channel_id if upload else 0) in waiting)
         for shipment in shipments
         for upload in (shipment.uploads.all() or [None])
     ]
-
-
-def _corrects_shipments(kind: str | None) -> bool:
-    try:
-        return connector_class(kind).corrects_shipments if kind else False
-    except LookupError:
-        return False
 
 
 def _resend_confirmed(model_admin: admin.ModelAdmin, request: HttpRequest, plans: list[ResendPlan]) -> None:

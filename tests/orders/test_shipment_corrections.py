@@ -160,7 +160,7 @@ def test_resending_a_correction_the_channel_cannot_take_is_refused_with_the_reas
     shipment = Shipment.objects.get()
 
     page = resend(admin_client, [shipment]).content.decode()
-    assert "cannot change a shipment once it is sent; correct the tracking on the channel" in page
+    assert "cannot change a shipment once it is sent: correct the tracking on the channel" in page
     resend(admin_client, [shipment], confirm=True)
 
     assert ShipmentUpload.objects.get().state == UploadState.FAILED

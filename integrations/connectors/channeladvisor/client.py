@@ -37,7 +37,7 @@ class ChannelAdvisorClient(Connector):
             refresh_auth=self.token_auth.refresh,
             retry=retry,
             timeout=timeout,
-            rate_limit=_rate_limit(self.settings.get("requests_per_second", 30.0)),
+            rate_limit=_rate_limit(self.settings["requests_per_second"]),
         )
 
     def _grant(self) -> tuple[str, float]:
