@@ -41,6 +41,8 @@ class ShipmentColumns:
     """A shipment's units and upload state, for the shipments list, its page and the order page's inline:
     the lines and uploads are prefetched (two queries for any number of shipments)."""
 
+    columns = ("tracking_number", "carrier_service", "invoice_number", "shipped_at", "units", "upload_state")
+
     @staticmethod
     def with_lines_and_uploads(queryset: QuerySet[Shipment]) -> QuerySet[Shipment]:
         # Ordered by their own columns: the models' default orderings would join the shipments to sort.

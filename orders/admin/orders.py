@@ -48,14 +48,7 @@ class OrderLineInline(ReadOnlyInline):
 
 class ShipmentInline(ShipmentColumns, ReadOnlyInline):
     model = Shipment
-    fields = readonly_fields = (
-        "tracking_number",
-        "carrier_service",
-        "invoice_number",
-        "shipped_at",
-        "units",
-        "upload_state",
-    )
+    fields = readonly_fields = ShipmentColumns.columns
     show_change_link = True
 
     def get_queryset(self, request):

@@ -71,16 +71,7 @@ class ShipmentUploadInline(ShipmentPartInline):
 
 @admin.register(Shipment)
 class ShipmentAdmin(ShipmentColumns, admin.ModelAdmin):
-    list_display = (
-        "order_link",
-        "channel",
-        "tracking_number",
-        "carrier_service",
-        "invoice_number",
-        "shipped_at",
-        "units",
-        "upload_state",
-    )
+    list_display = ("order_link", "channel", *ShipmentColumns.columns)
     list_filter = (SalesChannelFilter, UploadStateFilter)
     list_select_related = ("order", "channel")
     search_fields = ("tracking_number",)  # shows the box; get_search_results does the work
