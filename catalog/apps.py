@@ -9,3 +9,7 @@ class CatalogConfig(AppConfig):
         from catalog.sync import register_flows
 
         register_flows()
+
+        from catalog.dashboard import register_panels as register_dashboard_panels
+
+        register_dashboard_panels()

@@ -9,3 +9,7 @@ class InventoryConfig(AppConfig):
         from inventory.sync import register_flows
 
         register_flows()
+
+        from inventory.dashboard import register_panels as register_dashboard_panels
+
+        register_dashboard_panels()

@@ -16,3 +16,7 @@ class OrdersConfig(AppConfig):
         register(sync.SHIPMENTS_DOWNLOAD, sync.shipments_download_flow)
         register(sync.SHIPMENTS_UPLOAD, sync.shipments_upload_flow)
         register(customers_sync.FLOW, customers_sync.customers_upload_flow)
+
+        from orders.dashboard import register_panels as register_dashboard_panels
+
+        register_dashboard_panels()

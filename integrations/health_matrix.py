@@ -1,0 +1,131 @@
+"""Selector: the health of every channel and flow, from its recent sync runs, in one query.
+
+Each cell reads four facts through the (channel, flow, -started_at) index, as correlated `LIMIT 1` subqueries on the
+channel rows: the latest finished run (its status, time and error), the latest success, and the first run after that
+success ("failing since"). Nothing scans the runs table, so the cost follows the number of cells, not of runs.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import DateTimeField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from integrations.connectors import connector_class
+from integrations.flows import FLOW_ORDER
+from integrations.health import EVERY_CONNECTOR_FLOWS, PING
+from integrations.models import Channel, ChannelKind, SyncRun
+from integrations.schedules import default_interval
+
+STALE_AFTER_INTERVALS = 3
+# A run that finished: a skipped run (the lock was taken) and a dry run say nothing about the flow's health.
+FINISHED = ~Q(status__in=[SyncRun.Status.RUNNING, SyncRun.Status.SKIPPED]) & Q(dry_run=False)
+# A success reached the channel and did its work; a partial run's failed records wait in the issue queue.
+SUCCEEDED = Q(status__in=[SyncRun.Status.OK, SyncRun.Status.PARTIAL], dry_run=False)
+NEVER = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One channel and flow: `tone` is ok/warn/bad/off (the colour), `state` says why in a word."""
+
+    flow: str
+    tone: str
+    state: str
+    interval: int
+    last_run_at: datetime | None = None
+    last_success_at: datetime | None = None
+    failing_since: datetime | None = None
+    error: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    channel: Channel
+    cells: list[Cell | None]  # None: the channel's connector does not run that flow
+
+    @property
+    def worst(self) -> str:
+        tones = {cell.tone for cell in self.cells if cell}
+        return next((tone for tone in ("bad", "warn", "ok") if tone in tones), "off")
+
+
+@dataclass(frozen=True)
+class Matrix:
+    flows: list[str]
+    rows: list[Row]
+
+
+def channel_flows(channel: Channel) -> frozenset[str]:
+    """The flows a channel's connector runs, the health check included."""
+    return frozenset(connector_class(channel.kind).flows) | EVERY_CONNECTOR_FLOWS
+
+
+def health_matrix(*, now: datetime) -> Matrix:
+    """Every channel (fulfillment system first) against every flow any of them runs, in one query."""
+    every_flow = _columns({flow for kind in ChannelKind.values for flow in connector_class(kind).flows})
+    channels = list(_annotated(Channel.objects.order_by("role", "name"), every_flow))
+    runs = {flow for channel in channels for flow in channel_flows(channel)}
+    columns = [(i, flow) for i, flow in enumerate(every_flow) if flow in runs]
+    rows = [Row(channel, [_cell(channel, i, flow, now) for i, flow in columns]) for channel in channels]
+    return Matrix([flow for _, flow in columns], rows)
+
+
+def _columns(flows: set[str]) -> list[str]:
+    # Business flows in dependency order, the health check last: it is about the channel, not one flow.
+    flows |= EVERY_CONNECTOR_FLOWS
+    rank = {name: i for i, name in enumerate(FLOW_ORDER)}
+    return sorted(flows, key=lambda name: (name == PING, rank.get(name, len(rank)), name))
+
+
+def _annotated(channels: QuerySet[Channel], flows: list[str]) -> QuerySet[Channel]:
+    annotations: dict[str, Any] = {}
+    for i, flow in enumerate(flows):
+        runs = SyncRun.objects.filter(channel=OuterRef("pk"), flow=flow)
+        latest = runs.filter(FINISHED).order_by("-started_at")
+        success = runs.filter(SUCCEEDED).order_by("-started_at").values("started_at")[:1]
+        after_success = Coalesce(Subquery(success), Value(NEVER), output_field=DateTimeField())
+        annotations[f"h{i}_status"] = Subquery(latest.values("status")[:1])
+        annotations[f"h{i}_at"] = Subquery(latest.values("started_at")[:1])
+        annotations[f"h{i}_error"] = Subquery(latest.values("error")[:1])
+        annotations[f"h{i}_success"] = Subquery(success)
+        annotations[f"h{i}_since"] = Subquery(
+            latest.filter(started_at__gt=after_success).order_by("started_at").values("started_at")[:1]
+        )
+    return channels.annotate(**annotations)
+
+
+def _cell(channel: Channel, i: int, flow: str, now: datetime) -> Cell | None:
+    if flow not in channel_flows(channel):
+        return None
+    interval = channel.flow_interval(flow, default_interval(flow))
+    facts = {
+        "interval": interval,
+        "last_run_at": getattr(channel, f"h{i}_at", None),
+        "last_success_at": getattr(channel, f"h{i}_success", None),
+        "url": runs_url(channel, flow),
+    }
+    status = getattr(channel, f"h{i}_status", None)
+    if not (channel.enabled and channel.flow_enabled(flow)):
+        return Cell(flow, "off", "off", **facts)
+    if status == SyncRun.Status.FAILED:
+        since = getattr(channel, f"h{i}_since", None)
+        return Cell(flow, "bad", "failing", failing_since=since, error=getattr(channel, f"h{i}_error", ""), **facts)
+    if status is None:
+        return Cell(flow, "warn", "never run", **facts)
+    success = facts["last_success_at"]
+    if success is None or now - success > timedelta(minutes=STALE_AFTER_INTERVALS * interval):
+        return Cell(flow, "bad", "stale", **facts)
+    if status == SyncRun.Status.OK:
+        return Cell(flow, "ok", "ok", **facts)
+    return Cell(flow, "warn", str(status), error=getattr(channel, f"h{i}_error", ""), **facts)
+
+
+def runs_url(channel: Channel, flow: str) -> str:
+    """The sync-run list filtered to one channel's flow."""
+    query = urlencode({"channel__id__exact": channel.pk, "flow": flow})
+    return f"{reverse('admin:integrations_syncrun_changelist')}?{query}"
