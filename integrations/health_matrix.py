@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from integrations.connectors import connector_class
-from integrations.flows import FLOW_ORDER
+from integrations.flows import FLOW_ORDER, registered
 from integrations.health import EVERY_CONNECTOR_FLOWS, PING
 from integrations.models import Channel, ChannelKind, SyncRun
 from integrations.schedules import default_interval
@@ -62,12 +62,18 @@ class Matrix:
 
 def channel_flows(channel: Channel) -> frozenset[str]:
     """The flows a channel's connector runs, the health check included."""
-    return frozenset(connector_class(channel.kind).flows) | EVERY_CONNECTOR_FLOWS
+    return channel_flows_of(channel.kind)
+
+
+def channel_flows_of(kind: str) -> frozenset[str]:
+    return frozenset(connector_class(kind).flows) | EVERY_CONNECTOR_FLOWS
 
 
 def health_matrix(*, now: datetime) -> Matrix:
     """Every channel (fulfillment system first) against every flow any of them runs, in one query."""
-    every_flow = _columns({flow for kind in ChannelKind.values for flow in connector_class(kind).flows})
+    # Operations a connector offers but no schedule runs (an order's delete) have no health to show.
+    runnable = set(registered())
+    every_flow = _columns({flow for kind in ChannelKind.values for flow in channel_flows_of(kind) if flow in runnable})
     channels = list(_annotated(Channel.objects.order_by("role", "name"), every_flow))
     runs = {flow for channel in channels for flow in channel_flows(channel)}
     columns = [(i, flow) for i, flow in enumerate(every_flow) if flow in runs]
@@ -85,10 +91,11 @@ def _columns(flows: set[str]) -> list[str]:
 def _annotated(channels: QuerySet[Channel], flows: list[str]) -> QuerySet[Channel]:
     annotations: dict[str, Any] = {}
     for i, flow in enumerate(flows):
-        runs = SyncRun.objects.filter(channel=OuterRef("pk"), flow=flow)
-        latest = runs.filter(FINISHED).order_by("-started_at")
-        success = runs.filter(SUCCEEDED).order_by("-started_at").values("started_at")[:1]
-        after_success = Coalesce(Subquery(success), Value(NEVER), output_field=DateTimeField())
+        latest = _runs(OuterRef("pk"), flow).filter(FINISHED).order_by("-started_at")
+        success = _last_success(OuterRef("pk"), flow)
+        # Inside the "since" subquery the channel is two levels out.
+        success_there = _last_success(OuterRef(OuterRef("pk")), flow)
+        after_success = Coalesce(Subquery(success_there), Value(NEVER), output_field=DateTimeField())
         annotations[f"h{i}_status"] = Subquery(latest.values("status")[:1])
         annotations[f"h{i}_at"] = Subquery(latest.values("started_at")[:1])
         annotations[f"h{i}_error"] = Subquery(latest.values("error")[:1])
@@ -97,6 +104,14 @@ def _annotated(channels: QuerySet[Channel], flows: list[str]) -> QuerySet[Channe
             latest.filter(started_at__gt=after_success).order_by("started_at").values("started_at")[:1]
         )
     return channels.annotate(**annotations)
+
+
+def _runs(channel: OuterRef, flow: str) -> QuerySet[SyncRun]:
+    return SyncRun.objects.filter(channel=channel, flow=flow)
+
+
+def _last_success(channel: OuterRef, flow: str) -> QuerySet[SyncRun]:
+    return _runs(channel, flow).filter(SUCCEEDED).order_by("-started_at").values("started_at")[:1]
 
 
 def _cell(channel: Channel, i: int, flow: str, now: datetime) -> Cell | None:

@@ -8,17 +8,21 @@ register = template.Library()
 
 
 @register.filter
-def ago(moment: datetime | None, now: datetime) -> str:
-    """'just now', '12 min ago', '3 h ago', '2 d ago'."""
+def age(moment: datetime | None, now: datetime) -> str:
+    """How long before `now`: '40 s', '12 min', '3 h', '2 d'."""
     if moment is None:
         return ""
     seconds = max((now - moment).total_seconds(), 0)
-    if seconds < 60:
-        return "just now"
-    for unit, size in (("d", 86400), ("h", 3600)):
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
-            return f"{int(seconds // size)} {unit} ago"
-    return f"{int(seconds // 60)} min ago"
+            return f"{int(seconds // size)} {unit}"
+    return f"{int(seconds)} s"
+
+
+@register.filter
+def ago(moment: datetime | None, now: datetime) -> str:
+    """'12 min ago'; blank when there is no moment."""
+    return f"{age(moment, now)} ago" if moment else ""
 
 
 @register.filter

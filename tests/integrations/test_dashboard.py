@@ -8,6 +8,8 @@ from django.utils import timezone
 from catalog.models import MappingStatus
 from integrations.health_matrix import health_matrix, runs_url
 from integrations.models import Channel, SyncIssue, SyncRun
+from integrations.svg import y_scale
+from integrations.templatetags.dashboard import age, ago
 from inventory.models import PushIntent
 from orders.models import OrderStatus, UploadState
 from tests.factories import (
@@ -55,6 +57,7 @@ def test_latest_run_ok_and_recent_is_green_with_its_time():
 
 def test_failing_since_is_the_first_failure_after_the_last_success():
     channel = enabled_channel("orders.download")
+    run(channel, "orders.download", SyncRun.Status.FAILED, 90)  # an older failure, ended by the success
     run(channel, "orders.download", SyncRun.Status.OK, 60)
     first = run(channel, "orders.download", SyncRun.Status.FAILED, 40)
     run(channel, "orders.download", SyncRun.Status.FAILED, 20, error="401 token refused")
@@ -247,3 +250,20 @@ def test_staff_sees_only_the_figures_their_view_permissions_open(client):
     assert [c["label"] for c in response.context["counters"]] == ["held orders", "orders failed to submit"]
     assert [c["title"] for c in response.context["charts"]] == ["Orders per day by channel (30 days)"]
     assert response.context["matrix"] is None
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(5, "5 s"), (61, "1 min"), (3 * 3600 + 59, "3 h"), (2 * 86400 + 7200, "2 d")]
+)
+def test_cell_ages_are_short(seconds, text):
+    now = timezone.now()
+    assert age(now - timedelta(seconds=seconds), now) == text
+    assert ago(now - timedelta(seconds=seconds), now) == f"{text} ago"
+    assert ago(None, now) == ""
+
+
+@pytest.mark.parametrize(
+    ("highest", "top", "step"), [(0, 1, 1), (3, 3, 1), (37, 40, 10), (48, 60, 20), (250, 300, 100)]
+)
+def test_chart_axis_has_round_whole_ticks(highest, top, step):
+    assert y_scale(highest) == (top, step)
