@@ -107,7 +107,7 @@ def _pushes(now, rng, channel) -> None:
             created_at=now - timedelta(days=day, minutes=rng.randint(0, 1400)),
         )
         for day in range(30)
-        for _ in range(rng.randint(120, 260))
+        for _ in range(rng.randint(50, 110))
     ]
     PushIntent.objects.bulk_create(intents)
     for n in range(3):
