@@ -7,6 +7,7 @@ success ("failing since"). Nothing scans the runs table, so the cost follows the
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -74,7 +75,7 @@ def health_matrix(*, now: datetime) -> Matrix:
     # Operations a connector offers but no schedule runs (an order's delete) have no health to show.
     runnable = set(registered())
     every_flow = _columns({flow for kind in ChannelKind.values for flow in channel_flows_of(kind) if flow in runnable})
-    channels = list(_annotated(Channel.objects.order_by("role", "name"), every_flow))
+    channels = list(_matrix_query(tuple(every_flow)).all())
     runs = {flow for channel in channels for flow in channel_flows(channel)}
     columns = [(i, flow) for i, flow in enumerate(every_flow) if flow in runs]
     rows = [Row(channel, [_cell(channel, i, flow, now) for i, flow in columns]) for channel in channels]
@@ -86,6 +87,13 @@ def _columns(flows: set[str]) -> list[str]:
     flows |= EVERY_CONNECTOR_FLOWS
     rank = {name: i for i, name in enumerate(FLOW_ORDER)}
     return sorted(flows, key=lambda name: (name == PING, rank.get(name, len(rank)), name))
+
+
+@lru_cache(maxsize=8)
+def _matrix_query(flows: tuple[str, ...]) -> QuerySet[Channel]:
+    """Built once per set of columns (it holds no time and no user): resolving some seventy correlated
+    subqueries takes the ORM longer than the database takes to run them. Callers clone it with .all()."""
+    return _annotated(Channel.objects.order_by("role", "name"), list(flows))
 
 
 def _annotated(channels: QuerySet[Channel], flows: list[str]) -> QuerySet[Channel]:
