@@ -6,9 +6,10 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self) -> None:
-        from catalog.sync import register_flows
+        from catalog.flows import FLOWS
+        from integrations.flows import register
 
-        register_flows()
+        register(*FLOWS)
 
         from catalog.dashboard import register_panels as register_dashboard_panels
 

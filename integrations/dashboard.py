@@ -96,7 +96,7 @@ def start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time()))
 
 
-RUN_COLORS = {
+RUN_COLORS: dict[str, str] = {
     SyncRun.Status.OK: "#3f8f3f",
     SyncRun.Status.PARTIAL: "#e0a21e",
     SyncRun.Status.FAILED: "#c8382e",

@@ -15,11 +15,9 @@ from django.db.models import DateTimeField, OuterRef, Q, QuerySet, Subquery, Val
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from integrations.connectors import connector_class
-from integrations.flows import FLOW_ORDER, registered
-from integrations.health import EVERY_CONNECTOR_FLOWS, PING
-from integrations.models import Channel, ChannelKind, SyncRun
-from integrations.schedules import default_interval
+from integrations.flows import default_interval, registered
+from integrations.models import Channel, SyncRun
+from integrations.runner import supported_flows
 
 STALE_AFTER_INTERVALS = 3
 # A run that finished: a skipped run (the lock was taken) and a dry run say nothing about the flow's health.
@@ -62,31 +60,26 @@ class Matrix:
 
 
 def channel_flows(channel: Channel) -> frozenset[str]:
-    """The flows a channel's connector runs, the health check included."""
-    return channel_flows_of(channel.kind)
-
-
-def channel_flows_of(kind: str) -> frozenset[str]:
-    return frozenset(connector_class(kind).flows) | EVERY_CONNECTOR_FLOWS
+    """The flows a channel can run: those its connector's capabilities allow for its role, the health check too."""
+    return frozenset(supported_flows(channel.kind, role=channel.role))
 
 
 def health_matrix(*, now: datetime) -> Matrix:
-    """Every channel (fulfillment system first) against every flow any of them runs, in one query."""
-    # Operations a connector offers but no schedule runs (an order's delete) have no health to show.
-    runnable = set(registered())
-    every_flow = _columns({flow for kind in ChannelKind.values for flow in channel_flows_of(kind) if flow in runnable})
-    channels = list(_matrix_query(tuple(every_flow)).all())
+    """Every channel (fulfillment system first) against every flow any of them runs, in one query.
+
+    Columns follow the registry's dependency order (the health check last); a flow no channel runs has none.
+    """
+    every_flow = tuple(registered())
+    channels = list(_matrix_query(every_flow).all())
     runs = {flow for channel in channels for flow in channel_flows(channel)}
     columns = [(i, flow) for i, flow in enumerate(every_flow) if flow in runs]
-    rows = [Row(channel, [_cell(channel, i, flow, now) for i, flow in columns]) for channel in channels]
+    rows = [_row(channel, columns, now) for channel in channels]
     return Matrix([flow for _, flow in columns], rows)
 
 
-def _columns(flows: set[str]) -> list[str]:
-    # Business flows in dependency order, the health check last: it is about the channel, not one flow.
-    flows |= EVERY_CONNECTOR_FLOWS
-    rank = {name: i for i, name in enumerate(FLOW_ORDER)}
-    return sorted(flows, key=lambda name: (name == PING, rank.get(name, len(rank)), name))
+def _row(channel: Channel, columns: list[tuple[int, str]], now: datetime) -> Row:
+    runs_here = channel_flows(channel)
+    return Row(channel, [_cell(channel, i, flow, now) if flow in runs_here else None for i, flow in columns])
 
 
 @lru_cache(maxsize=8)
@@ -118,34 +111,45 @@ def _runs(channel: OuterRef, flow: str) -> QuerySet[SyncRun]:
     return SyncRun.objects.filter(channel=channel, flow=flow)
 
 
-def _last_success(channel: OuterRef, flow: str) -> QuerySet[SyncRun]:
+def _last_success(channel: OuterRef, flow: str) -> QuerySet[SyncRun, Any]:
     return _runs(channel, flow).filter(SUCCEEDED).order_by("-started_at").values("started_at")[:1]
 
 
-def _cell(channel: Channel, i: int, flow: str, now: datetime) -> Cell | None:
-    if flow not in channel_flows(channel):
-        return None
-    interval = channel.flow_interval(flow, default_interval(flow))
-    facts = {
-        "interval": interval,
-        "last_run_at": getattr(channel, f"h{i}_at", None),
-        "last_success_at": getattr(channel, f"h{i}_success", None),
-        "url": runs_url(channel, flow),
-    }
-    status = getattr(channel, f"h{i}_status", None)
-    if not (channel.enabled and channel.flow_enabled(flow)):
-        return Cell(flow, "off", "off", **facts)
+def _cell(channel: Channel, i: int, flow: str, now: datetime) -> Cell:
+    def fact(name: str) -> Any:
+        return getattr(channel, f"h{i}_{name}", None)
+
+    interval = channel.flow_interval(flow, default_interval(flow, channel.role))
+    enabled = channel.enabled and channel.flow_enabled(flow)
+    tone, state = judge(enabled=enabled, status=fact("status"), success=fact("success"), interval=interval, now=now)
+    return Cell(
+        flow,
+        tone,
+        state,
+        interval,
+        last_run_at=fact("at"),
+        last_success_at=fact("success"),
+        failing_since=fact("since") if state == "failing" else None,
+        error=(fact("error") or "") if tone in ("bad", "warn") else "",
+        url=runs_url(channel, flow),
+    )
+
+
+def judge(
+    *, enabled: bool, status: str | None, success: datetime | None, interval: int, now: datetime
+) -> tuple[str, str]:
+    """(tone, state) of a cell from its latest finished run's status and its latest success."""
+    if not enabled:
+        return "off", "off"
     if status == SyncRun.Status.FAILED:
-        since = getattr(channel, f"h{i}_since", None)
-        return Cell(flow, "bad", "failing", failing_since=since, error=getattr(channel, f"h{i}_error", ""), **facts)
+        return "bad", "failing"
     if status is None:
-        return Cell(flow, "warn", "never run", **facts)
-    success = facts["last_success_at"]
+        return "warn", "never run"
     if success is None or now - success > timedelta(minutes=STALE_AFTER_INTERVALS * interval):
-        return Cell(flow, "bad", "stale", **facts)
+        return "bad", "stale"
     if status == SyncRun.Status.OK:
-        return Cell(flow, "ok", "ok", **facts)
-    return Cell(flow, "warn", str(status), error=getattr(channel, f"h{i}_error", ""), **facts)
+        return "ok", "ok"
+    return "warn", str(status)
 
 
 def runs_url(channel: Channel, flow: str) -> str:

@@ -92,7 +92,8 @@ def _bar(i: int, label: str, series: list[Series], step: float, top: int, plot_h
 
 
 def _legend(series: list[Series]) -> str:
-    parts, x = [], LEFT
+    parts: list[str] = []
+    x = float(LEFT)
     y = HEIGHT - 14
     for s in series:
         parts.append(f'<rect x="{x:.0f}" y="{y - 9}" width="10" height="10" fill="{s.color}"/>')

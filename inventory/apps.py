@@ -6,9 +6,10 @@ class InventoryConfig(AppConfig):
     verbose_name = "Inventory"
 
     def ready(self) -> None:
-        from inventory.sync import register_flows
+        from integrations.flows import register
+        from inventory.flows import FLOWS
 
-        register_flows()
+        register(*FLOWS)
 
         from inventory.dashboard import register_panels as register_dashboard_panels
 

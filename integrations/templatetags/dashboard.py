@@ -4,6 +4,8 @@ from datetime import datetime
 
 from django import template
 
+from integrations.health import PING
+
 register = template.Library()
 
 
@@ -28,4 +30,4 @@ def ago(moment: datetime | None, now: datetime) -> str:
 @register.filter
 def flow_words(flow: str) -> str:
     """'orders.download' → 'orders download'; the health check reads as one."""
-    return "health check" if flow == "integrations.ping" else flow.replace(".", " ").replace("_", " ")
+    return "health check" if flow == PING else flow.replace(".", " ").replace("_", " ")
