@@ -11,9 +11,7 @@ from django.utils import timezone
 from catalog.models import Item
 from integrations.chunks import batched
 from integrations.connectors.capabilities import StockSource
-from integrations.connectors.records import StockLevel as StockRecord
-from integrations.connectors.records import Supply
-from integrations.connectors.records import Warehouse as WarehouseRecord
+from integrations.connectors.records import StockLevelRecord, Supply, WarehouseRecord
 from integrations.cursors import cursor_advance, cursor_position
 from integrations.flows import RunReport, parse_position
 from integrations.models import Channel
@@ -79,7 +77,7 @@ def stock_download(
                 cursor_advance(channel=channel, flow=STOCK_FLOW, position=latest)
 
 
-def _stock_chunk(chunk: Sequence[StockRecord], report: RunReport, open_keys: set[str], dry_run: bool):
+def _stock_chunk(chunk: Sequence[StockLevelRecord], report: RunReport, open_keys: set[str], dry_run: bool):
     report.seen += len(chunk)
     items = dict(Item.objects.filter(sku__in={r.sku for r in chunk}).values_list("sku", "id"))
     warehouses = warehouse_ids(codes={r.warehouse for r in chunk}, create=not dry_run)

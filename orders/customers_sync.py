@@ -26,8 +26,7 @@ from catalog.uploads import content_hash, uploads_accepted, uploads_changed
 from integrations.chunks import batched
 from integrations.connectors import connector_for
 from integrations.connectors.capabilities import CustomerSink, capability
-from integrations.connectors.records import Address
-from integrations.connectors.records import Customer as CustomerRecord
+from integrations.connectors.records import Address, CustomerRecord
 from integrations.flows import RunReport
 from integrations.models import Channel
 from orders.models import Customer, Order

@@ -15,8 +15,7 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from integrations.connectors.records import BadRecord
-from integrations.connectors.records import Order as OrderRecord
+from integrations.connectors.records import BadRecord, OrderRecord
 from integrations.flows import RunReport
 from integrations.models import Channel
 from orders.bulk import rows_insert

@@ -23,7 +23,7 @@ from integrations.connectors.capabilities import (
     ShipmentSource,
     capability,
 )
-from integrations.connectors.records import Order as OrderRecord
+from integrations.connectors.records import OrderRecord
 from integrations.cursors import cursor_advance, cursor_position
 from integrations.flows import RunReport, parse_position
 from integrations.models import Channel
