@@ -8,9 +8,9 @@ from typing import Any
 
 from catalog.automap import mapping_automap
 from catalog.models import BundleComponent, ItemMapping, MappingStatus
+from integrations.bulk import rows_insert
 from integrations.connectors.records import OrderLineRecord
 from integrations.models import Channel
-from orders.bulk import rows_insert
 from orders.models import OrderLine
 
 CENT = Decimal("0.01")
@@ -108,7 +108,7 @@ class CatalogLookup:
         self.bundles.update({item_id: tuple(found) for item_id, found in parts.items()})
 
 
-Row = dict[str, Any]  # an OrderLine's values by attribute name (order_id, item_id, ...): see orders/bulk.py
+Row = dict[str, Any]  # an OrderLine's values by attribute name (order_id, item_id, ...): see integrations/bulk.py
 LineGroup = tuple[Row, list[Row]]
 
 
