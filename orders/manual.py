@@ -14,6 +14,7 @@ from django.db import transaction
 
 from integrations.connectors import connector_for
 from integrations.connectors.base import Connector
+from integrations.connectors.capabilities import FulfillmentTarget, OrderSource, capability
 from integrations.connectors.records import Order as OrderRecord
 from integrations.http import ChannelError, Conflict
 from integrations.models import Channel
@@ -26,7 +27,7 @@ from orders.states import IN_FULFILLMENT, order_transition
 from orders.submission import order_submit
 
 S = OrderStatus
-REFUSALS = {
+REFUSALS: dict[str, str] = {
     S.BATCHED: "Locked: the warehouse has it in a pick batch, so it can no longer be deleted.",
     S.PARTIALLY_SHIPPED: "Partially shipped: locked in the fulfillment system.",
     S.SHIPPED: "Already shipped.",
@@ -102,7 +103,7 @@ def orders_resubmit(*, orders: Iterable[Order], user: Any) -> list[Outcome]:
         ]
 
 
-def order_delete_from_fulfillment(*, order: Order, connector: Connector | None, user: Any) -> Outcome:
+def order_delete_from_fulfillment(*, order: Order, connector: FulfillmentTarget | None, user: Any) -> Outcome:
     """Check the order is not locked, delete it from the fulfillment system, and record it as deleted."""
     plan = delete_plan(order)
     if not plan.allowed or connector is None:
@@ -130,7 +131,7 @@ def order_delete_from_fulfillment(*, order: Order, connector: Connector | None, 
     return Outcome(order, True, f"Deleted {number} from the fulfillment system.")
 
 
-def order_resubmit(*, order: Order, sales: Connector, fulfillment: Connector | None, user: Any) -> Outcome:
+def order_resubmit(*, order: Order, sales: OrderSource, fulfillment: FulfillmentTarget | None, user: Any) -> Outcome:
     """Fetch the order fresh from the channel and check it can be submitted, then delete it (if still open),
     re-map and re-split it, and submit it. Nothing is deleted until the new submission can follow; an order
     that still ends up out of the warehouse is said so on the order and in the issue queue."""
@@ -161,7 +162,7 @@ def order_resubmit(*, order: Order, sales: Connector, fulfillment: Connector | N
     return outcome
 
 
-def _cancel(order: Order, fulfillment: Connector, user: Any) -> Outcome:
+def _cancel(order: Order, fulfillment: FulfillmentTarget, user: Any) -> Outcome:
     if order.status in IN_FULFILLMENT:
         deleted = order_delete_from_fulfillment(order=order, connector=fulfillment, user=user)
         if not deleted.ok:
@@ -185,7 +186,7 @@ def _submission_refusal(order: Order, record: OrderRecord) -> str:
     return refusal
 
 
-def _refresh_and_submit(order: Order, record: OrderRecord, fulfillment: Connector, user: Any) -> Outcome:
+def _refresh_and_submit(order: Order, record: OrderRecord, fulfillment: FulfillmentTarget, user: Any) -> Outcome:
     try:
         order_refresh(order=order, record=record, user=user)
     except ValueError as exc:
@@ -211,11 +212,12 @@ class _Connectors:
         for connector in self.cache.values():
             connector.close()
 
-    def sales(self, channel: Channel) -> Connector:
-        return self._get(channel)
+    def sales(self, channel: Channel) -> OrderSource:
+        return capability(self._get(channel), OrderSource)
 
-    def fulfillment(self, channel: Channel) -> Connector | None:
-        return self._get(channel.fulfillment) if channel.fulfillment_id else None
+    def fulfillment(self, channel: Channel) -> FulfillmentTarget | None:
+        fulfillment = channel.fulfillment if channel.fulfillment_id else None  # no query when there is none
+        return None if fulfillment is None else capability(self._get(fulfillment), FulfillmentTarget)
 
     def _get(self, channel: Channel) -> Connector:
         if channel.pk not in self.cache:
