@@ -8,9 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import MappingStatus
+from integrations.bulk import rows_insert
 from integrations.connectors.records import Address
 from integrations.models import Channel
-from orders.bulk import rows_insert
 from orders.lines import CatalogLookup, component_rows
 from orders.models import EventKind, HoldReason, Order, OrderEvent, OrderLine, OrderRules, OrderStatus
 from orders.records import address_from
@@ -39,6 +39,16 @@ def order_holds(*, order: Order, lines: Iterable[OrderLine], require_customer: b
         holds.append(Hold(HoldReason.SHIP_TO_INCOMPLETE, f"Ship-to address incomplete: missing {missing}."))
     order_by = list(HoldReason.values)
     return sorted(holds, key=lambda hold: order_by.index(hold.reason))
+
+
+def order_hold_reasons(*, order: Order) -> list[Hold]:
+    """Why this order would be held now (its lines re-mapped first), without moving it: for a check before an
+    order leaves the fulfillment system."""
+    rules = OrderRules.objects.filter(channel_id=order.channel_id).first()
+    lines = lines_remap(order_ids=[order.pk], lookup=CatalogLookup(order.channel))
+    return order_holds(
+        order=order, lines=lines.get(order.pk, []), require_customer=bool(rules and rules.require_customer)
+    )
 
 
 def orders_hold_check(*, channel: Channel, orders: Iterable[Order] | None = None) -> dict[str, int]:
