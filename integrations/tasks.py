@@ -3,7 +3,7 @@
 from django_q.tasks import async_task
 
 from integrations.models import Channel, SyncRun
-from integrations.runner import flow_run
+from integrations.runner import COUNTS, flow_run
 
 RUN_FLOW = "integrations.tasks.run_flow"
 
@@ -17,7 +17,7 @@ def run_flow(channel_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHEDULE
     return {
         "run": run.pk,
         "status": run.status,
-        **{name: getattr(run, name) for name in ("seen", "created", "updated", "skipped", "failed")},
+        **{name: getattr(run, name) for name in COUNTS},
         "error": run.error,
     }
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from integrations.flows import RunReport
 from integrations.models import Channel, SyncIssue, SyncRun
+from integrations.runner import COUNTS, run_status
 from integrations.services import issues_record
 
 
@@ -14,21 +15,14 @@ def side_run_record(
     *, channel: Channel, report: RunReport, trigger: str, started_at: datetime, error: str = ""
 ) -> SyncRun:
     """A finished SyncRun for work done outside `flow_run`, with its issues recorded (and old ones resolved)."""
-    if error:
-        status = SyncRun.Status.FAILED
-    else:
-        status = SyncRun.Status.PARTIAL if report.failed or report.issues else SyncRun.Status.OK
     run = SyncRun.objects.create(
         channel=channel,
         flow=report.flow,
         trigger=trigger,
-        status=status,
+        status=run_status(report, error),
         finished_at=timezone.now(),
-        seen=report.seen,
-        created=report.created,
-        updated=report.updated,
-        skipped=report.skipped,
-        failed=report.failed,
+        **{name: getattr(report, name) for name in COUNTS},
+        note="; ".join(report.notes),
         error=error[:500],
     )
     SyncRun.objects.filter(pk=run.pk).update(started_at=started_at)
