@@ -84,6 +84,8 @@ class ChannelAdmin(admin.ModelAdmin):
             fieldsets.append(("Credentials", {"fields": form.credential_field_names(), "description": note}))
         note = "Each enabled flow runs on a schedule at its interval; “Run now” above runs it once."
         fieldsets.append(("Flows", {"fields": [flow_fields(flow) for flow in form.flows], "description": note}))
+        note = "A digest when a flow fails or goes stale or new issues open: at most one an hour (docs/operations.md)."
+        fieldsets.append(("Alerts", {"fields": ["contacts", "alert_webhook_url"], "description": note}))
         return fieldsets
 
     @method_decorator(sensitive_post_parameters())
@@ -140,8 +142,7 @@ class ChannelAdmin(admin.ModelAdmin):
         queued = [
             queue_flow(channel=channel, flow=flow, trigger=SyncRun.Trigger.MANUAL)
             for channel in queryset.filter(enabled=True)
-            for flow in sorted(channel.flow_settings)
-            if channel.flow_enabled(flow)
+            for flow in channel.enabled_flows()
         ]
         self.message_user(request, f"Queued {len(queued)} run(s).")
 

@@ -10,6 +10,7 @@ from integrations.models import Channel, ChannelRole, SyncRun
 from integrations.sandbox.registry import SANDBOX_CLASSES, Sandboxes
 
 DEMO_SLUGS = {kind: f"{kind}-demo" for kind in SANDBOX_CLASSES}
+DEMO_CONTACT = "ops@example.com"
 
 
 @transaction.atomic
@@ -30,6 +31,7 @@ def demo_channels_setup(*, sandboxes: Sandboxes) -> list[Channel]:
             if flow in supported:
                 channel.set_flow(flow, enabled=True)
         channel.enabled = True
+        channel.contacts = channel.contacts or DEMO_CONTACT  # alert digests print on the console (EMAIL_URL)
         channel.save()
         if channel.role == ChannelRole.FULFILLMENT:
             fulfillment = channel

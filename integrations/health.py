@@ -4,10 +4,10 @@ so a channel whose credentials expired shows up as a failed run before an order 
 from datetime import datetime
 
 from integrations.flows import RunReport
-from integrations.models import Channel
+from integrations.models import HEALTH_CHECK_FLOW, Channel
 from integrations.services import channel_test_connection
 
-PING = "integrations.ping"
+PING = HEALTH_CHECK_FLOW  # on by default: a channel runs it unless a person turns it off
 PING_INTERVAL = 15  # minutes
 EVERY_CONNECTOR_FLOWS = frozenset({PING})
 

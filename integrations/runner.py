@@ -17,7 +17,7 @@ from integrations.health import EVERY_CONNECTOR_FLOWS
 from integrations.http import AuthFailed, ChannelError, RateLimited, ServerError, TransportError
 from integrations.models import CHANNEL_ISSUE_KEY, Channel, SyncRun
 from integrations.redaction import redact_text
-from integrations.services import issues_record
+from integrations.services import issues_record, runs_forget
 
 log = logging.getLogger("integrations.runner")
 
@@ -50,7 +50,10 @@ def flow_run(
             return _skipped(channel, flow, trigger, dry_run, BUSY)
         run = _start(channel, flow, trigger, dry_run)
         error, channel_wide = _call(run, report, since)
-        return _finish(run, report, error, channel_wide)
+        run = _finish(run, report, error, channel_wide)
+    if not dry_run:
+        _after(run, opened_issues=bool(report.issues))
+    return run
 
 
 def flow_refusal(*, channel: Channel, flow: str) -> str:
@@ -128,6 +131,21 @@ def _finish(run: SyncRun, report: RunReport, error: str, channel_wide: bool = Fa
     run.save(update_fields=["status", *COUNTS, "note", "error", "finished_at"])
     log.info("%s on %s: %s", run.flow, run.channel.slug, run_summary(run))
     return run
+
+
+def _after(run: SyncRun, *, opened_issues: bool) -> None:
+    """Housekeeping once the run is recorded and the guard released: prune old runs of this flow (as the inventory
+    upload prunes its push intents), and check the channel's alerts when there may be news. The health check
+    always checks: that is what notices a flow gone stale."""
+    from integrations.alerts import alerts_send  # imported here: alerts reads schedules, which import the tasks
+
+    try:
+        runs_forget(channel=run.channel, flow=run.flow)
+        if run.status == SyncRun.Status.FAILED or opened_issues or run.flow in EVERY_CONNECTOR_FLOWS:
+            alerts_send(channel=run.channel)
+    except Exception:
+        # Neither may fail the run, which is already recorded; the next run tries again.
+        log.exception("housekeeping after %s on %s failed", run.flow, run.channel.slug)
 
 
 def run_status(report: RunReport, error: str) -> str:

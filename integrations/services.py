@@ -2,8 +2,10 @@
 
 import json
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -24,6 +26,21 @@ def channel_test_connection(*, channel: Channel) -> str:
         return connector.test_connection()
     finally:
         connector.close()
+
+
+def runs_forget(*, channel: Channel, flow: str, limit: int = 5000) -> int:
+    """Delete the flow's runs older than SYNC_RUN_RETENTION_DAYS (at most `limit` per call, so a first prune of a
+    large table is spread over several runs); the latest success stays, so "last success" never goes blank."""
+    cutoff = timezone.now() - timedelta(days=settings.SYNC_RUN_RETENTION_DAYS)
+    runs = SyncRun.objects.filter(channel=channel, flow=flow)
+    keep = runs.filter(status__in=(SyncRun.Status.OK, SyncRun.Status.PARTIAL)).order_by("-started_at")[:1]
+    old = runs.filter(started_at__lt=cutoff).exclude(status=SyncRun.Status.RUNNING).exclude(pk__in=keep)
+    ids = list(old.order_by("started_at").values_list("pk", flat=True)[:limit])
+    if not ids:
+        return 0
+    # The issues keep their text; only their link to the run goes (last_run is SET_NULL).
+    SyncIssue.objects.filter(last_run_id__in=ids).update(last_run=None)
+    return SyncRun.objects.filter(pk__in=ids).delete()[0]
 
 
 def issues_record(*, run: SyncRun, issues: Iterable[IssueReport], succeeded: Iterable[str]) -> None:
