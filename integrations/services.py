@@ -54,11 +54,11 @@ def issues_record(*, run: SyncRun, issues: Iterable[IssueReport], succeeded: Ite
         _upsert_open(run, {key: latest[key] for key in keys})
 
 
-def issues_resolve(*, issues: QuerySet[SyncIssue]) -> int:
-    """Mark open issues resolved by hand; the number resolved."""
+def issues_resolve(*, issues: QuerySet[SyncIssue], note: str = "") -> int:
+    """Mark open issues resolved by hand, with the person's note on what was done; the number resolved."""
     now = timezone.now()
     return issues.filter(status=SyncIssue.Status.OPEN).update(
-        status=SyncIssue.Status.RESOLVED, resolved_at=now, updated_at=now
+        status=SyncIssue.Status.RESOLVED, resolved_at=now, updated_at=now, resolution_note=note.strip()
     )
 
 

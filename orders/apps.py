@@ -8,7 +8,9 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from integrations.flows import register
         from orders import customers_sync, sync
+        from orders.issue_targets import register_targets
 
+        register_targets()  # the order or shipment an issue is about, for its admin page
         register(sync.DOWNLOAD, sync.orders_download_flow)
         register(sync.SUBMIT, sync.orders_submit_flow)
         register(sync.ACKNOWLEDGE, sync.orders_acknowledge_flow)
