@@ -6,8 +6,9 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self) -> None:
+        from catalog.flows import FLOWS
         from catalog.issue_targets import register_targets
-        from catalog.sync import register_flows
+        from integrations.flows import register
 
-        register_flows()
+        register(*FLOWS)
         register_targets()  # the listing or item an issue is about, for its admin page

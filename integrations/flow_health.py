@@ -8,11 +8,9 @@ from operator import or_
 
 from django.db.models import Q, Subquery
 
-from integrations.connectors import connector_class
-from integrations.flows import registered
-from integrations.health import EVERY_CONNECTOR_FLOWS
+from integrations.flows import default_interval
 from integrations.models import Channel, SyncRun
-from integrations.schedules import default_interval
+from integrations.runner import supported_flows
 
 STALE_INTERVALS = 3
 FINISHED = (SyncRun.Status.OK, SyncRun.Status.PARTIAL, SyncRun.Status.FAILED)
@@ -33,13 +31,12 @@ class FlowHealth:
 
 
 def watched_flows(channel: Channel) -> list[str]:
-    """The channel's enabled flows that its connector runs and an app installs."""
+    """The channel's enabled flows that its connector runs on a channel of its role (and an app installs)."""
     try:
-        supported = frozenset(connector_class(channel.kind).flows) | EVERY_CONNECTOR_FLOWS
+        supported = set(supported_flows(channel.kind, role=channel.role))
     except LookupError:
         return []
-    installed = set(registered())
-    return [flow for flow in channel.enabled_flows() if flow in supported and flow in installed]
+    return [flow for flow in channel.enabled_flows() if flow in supported]
 
 
 def channel_flow_health(*, channel: Channel, now: datetime) -> list[FlowHealth]:
@@ -51,7 +48,7 @@ def channel_flow_health(*, channel: Channel, now: datetime) -> list[FlowHealth]:
     succeeded = {run.flow: run.started_at for run in _latest(channel, flows, SUCCEEDED).values()}
     health = []
     for flow in flows:
-        window = timedelta(minutes=STALE_INTERVALS * channel.flow_interval(flow, default_interval(flow)))
+        window = timedelta(minutes=STALE_INTERVALS * channel.flow_interval(flow, default_interval(flow, channel.role)))
         reference = succeeded.get(flow) or channel.created_at
         item = FlowHealth(flow, last.get(flow), succeeded.get(flow), stale=reference < now - window)
         if item.red:
