@@ -15,4 +15,5 @@ def ping(channel: Channel, *, report: RunReport, since: datetime | None = None, 
     """Call the channel's cheapest authenticated endpoint; a ChannelError fails the run with its reason."""
     answer = channel_test_connection(channel=channel)
     report.seen += 1
+    report.skipped += 1  # read, nothing to change: the counts add up like any flow's
     report.say(f"{channel.slug}: {answer}")

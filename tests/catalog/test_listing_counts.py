@@ -58,3 +58,31 @@ def test_conflicts_found_by_the_auto_mapping_pass_move_from_updated_to_failed(ca
     run = download(ca)
     assert run.failed >= len(mapped)
     assert adds_up(run)
+
+
+# catalog.download on the fulfillment system: items
+
+
+@pytest.fixture
+def oms(sandbox_channel):
+    return sandbox_channel("oms")
+
+
+def test_a_bundle_missing_a_component_counts_once_as_failed(oms, sandbox):
+    api = sandbox.api("oms")
+    api.advance(3600)
+    api.add_item("KIT3", components=[{"sku": "NOWHERE", "quantity": 1}])
+    run = download(oms)
+    assert run.status == "partial" and run.failed == 1
+    assert adds_up(run)
+
+
+def test_an_item_stored_without_its_clashing_upc_counts_once_as_failed(oms, sandbox):
+    api = sandbox.api("oms")
+    download(oms)
+    first, second = [sku for sku, row in api.items.items() if row["upc"]][:2]
+    api.advance(3600)
+    api.update_item(second, upc=api.items[first]["upc"], description="Clashing")
+    run = download(oms)
+    assert (run.failed, run.updated) == (1, 0)
+    assert adds_up(run)
