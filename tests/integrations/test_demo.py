@@ -28,5 +28,7 @@ def test_every_run_of_a_demo_cycle_adds_up():
     counts = SyncRun.objects.values_list("channel__slug", "flow", "seen", "created", "updated", "skipped", "failed",
                                          "unknown", "note")  # fmt: skip
     assert [
-        row for row in counts if row[2] != sum(row[3:8]) and not row[8]  # a note says where the rest went
+        row
+        for row in counts
+        if row[2] != sum(row[3:8]) and not row[8]  # a note says where the rest went
     ] == []
