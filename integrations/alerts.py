@@ -128,12 +128,6 @@ def alerts_send(*, channel: Channel, now: datetime | None = None) -> bool:
     return True
 
 
-def alerts_send_all() -> int:
-    """Check every enabled channel that has someone to tell; the number of digests sent."""
-    wanted = Channel.objects.filter(enabled=True).exclude(contacts="", alert_webhook_url="")
-    return sum(alerts_send(channel=channel) for channel in wanted)
-
-
 def _deliver(channel: Channel, digest: Digest, recipients: list[str]) -> None:
     if recipients:
         send_mail(digest.subject, digest.text, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)

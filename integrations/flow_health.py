@@ -49,7 +49,8 @@ def channel_flow_health(*, channel: Channel, now: datetime) -> list[FlowHealth]:
     health = []
     for flow in flows:
         window = timedelta(minutes=STALE_INTERVALS * channel.flow_interval(flow, default_interval(flow, channel.role)))
-        reference = succeeded.get(flow) or channel.created_at
+        # Never succeeded: count from the channel's last save (when its flows were last switched on).
+        reference = succeeded.get(flow) or channel.updated_at
         item = FlowHealth(flow, last.get(flow), succeeded.get(flow), stale=reference < now - window)
         if item.red:
             item.failing_since = _first_failure_after(channel, flow, succeeded.get(flow))

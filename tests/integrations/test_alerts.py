@@ -117,7 +117,6 @@ def test_a_stale_flow_is_listed_with_a_link_to_its_runs(sandbox_channel, site):
     channel = sandbox_channel("oms", contacts="ops@example.com")
     channel.set_flow("orders.submit", enabled=True, interval=5)
     channel.save()
-    Channel.objects.filter(pk=channel.pk).update(created_at=timezone.now() - timedelta(days=1))
     old = SyncRunFactory(channel=channel, flow="orders.submit", status=SyncRun.Status.OK)
     SyncRun.objects.filter(pk=old.pk).update(started_at=timezone.now() - timedelta(minutes=16))
     channel.refresh_from_db()
@@ -126,6 +125,16 @@ def test_a_stale_flow_is_listed_with_a_link_to_its_runs(sandbox_channel, site):
     assert "1 flow(s) stale" in message.subject
     assert "- orders.submit: last success" in message.body
     assert "https://hub.example.com/admin/integrations/syncrun/?channel__id__exact=" in message.body
+
+
+def test_a_flow_never_run_is_stale_only_three_intervals_after_it_was_switched_on(sandbox_channel, site):
+    channel = sandbox_channel("oms", contacts="ops@example.com")
+    channel.set_flow("orders.submit", enabled=True, interval=5)
+    channel.save()
+    assert alert_digest(channel=channel).stale == []
+    Channel.objects.filter(pk=channel.pk).update(updated_at=timezone.now() - timedelta(minutes=16))
+    channel.refresh_from_db()
+    assert [health.flow for health in alert_digest(channel=channel).stale] == ["orders.submit"]
 
 
 def test_a_channel_without_contacts_or_webhook_gets_no_digest(sandbox_channel):
