@@ -124,7 +124,7 @@ def _finish(run: SyncRun, report: RunReport, error: str, channel_wide: bool = Fa
         report.succeeded(CHANNEL_ISSUE_KEY)  # the channel answered: its channel-level issue, if any, closes
     if not run.dry_run:
         issues_record(run=run, issues=report.issues, succeeded=report.succeeded_keys)
-    run.status = run_status(report, error)
+    run.status = run_status(report=report, error=error)
     for name in COUNTS:
         setattr(run, name, getattr(report, name))
     run.note = "; ".join(report.notes)
@@ -138,7 +138,7 @@ def _after(run: SyncRun, *, opened_issues: bool) -> None:
     """Housekeeping once the run is recorded and the guard released: prune old runs of this flow (as the inventory
     upload prunes its push intents), and check the channel's alerts when there may be news. The health check
     always checks: that is what notices a flow gone stale."""
-    from integrations.alerts import alerts_send  # imported here: alerts reads schedules, which import the tasks
+    from integrations.alerts import alerts_send  # imported here: alerts reads flow health, which imports the runner
 
     try:
         runs_forget(channel=run.channel, flow=run.flow)
@@ -149,9 +149,9 @@ def _after(run: SyncRun, *, opened_issues: bool) -> None:
         log.exception("housekeeping after %s on %s failed", run.flow, run.channel.slug)
 
 
-def run_status(report: RunReport, error: str) -> str:
-    """failed when the flow stopped; partial when a record failed, opened an issue or was left of unknown
-    outcome; ok only when every record went through."""
+def run_status(*, report: RunReport, error: str) -> str:
+    """A run's status from its report: failed with an error; partial when a record failed, opened an issue or was
+    left of unknown outcome; ok only when every record went through."""
     if error:
         return SyncRun.Status.FAILED
     if report.failed or report.issues or report.unknown:
