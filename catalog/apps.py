@@ -7,9 +7,11 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         from catalog.flows import FLOWS
+        from catalog.issue_targets import register_targets
         from integrations.flows import register
 
         register(*FLOWS)
+        register_targets()  # the listing or item an issue is about, for its admin page
 
         from catalog.dashboard import register_panels as register_dashboard_panels
 

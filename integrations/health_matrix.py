@@ -15,15 +15,17 @@ from django.db.models import DateTimeField, OuterRef, Q, QuerySet, Subquery, Val
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from integrations.flow_health import STALE_INTERVALS
+from integrations.flow_health import SUCCEEDED as SUCCESS_STATUSES
 from integrations.flows import default_interval, registered
 from integrations.models import Channel, SyncRun
 from integrations.runner import supported_flows
 
-STALE_AFTER_INTERVALS = 3
 # A run that finished: a skipped run (the lock was taken) and a dry run say nothing about the flow's health.
 FINISHED = ~Q(status__in=[SyncRun.Status.RUNNING, SyncRun.Status.SKIPPED]) & Q(dry_run=False)
+# The alerts' words (integrations/flow_health.py): what a success is, and stale after three intervals.
 # A success reached the channel and did its work; a partial run's failed records wait in the issue queue.
-SUCCEEDED = Q(status__in=[SyncRun.Status.OK, SyncRun.Status.PARTIAL], dry_run=False)
+SUCCEEDED = Q(status__in=SUCCESS_STATUSES, dry_run=False)
 NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -145,7 +147,7 @@ def judge(
         return "bad", "failing"
     if status is None:
         return "warn", "never run"
-    if success is None or now - success > timedelta(minutes=STALE_AFTER_INTERVALS * interval):
+    if success is None or now - success > timedelta(minutes=STALE_INTERVALS * interval):
         return "bad", "stale"
     if status == SyncRun.Status.OK:
         return "ok", "ok"
