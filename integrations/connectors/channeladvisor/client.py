@@ -9,7 +9,15 @@ from requests.auth import HTTPBasicAuth
 
 from integrations.connectors.base import Connector, CredentialSpec
 from integrations.connectors.channeladvisor.auth import TokenAuth
-from integrations.http import AuthFailed, BadResponse, ClientError, HttpClient, RateLimit, RetryPolicy
+from integrations.http import (
+    AuthFailed,
+    BadResponse,
+    ClientError,
+    HttpClient,
+    RateLimit,
+    RetryPolicy,
+    TransportError,
+)
 
 TOKEN_PATH = "/oauth2/token"
 EXPANDED_LIMIT = 20  # CA cuts expanded collections on list endpoints at 20 rows
@@ -38,6 +46,7 @@ class ChannelAdvisorClient(Connector):
             retry=retry,
             timeout=timeout,
             rate_limit=_rate_limit(self.settings["requests_per_second"]),
+            error_reason=error_reason,
         )
 
     def _grant(self) -> tuple[str, float]:
@@ -97,11 +106,49 @@ class ChannelAdvisorClient(Connector):
                 row = self.http.json(self.http.get(f"{path}({entity_id})", params=single))
             yield row
 
+    def _accepted(self, response: Any) -> None:
+        """A write CA answered 2xx: its success is 204 with no body, so a body that is not JSON (cut off by a proxy,
+        an HTML error page behind a 200) says nothing about what happened: an unknown outcome, settled by
+        read-back like a timeout, never counted as done."""
+        if response.status_code == 204 or not response.content:
+            return
+        try:
+            response.json()
+        except ValueError:
+            raise TransportError(
+                "the answer could not be read (not JSON): the outcome is unknown",
+                outcome_unknown=True,
+                channel=self.label,
+                method=response.request.method or "",
+                path=urlsplit(response.request.url or "").path,
+                status=response.status_code,
+            ) from None
+
     def _id(self, value: str, what: str = "a ChannelAdvisor ID") -> int:
         """CA's numeric IDs only: anything else would change the path."""
         if not str(value).isdigit():
             raise ClientError(f"{value!r} is not {what}", channel=self.label)
         return int(value)
+
+
+def error_reason(response: Any) -> str:
+    """CA's message from either error shape: OData's `{"error": {"message": …}}` or ASP.NET Web API's
+    `{"Message": …}` (401s, unknown routes); an empty body (a 429 often has none) leaves the status's reason."""
+    try:
+        body = response.json()
+    except ValueError:
+        return str(response.text or "")[:200]
+    if isinstance(body, Mapping):
+        error = body.get("error")
+        if isinstance(error, Mapping) and error.get("message"):
+            return str(error["message"])
+        for name in ("Message", "message", "error_description"):
+            if isinstance(body.get(name), str) and body[name]:
+                detail = body.get("MessageDetail")
+                return f"{body[name]} {detail}" if isinstance(detail, str) and detail else str(body[name])
+        if isinstance(error, str) and error:
+            return error
+    return ""
 
 
 def _cut(row: Any) -> bool:

@@ -142,7 +142,8 @@ class ChannelAdvisorConnector(
                 if line.quantity > 0
             ]
         # Not retried: CA does not de-duplicate Ship calls; after a lost answer, read shipments_list first.
-        self.http.post(f"/v1/Orders({self._id(external_id)})/Ship", json_body={"Value": value})
+        response = self.http.post(f"/v1/Orders({self._id(external_id)})/Ship", json_body={"Value": value})
+        self._accepted(response)  # a 200 whose body is unreadable: unknown, settled by read-back
 
     def shipment_correct(self, *, external_id: str, shipment: ShipmentRecord, held: ShipmentRecord) -> None:
         """Set tracking, carrier and class on the fulfillment CA holds (PATCH /v1/Fulfillments(ID)); NoChange

@@ -92,7 +92,8 @@ class InventoryMixin(ChannelAdvisorClient):
         try:
             # Setting a quantity twice is harmless; adding it twice is not: Relative is never retried.
             safe = update_type != "Relative"
-            self.http.post(f"/v1/Products({product_id})/UpdateQuantity", json_body=body, safe_to_retry=safe)
+            response = self.http.post(f"/v1/Products({product_id})/UpdateQuantity", json_body=body, safe_to_retry=safe)
+            self._accepted(response)  # an unreadable 200 is no proof: unknown, to be read back
         except AuthFailed:
             raise
         except TransportError as exc:

@@ -178,6 +178,9 @@ def listing(r: PayloadReader, data: Any) -> Listing:
 
 
 def dc_quantities(r: PayloadReader, data: Any) -> list[ChannelQuantity]:
+    """One row per DC CA holds a quantity at. A product CA holds none for (`TotalAvailableQuantity: null`,
+    `DCQuantities` null, empty or left out: never stocked, or a parent) has no row: its quantity is unknown
+    to the hub, not 0, so reconciliation reads nothing to compare rather than a stock-out."""
     product_id = r.field(data, "ID", "a product")
     where = f"product {product_id}"
     sku = str(r.field(data, "Sku", where))
@@ -188,7 +191,7 @@ def dc_quantities(r: PayloadReader, data: Any) -> list[ChannelQuantity]:
             quantity=r.integer(r.field(row, "AvailableQuantity", where), "AvailableQuantity", where),
             product_id=str(product_id),
         )
-        for row in r.field(data, "DCQuantities", where, kind=list)
+        for row in (r.field(data, "DCQuantities", where, kind=list) if data.get("DCQuantities") is not None else [])
     ]
 
 

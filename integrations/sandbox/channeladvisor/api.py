@@ -61,6 +61,15 @@ class ChannelAdvisorSandbox(AccountState, SandboxAPI):
 
     # Auth, rate limits, errors.
 
+    def error_body(self, status: int, message: str) -> Any:
+        """CA's two error shapes: the ASP.NET Web API layer answers 401/403 with `{"Message": …}` (capital M)
+        and its rate limiter a 429 with no body at all; the OData layer `{"error": {"code", "message"}}`."""
+        if status in (401, 403):
+            return {"Message": message}
+        if status == 429:
+            return None
+        return super().error_body(status, message)
+
     def public(self, request: Request) -> bool:
         return request.path == "/oauth2/token"
 
@@ -285,7 +294,8 @@ class ChannelAdvisorSandbox(AccountState, SandboxAPI):
             for (pid, dc_id), quantity in sorted(self.quantities.items())
             if pid == product_id
         ]
-        total = sum(r["AvailableQuantity"] for r in rows)
+        # A product CA holds no quantity for (never stocked, a parent) shows null totals, as recorded payloads do.
+        total = sum(r["AvailableQuantity"] for r in rows) if rows else None
         return {**product, "TotalAvailableQuantity": total, "TotalQuantity": total, "DCQuantities": rows}
 
     def _ship_quantities(self, order: dict, items: Any) -> dict[int, int]:
