@@ -45,9 +45,14 @@ def connector_for(channel: Any, **kwargs: Any) -> Connector:
 
 
 def _credentials_save(channel: Any, credentials: dict[str, Any]) -> None:
-    """Store credentials a connector obtained on the channel at once (the one-time code they replace is spent)."""
+    """Store credentials a connector obtained on the channel at once (the one-time code they replace is spent).
+
+    An UPDATE of that one column, not `save()`: a worker's channel row may be older than a person's latest edit,
+    and saving it would also re-time the schedules from those old settings (the post_save signal)."""
+    from django.utils import timezone
+
     channel.credentials = credentials
-    channel.save(update_fields=["credentials", "updated_at"])
+    type(channel).objects.filter(pk=channel.pk).update(credentials=credentials, updated_at=timezone.now())
 
 
 def _load_builtin() -> None:

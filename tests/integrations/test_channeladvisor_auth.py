@@ -202,3 +202,79 @@ def test_requests_per_second_setting_sets_the_client_side_limit(connect):
     assert connect().http.limiter.limit == RateLimit(per_second=30.0, burst=100)
     assert connect(requests_per_second=50).http.limiter.limit == RateLimit(per_second=50.0, burst=50)
     assert connect(requests_per_second=0).http.limiter is None
+
+
+def _run(channel_pk):
+    """One run as a worker does it: the channel read afresh, a connector built from it, one call, closed."""
+    from integrations.models import Channel
+
+    connector = connector_for(Channel.objects.get(pk=channel_pk))
+    try:
+        connector.warehouses_download()
+    finally:
+        connector.close()
+
+
+@pytest.mark.django_db
+def test_access_token_is_kept_encrypted_and_reused_by_the_next_run(sandbox_channel, ca):
+    from django.db import connection
+
+    channel = sandbox_channel("channeladvisor")
+
+    _run(channel.pk)
+    _run(channel.pk)
+
+    assert ca.token_grants == 1  # the sandbox's journal: one grant for two runs
+    channel.refresh_from_db()
+    token = channel.credentials["access_token"]
+    assert token in ca.tokens and channel.credentials["access_token_until"] > time.time() + 3000
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT credentials FROM integrations_channel WHERE id = %s", [channel.pk])
+        (stored,) = cursor.fetchone()
+    assert token not in stored and "ca-sandbox-refresh" not in stored  # encrypted at rest
+
+
+@pytest.mark.django_db
+def test_kept_token_the_api_refuses_is_replaced_once_and_stored(sandbox_channel, ca):
+    channel = sandbox_channel("channeladvisor")
+    _run(channel.pk)
+    ca.expire_tokens()  # revoked or expired early: the stored token now answers 401
+
+    _run(channel.pk)
+    _run(channel.pk)
+
+    assert ca.token_grants == 2  # one refresh on the 401, then the new token reused
+    channel.refresh_from_db()
+    assert ca.tokens[channel.credentials["access_token"]][1] > time.monotonic()
+
+
+@pytest.mark.django_db
+def test_kept_token_serves_only_the_app_and_refresh_token_it_was_granted_to(sandbox_channel, ca):
+    channel = sandbox_channel("channeladvisor")
+    _run(channel.pk)
+    channel.refresh_from_db()
+
+    def kept(**changed):
+        credentials = dict(channel.credentials, **changed)
+        return ChannelAdvisorConnector(base_url=channel.base_url, credentials=credentials)._kept_token()
+
+    assert kept() == (channel.credentials["access_token"], channel.credentials["access_token_until"])
+    assert kept(application_id="another-app") is None
+    assert kept(refresh_token="a-new-refresh-token") is None
+
+
+@pytest.mark.django_db
+def test_saving_a_kept_token_leaves_the_rest_of_the_channel_as_it_is_now(sandbox_channel, ca):
+    from integrations.models import Channel
+
+    channel = sandbox_channel("channeladvisor")
+    stale = Channel.objects.get(pk=channel.pk)
+    Channel.objects.filter(pk=channel.pk).update(name="Renamed meanwhile")
+
+    connector = connector_for(stale)
+    connector.warehouses_download()
+    connector.close()
+
+    channel.refresh_from_db()
+    assert channel.name == "Renamed meanwhile"
+    assert channel.credentials["access_token"]

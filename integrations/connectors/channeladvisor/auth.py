@@ -1,6 +1,10 @@
 """ChannelAdvisor's OAuth2 refresh-token grant as a `requests` auth: a Bearer access token fetched on first
 use, kept until shortly before it expires, and replaced when the API answers 401 (the transport's
-`refresh_auth` hook calls `refresh`)."""
+`refresh_auth` hook calls `refresh`).
+
+The token outlives the connector: a token handed in (`kept`, read from the channel's encrypted credentials) is
+used until its time is up, and each new one goes to `keep` with the wall-clock time it may be used until, so
+the next run and the other workers reuse it instead of asking CA for another (one per hour, not one per run)."""
 
 import threading
 import time
@@ -12,10 +16,16 @@ EARLY = 300.0  # renew five minutes before the hour is up (ShipWorks keeps CA to
 
 
 class TokenAuth(requests.auth.AuthBase):
-    def __init__(self, grant: Callable[[], tuple[str, float]]):
+    def __init__(
+        self,
+        grant: Callable[[], tuple[str, float]],
+        *,
+        kept: tuple[str, float] | None = None,
+        keep: Callable[[str, float], None] | None = None,
+    ):
         self._grant = grant  # -> (access token, lifetime in seconds)
-        self._token: str | None = None
-        self._expires = 0.0
+        self._keep = keep  # (access token, usable until: epoch seconds) -> stored for the next run
+        self._token, self._until = kept if kept and kept[0] else (None, 0.0)
         self._lock = threading.Lock()
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -23,9 +33,9 @@ class TokenAuth(requests.auth.AuthBase):
         return request
 
     def token(self) -> str:
-        """The cached access token, or a new one when there is none or it is about to expire."""
+        """The kept access token, or a new one when there is none or it is about to expire."""
         with self._lock:
-            if self._token is None or time.monotonic() >= self._expires:
+            if self._token is None or time.time() >= self._until:
                 return self._renew()
             return self._token
 
@@ -38,5 +48,7 @@ class TokenAuth(requests.auth.AuthBase):
         token, lifetime = self._grant()
         self._token = token
         # Never keep a short-lived token past half its life, nor a long one into its last five minutes.
-        self._expires = time.monotonic() + max(lifetime - EARLY, lifetime / 2)
+        self._until = time.time() + max(lifetime - EARLY, lifetime / 2)
+        if self._keep is not None:
+            self._keep(token, self._until)
         return token

@@ -1,6 +1,7 @@
 """What every ChannelAdvisor call stands on: the OAuth2 refresh-token grant, OData paging by
 `@odata.nextLink`, and refetching entities whose expanded collections a list endpoint cut at 20 rows."""
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,8 @@ from integrations.http import (
 )
 
 TOKEN_PATH = "/oauth2/token"
+# Where a granted access token is kept in the channel's (encrypted) credentials, with when it must be renewed.
+TOKEN_KEY, TOKEN_UNTIL_KEY, TOKEN_FOR_KEY = "access_token", "access_token_until", "access_token_for"
 EXPANDED_LIMIT = 20  # CA cuts expanded collections on list endpoints at 20 rows
 GRANT_HINTS = {
     "invalid_client": "check the application ID and shared secret",
@@ -37,7 +40,7 @@ class ChannelAdvisorClient(Connector):
     )
 
     def make_client(self, *, retry: RetryPolicy, timeout: tuple[float, float]) -> HttpClient:
-        self.token_auth = TokenAuth(self._grant)
+        self.token_auth = TokenAuth(self._grant, kept=self._kept_token(), keep=self._keep_token)
         return HttpClient(
             channel=self.label,
             base_url=self.base_url,
@@ -48,6 +51,24 @@ class ChannelAdvisorClient(Connector):
             rate_limit=_rate_limit(self.settings["requests_per_second"]),
             error_reason=error_reason,
         )
+
+    def _kept_token(self) -> tuple[str, float] | None:
+        """The access token an earlier run stored, if it was granted for today's app and refresh token."""
+        token, until = self.credentials.get(TOKEN_KEY), self.credentials.get(TOKEN_UNTIL_KEY)
+        if not token or not isinstance(until, (int, float)) or self.credentials.get(TOKEN_FOR_KEY) != self._grantor():
+            return None
+        return str(token), float(until)
+
+    def _keep_token(self, token: str, until: float) -> None:
+        """Store a new access token with the channel's credentials (encrypted at rest) for later runs."""
+        self.credentials |= {TOKEN_KEY: token, TOKEN_UNTIL_KEY: until, TOKEN_FOR_KEY: self._grantor()}
+        self.credentials_changed()
+
+    def _grantor(self) -> str:
+        """Which app and refresh token a kept token came from: a new refresh token (or app) is not served an
+        access token granted to the old one. A digest, so no secret is stored twice."""
+        given = f"{self.credentials.get('application_id', '')}:{self.credentials.get('refresh_token', '')}"
+        return hashlib.sha256(given.encode()).hexdigest()[:16]
 
     def _grant(self) -> tuple[str, float]:
         missing = [spec.name for spec in self.credentials_schema if not self.credentials.get(spec.name)]
