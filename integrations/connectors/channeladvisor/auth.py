@@ -25,7 +25,8 @@ class TokenAuth(requests.auth.AuthBase):
     ):
         self._grant = grant  # -> (access token, lifetime in seconds)
         self._keep = keep  # (access token, usable until: epoch seconds) -> stored for the next run
-        self._token, self._until = kept if kept and kept[0] else (None, 0.0)
+        self._token: str | None = kept[0] if kept and kept[0] else None
+        self._until = kept[1] if self._token and kept else 0.0
         self._lock = threading.Lock()
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
