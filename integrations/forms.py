@@ -9,6 +9,7 @@ from django import forms
 
 from integrations.connectors import connector_class
 from integrations.connectors.base import Connector, CredentialSpec, SettingsError, SettingSpec, validate_settings
+from integrations.fields import UNDECRYPTABLE, is_undecryptable
 from integrations.flows import FLOW_ORDER
 from integrations.health import EVERY_CONNECTOR_FLOWS
 from integrations.models import Channel
@@ -36,8 +37,7 @@ class ChannelForm(forms.ModelForm):
         for spec in self.settings_schema:
             self.initial.setdefault(setting_field(spec), _initial_setting(spec, channel.settings.get(spec.name)))
         for spec in self.credentials_schema:
-            stored = "A value is stored; leave blank to keep it." if channel.credentials.get(spec.name) else "Not set."
-            self.fields[credential_field(spec)].help_text = " ".join(filter(None, [spec.help, stored]))
+            self.fields[credential_field(spec)].help_text = " ".join(filter(None, [spec.help, _stored(channel, spec)]))
         for flow in self.flows:
             enabled, interval = flow_fields(flow)
             self.initial.setdefault(enabled, channel.flow_enabled(flow))
@@ -73,7 +73,9 @@ class ChannelForm(forms.ModelForm):
             channel.settings = self.cleaned_settings
         # Write-only: a blank input keeps the stored value; nothing is ever rendered back.
         typed = {spec.name: self.cleaned_data.get(credential_field(spec)) for spec in self.credentials_schema}
-        channel.credentials = {**channel.credentials, **{name: value for name, value in typed.items() if value}}
+        typed = {name: value for name, value in typed.items() if value}
+        if typed:  # nothing typed leaves even undecryptable credentials as stored: the right key may come back
+            channel.credentials = {**channel.credentials, **typed}
         for flow in self.flows:
             enabled, interval = flow_fields(flow)
             channel.set_flow(flow, enabled=self.cleaned_data[enabled], interval=self.cleaned_data[interval])
@@ -158,6 +160,12 @@ def _setting_form_field(spec: SettingSpec) -> forms.Field:
     if spec.type is list:
         options["help_text"] = " ".join(filter(None, [spec.help, "Comma-separated."]))
     return forms.CharField(**options)
+
+
+def _stored(channel: Channel, spec: CredentialSpec) -> str:
+    if is_undecryptable(channel.credentials):
+        return f"The stored value {UNDECRYPTABLE}."
+    return "A value is stored; leave blank to keep it." if channel.credentials.get(spec.name) else "Not set."
 
 
 def _initial_setting(spec: SettingSpec, value: Any) -> Any:
