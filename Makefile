@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo sandbox test lint format bench clean
+.PHONY: demo sandbox test lint typecheck format bench clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -22,13 +22,19 @@ sandbox: export DEBUG = 1
 sandbox: $(STAMP)
 	$(BIN)/python manage.py sandbox
 
-# Tests (and bench) run with tests/settings.py: production settings, DEBUG off, fixed public test keys.
-test: $(STAMP) lint
+# Tests (and bench, and mypy's django-stubs) run with tests/settings.py: production settings, DEBUG off, fixed
+# public test keys.
+test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The contract between flows and connectors (integrations/connectors/capabilities.py), checked with django-stubs;
+# which modules are checked is [tool.mypy] files in pyproject.toml.
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
