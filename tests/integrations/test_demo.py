@@ -71,3 +71,15 @@ def test_the_demo_never_resets_an_existing_users_password_or_role(settings):
     assert not existing.is_staff and not existing.is_superuser
     assert "the user already existed, its password is unchanged" in out.getvalue()
     assert demo_login_ensure(username=DEMO_USERNAME, password="x") is False
+
+
+def test_every_run_of_a_demo_cycle_adds_up(settings):
+    settings.DEBUG = True  # as `make demo` runs it
+    call_command("demo", once=True, stdout=io.StringIO())
+    counts = SyncRun.objects.values_list("channel__slug", "flow", "seen", "created", "updated", "skipped", "failed",
+                                         "unknown", "note")  # fmt: skip
+    assert [
+        row
+        for row in counts
+        if row[2] != sum(row[3:8]) and not row[8]  # a note says where the rest went
+    ] == []
