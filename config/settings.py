@@ -34,7 +34,7 @@ SESSION_COOKIE_SECURE = strict_bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = strict_bool("CSRF_COOKIE_SECURE", default=False)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "integrations.site.SwitchyardAdminConfig",  # django.contrib.admin with the dashboard as its index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
