@@ -203,12 +203,20 @@ class ShipmentSender:
         self.sent = []
 
     def held(self, order: Order, record: ShipmentRecord) -> ShipmentRecord | None:
-        """The channel's copy of this shipment (by its id, or for hand-made ones its tracking number), if any."""
-        for found in self.connector.shipments_list(order.external_id):
+        """The channel's copy of this shipment, if any: by its id, or its tracking number; and a copy with no
+        tracking number (the OMS may ship without one) by its lines and quantities, unless it is another of the
+        order's shipments. Without that last match a lost answer to a tracking-less shipment is sent again and
+        the channel counts its units twice (issue 17)."""
+        listed = self.connector.shipments_list(order.external_id)
+        for found in listed:
             if found.external_id == record.external_id:
                 return found
             if record.tracking_number and found.tracking_number == record.tracking_number:
                 return found
+        untracked = [found for found in listed if not found.tracking_number and _same_lines(found, record)]
+        if untracked:
+            ours = set(order.shipments.values_list("external_id", flat=True))
+            return next((found for found in untracked if found.external_id not in ours), None)
         return None
 
 
@@ -306,6 +314,18 @@ def uploads_resend(*, upload_ids: Iterable[int], user: Any = None) -> set[int]:
             for u in failed
         )
     return {u.pk for u in failed}
+
+
+def _same_lines(found: ShipmentRecord, record: ShipmentRecord) -> bool:
+    """The same quantities of the same channel lines."""
+
+    def lines(shipment: ShipmentRecord) -> dict[str, int]:
+        totals: dict[str, int] = defaultdict(int)
+        for line in shipment.lines:
+            totals[line.line_ref] += line.quantity
+        return dict(totals)
+
+    return bool(record.lines) and lines(found) == lines(record)
 
 
 def _bundles(bundle: ChannelLine, parts: list[ChannelLine], shipped: dict[int, int]) -> int:

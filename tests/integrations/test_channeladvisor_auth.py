@@ -227,7 +227,7 @@ def test_access_token_is_kept_encrypted_and_reused_by_the_next_run(sandbox_chann
     assert ca.token_grants == 1  # the sandbox's journal: one grant for two runs
     channel.refresh_from_db()
     token = channel.credentials["access_token"]
-    assert token in ca.tokens and channel.credentials["access_token_until"] > time.time() + 3000
+    assert token in ca.tokens and int(channel.credentials["access_token_until"]) > time.time() + 3000
     with connection.cursor() as cursor:
         cursor.execute("SELECT credentials FROM integrations_channel WHERE id = %s", [channel.pk])
         (stored,) = cursor.fetchone()
@@ -258,7 +258,7 @@ def test_kept_token_serves_only_the_app_and_refresh_token_it_was_granted_to(sand
         credentials = dict(channel.credentials, **changed)
         return ChannelAdvisorConnector(base_url=channel.base_url, credentials=credentials)._kept_token()
 
-    assert kept() == (channel.credentials["access_token"], channel.credentials["access_token_until"])
+    assert kept() == (channel.credentials["access_token"], float(channel.credentials["access_token_until"]))
     assert kept(application_id="another-app") is None
     assert kept(refresh_token="a-new-refresh-token") is None
 

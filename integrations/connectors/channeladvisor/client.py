@@ -54,14 +54,15 @@ class ChannelAdvisorClient(Connector):
 
     def _kept_token(self) -> tuple[str, float] | None:
         """The access token an earlier run stored, if it was granted for today's app and refresh token."""
-        token, until = self.credentials.get(TOKEN_KEY), self.credentials.get(TOKEN_UNTIL_KEY)
-        if not token or not isinstance(until, (int, float)) or self.credentials.get(TOKEN_FOR_KEY) != self._grantor():
+        token, until = self.credentials.get(TOKEN_KEY), str(self.credentials.get(TOKEN_UNTIL_KEY) or "")
+        if not token or not until.isdigit() or self.credentials.get(TOKEN_FOR_KEY) != self._grantor():
             return None
         return str(token), float(until)
 
     def _keep_token(self, token: str, until: float) -> None:
         """Store a new access token with the channel's credentials (encrypted at rest) for later runs."""
-        self.credentials |= {TOKEN_KEY: token, TOKEN_UNTIL_KEY: until, TOKEN_FOR_KEY: self._grantor()}
+        # Credentials are strings throughout (forms, redaction): the time goes in as whole epoch seconds.
+        self.credentials |= {TOKEN_KEY: token, TOKEN_UNTIL_KEY: str(int(until)), TOKEN_FOR_KEY: self._grantor()}
         self.credentials_changed()
 
     def _grantor(self) -> str:

@@ -17,6 +17,9 @@ from integrations.connectors.records import (
     WarehouseRecord,
 )
 
+# DeliveryStatus values meaning the units left (CA's "Complete" is shipped, not delivered; §1.8).
+SHIPPED = frozenset({"Complete", "InTransit", "ReadyForPickup", "Confirmed", "ThirdPartyManaged"})
+
 # Order fields worth keeping on the hub's order (tags, site, notes, statuses), by the hub's name.
 ORDER_ATTRIBUTES = {
     "site": "SiteName",
@@ -117,8 +120,10 @@ def order_line(r: PayloadReader, item: Any, where: str) -> OrderLineRecord:
 
 
 def shipments(r: PayloadReader, data: dict) -> list[ShipmentRecord]:
-    """The order's fulfillments that carry a tracking number. `external_id` is the SellerFulfillmentID the
-    hub sent (its own shipment id) when there is one, else CA's fulfillment ID."""
+    """The order's shipped fulfillments: those with a tracking number, and those without one that CA holds as
+    shipped (a Ship with an empty tracking number: the OMS contract allows one). Not the pending fulfillment CA
+    makes with every order, nor cancelled ones. `external_id` is the SellerFulfillmentID the hub sent (its own
+    shipment id) when there is one, else CA's fulfillment ID; `channel_ref` is CA's fulfillment ID."""
     order_id = str(r.field(data, "ID", "an order"))
     where = f"order {order_id}"
     skus = {str(r.field(i, "ID", where)): str(i.get("Sku") or i.get("SKU") or "") for i in r.opt(data, "Items", [])}
@@ -126,7 +131,9 @@ def shipments(r: PayloadReader, data: dict) -> list[ShipmentRecord]:
     found = []
     for fulfillment in r.field(data, "Fulfillments", where, kind=list):
         at = f"{where} fulfillment {r.field(fulfillment, 'ID', where)}"
-        if not r.opt(fulfillment, "TrackingNumber") or r.opt(fulfillment, "DeliveryStatus") == "Canceled":
+        status = r.opt(fulfillment, "DeliveryStatus")
+        shipped = r.opt(fulfillment, "TrackingNumber") or status in SHIPPED or r.opt(fulfillment, "SellerFulfillmentID")
+        if not shipped or status == "Canceled":
             continue
         lines = tuple(
             ShipmentLineRecord(
@@ -140,7 +147,7 @@ def shipments(r: PayloadReader, data: dict) -> list[ShipmentRecord]:
             ShipmentRecord(
                 external_id=str(r.opt(fulfillment, "SellerFulfillmentID") or fulfillment["ID"]),
                 order_number=order_id,
-                tracking_number=str(fulfillment["TrackingNumber"]),
+                tracking_number=str(r.opt(fulfillment, "TrackingNumber")),
                 carrier=str(r.opt(fulfillment, "ShippingCarrier")),
                 service=str(r.opt(fulfillment, "ShippingClass")),
                 warehouse=str(r.opt(fulfillment, "DistributionCenterID")),
