@@ -16,7 +16,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from integrations.bulk import rows_insert
-from integrations.connectors.records import BadRecord, OrderRecord
+from integrations.connectors.records import BadRecord, OrderRecord, SkippedRecord
 from integrations.flows import RunReport
 from integrations.models import Channel
 from orders.cancellation import CANCELLED_HERE, cancel_kept, cancels_here
@@ -42,6 +42,7 @@ FLAG_FIELDS = (*INFO_FIELDS, "changed_after_submit", "cancel_requested")
 
 CREATE, REPLACE, FLAG, TOUCH = "create", "replace", "flag", "touch"
 CANCEL_LOCAL, CANCEL_REMOTE, UNCHANGED, EXCLUDED, INVALID = "cancel", "cancel_remote", "unchanged", "excluded", "bad"
+SKIPPED = "skipped"  # left out by the connector (a channel setting), before any planning
 WRITES = frozenset({CREATE, REPLACE, FLAG, TOUCH, CANCEL_LOCAL, CANCEL_REMOTE})
 
 
@@ -78,14 +79,21 @@ class OrderIngest:
         self.totals = IngestTotals()
 
     def run(
-        self, records: Iterable[OrderRecord | BadRecord], *, progress: Callable[[int], None] | None = None
+        self,
+        records: Iterable[OrderRecord | BadRecord | SkippedRecord],
+        *,
+        progress: Callable[[int], None] | None = None,
     ) -> IngestTotals:
         """Ingest every record; if the source fails midway, what was fully received is still stored, then it raises."""
         buffer: list[OrderRecord] = []
+        skipped: dict[str, int] = {}
         try:
             for record in records:
                 if isinstance(record, BadRecord):
                     self._bad(record)
+                    continue
+                if isinstance(record, SkippedRecord):
+                    self._skipped(record, skipped)
                     continue
                 buffer.append(record)
                 if len(buffer) >= self.chunk_size:
@@ -94,7 +102,22 @@ class OrderIngest:
         finally:
             if buffer:
                 self._flush(buffer, progress)
+            for reason, count in skipped.items():
+                self.report.note(f"{count} order(s) skipped: {reason}")
         return self.totals
+
+    def _skipped(self, record: SkippedRecord, skipped: dict[str, int]) -> None:
+        """An order the connector left out by a channel setting: counted skipped, its reason noted once per run."""
+        self.totals.seen += 1
+        self.report.seen += 1
+        self.report.skipped += 1
+        self.totals.counts[SKIPPED] = self.totals.count(SKIPPED) + 1
+        skipped[record.reason] = skipped.get(record.reason, 0) + 1
+        moment = record.updated_at  # the cursor moves past it, so the next run does not read it again
+        if moment and (self.totals.last_updated_at is None or moment > self.totals.last_updated_at):
+            self.totals.last_updated_at = moment
+        if self.dry_run:
+            self.report.say(f"{'skip':>13} {record.external_id}: {record.reason}")
 
     def _bad(self, record: BadRecord) -> None:
         """A record the connector could not read: to the issue queue; the download goes on."""

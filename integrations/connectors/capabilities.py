@@ -28,6 +28,7 @@ from integrations.connectors.records import (
     QuantityResult,
     QuantityUpdate,
     ShipmentRecord,
+    SkippedRecord,
     StockLevelRecord,
     Supply,
     UploadResult,
@@ -51,8 +52,9 @@ class Capability(Protocol):
 class OrderSource(Capability, Protocol):
     def orders_download(
         self, *, since: datetime | None, until: datetime | None = None
-    ) -> Iterator[OrderRecord | BadRecord]:
-        """Orders created or changed in the window, oldest first; a payload it cannot read is a BadRecord."""
+    ) -> Iterator[OrderRecord | BadRecord | SkippedRecord]:
+        """Orders created or changed in the window, oldest first; a payload it cannot read is a BadRecord, an
+        order a channel setting leaves out a SkippedRecord (counted skipped, with its reason)."""
         ...
 
     def order_get(self, external_id: str) -> OrderRecord:

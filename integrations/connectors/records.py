@@ -262,3 +262,13 @@ class BadRecord:
     external_id: str
     reason: str
     raw: Any = None
+
+
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A record a download leaves out on purpose (a channel setting says so), yielded in its place so the
+    flow counts it skipped and says why (`reason`), rather than the run reading fewer than the channel holds."""
+
+    external_id: str
+    reason: str
+    updated_at: datetime | None = None

@@ -23,12 +23,17 @@ from integrations.connectors.capabilities import (
 from integrations.connectors.channeladvisor import parse
 from integrations.connectors.channeladvisor.inventory import InventoryMixin
 from integrations.connectors.channeladvisor.query import all_of, any_of, number, utc
-from integrations.connectors.records import Listing, OrderRecord, ShipmentRecord, WarehouseRecord
+from integrations.connectors.records import Listing, OrderRecord, ShipmentRecord, SkippedRecord, WarehouseRecord
 
 ORDER_EXPAND = "Items($expand=BundleComponents),Fulfillments($expand=Items)"
 PRODUCT_EXPAND = "Attributes,Images,Labels"
 UPDATE_TYPES = ("Absolute", "Relative", "Available", "InStock", "UnShipped", "Unconfirmed")
 SHIPPING_STATUSES = ("Unshipped", "Shipped", "PartiallyShipped", "PendingShipment", "Canceled", "ThirdPartyManaged")
+EXTERNALLY_MANAGED = "ExternallyManaged"  # DistributionCenterTypeRollup of an order the marketplace fulfils
+MARKETPLACE_FULFILLED = (
+    "fulfilled by the marketplace (DistributionCenterTypeRollup ExternallyManaged, e.g. Amazon FBA); "
+    "setting skip_marketplace_fulfilled"
+)
 PAYMENT_STATUSES = ("NotYetSubmitted", "Cleared", "Submitted", "Failed", "Deposited")
 
 
@@ -68,6 +73,13 @@ class ChannelAdvisorConnector(
         ),
         SettingSpec("unexported_only", bool, False, "Download only orders not yet marked exported (exported=false)."),
         SettingSpec(
+            "skip_marketplace_fulfilled",
+            bool,
+            True,
+            "Leave out orders the marketplace fulfils (DistributionCenterTypeRollup ExternallyManaged, e.g. Amazon"
+            " FBA), as ChannelAdvisor recommends; each is counted skipped with the reason.",
+        ),
+        SettingSpec(
             "requests_per_second",
             float,
             30.0,
@@ -91,13 +103,21 @@ class ChannelAdvisorConnector(
 
     # Orders.
 
-    def orders_download(self, *, since: datetime | None, until: datetime | None = None) -> Iterator[OrderRecord]:
-        """Orders updated in [since, until], narrowed by the profile, status, DC and export settings."""
+    def orders_download(
+        self, *, since: datetime | None, until: datetime | None = None
+    ) -> Iterator[OrderRecord | SkippedRecord]:
+        """Orders updated in [since, until], narrowed by the profile, status, DC and export settings; an order
+        the marketplace fulfils comes as a SkippedRecord while `skip_marketplace_fulfilled` is on (the default)."""
         statuses = all_of(
             any_of("ShippingStatus", self.settings["shipping_status"]),
             any_of("PaymentStatus", self.settings["payment_status"]),
         )
-        yield from self._orders(since, until, statuses, exported_filter=True)
+        for order in self._orders(since, until, statuses, exported_filter=True):
+            rollup = order.attributes.get("distribution_center_type")
+            if self.settings["skip_marketplace_fulfilled"] and rollup == EXTERNALLY_MANAGED:
+                yield SkippedRecord(order.external_id, MARKETPLACE_FULFILLED, order.updated_at)
+            else:
+                yield order
 
     def cancellations_download(self, *, since: datetime | None) -> Iterator[OrderRecord]:
         """Orders cancelled (ShippingStatus Canceled) and updated since `since`."""

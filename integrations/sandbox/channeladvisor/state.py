@@ -99,6 +99,15 @@ class AccountState:
         self.orders[order_id] = order
         return order
 
+    def add_marketplace_fulfilled_order(self, lines: list[tuple[str, int]], **fields: Any) -> dict:
+        """An Amazon FBA order as CA shows it: DistributionCenterTypeRollup ExternallyManaged, its fulfillment at
+        the externally managed FBA distribution center and in ThirdPartyManaged hands (nothing for the seller)."""
+        order = self.add_order(lines, dc="FBA", SiteName="Amazon Seller Central - US", **fields)
+        order |= {"DistributionCenterTypeRollup": "ExternallyManaged", "ShippingStatus": "ThirdPartyManaged"}
+        for fulfillment in order["Fulfillments"]:
+            fulfillment |= {"DeliveryStatus": "ThirdPartyManaged", "ExternalFulfillmentCenterCode": "PHX6"}
+        return order
+
     def modify_order(self, order_id: int, **fields: Any) -> dict:
         """Change order fields (e.g. PaymentStatus="Submitted"); UpdatedDateUtc moves on."""
         order = self.orders[order_id]
