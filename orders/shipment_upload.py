@@ -18,7 +18,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -46,6 +46,7 @@ from orders.models import (
     UploadState,
 )
 from orders.models import OrderStatus as S
+from orders.ship_from import ship_from_warehouses
 from orders.shipments import CORRECTED
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ def shipments_upload(*, channel: Channel, connector: ShipmentSink, report: RunRe
     while batch := list(due.filter(pk__gt=last).select_related("shipment__order").order_by("pk")[:BATCH]):
         last = batch[-1].pk
         records = channel_shipments(batch)
+        if connector.names_ship_from:
+            records = _with_ship_from(channel, records, report)
         sender = ShipmentSender(channel, connector, report)
         ready = []
         for upload in batch:
@@ -314,6 +317,18 @@ def uploads_resend(*, upload_ids: Iterable[int], user: Any = None) -> set[int]:
             for u in failed
         )
     return {u.pk for u in failed}
+
+
+def _with_ship_from(
+    channel: Channel, records: dict[int, ShipmentRecord], report: RunReport
+) -> dict[int, ShipmentRecord]:
+    """Each record with the channel warehouse it left from, where its warehouse is paired with exactly one;
+    a note per warehouse that names none, and why."""
+    named, why = ship_from_warehouses(channel=channel, codes=(r.warehouse for r in records.values()))
+    for reason in why.values():
+        if reason not in report.notes:
+            report.note(reason)
+    return {pk: replace(r, channel_warehouse=named.get(r.warehouse, "")) for pk, r in records.items()}
 
 
 def _same_lines(found: ShipmentRecord, record: ShipmentRecord) -> bool:

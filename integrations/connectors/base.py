@@ -38,6 +38,7 @@ class Connector:
     credentials_schema: ClassVar[tuple[CredentialSpec, ...]] = ()
     rate_limit: ClassVar[RateLimit | None] = None
     corrects_shipments: ClassVar[bool] = False  # its API can change a shipment once sent (shipment_correct)
+    names_ship_from: ClassVar[bool] = False  # its shipments say which channel warehouse they left from
     default_base_url: ClassVar[str] = ""
 
     def __init__(

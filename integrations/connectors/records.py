@@ -125,6 +125,7 @@ class ShipmentRecord:
     order_complete: bool = False  # on upload: every line of the order is now shipped or cancelled
     updated_at: datetime | None = None
     channel_ref: str = ""  # read back from a sales channel: its own id for the shipment (CA's fulfillment ID)
+    channel_warehouse: str = ""  # on upload: the channel warehouse it left from (external id), when one is paired
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ def test_order_is_shipped_when_every_line_is(connect, ca, order):
 def test_shipment_names_its_date_and_distribution_center(connect, ca, order):
     shipped_at = datetime(2026, 11, 3, 15, 30, tzinfo=UTC)
     east = ca.dc_id("EAST")
-    shipment = shipment_of(order, {order["Items"][0]["ID"]: 1}, shipped_at=shipped_at, warehouse=str(east))
+    shipment = shipment_of(order, {order["Items"][0]["ID"]: 1}, shipped_at=shipped_at, channel_warehouse=str(east))
 
     connect().shipment_upload(external_id=str(order["ID"]), shipment=shipment)
 

@@ -87,6 +87,7 @@ class ChannelAdvisorConnector(
         ),
     )
     corrects_shipments = True  # PATCH /v1/Fulfillments(ID)
+    names_ship_from = True  # Ship's DistributionCenterID
     default_base_url = "https://api.channeladvisor.com/"
 
     def __init__(self, **kwargs: Any):
@@ -152,8 +153,9 @@ class ChannelAdvisorConnector(
             value["ShippedDateUtc"] = utc(shipment.shipped_at)
         if shipment.external_id:
             value["SellerFulfillmentID"] = shipment.external_id
-        dc = shipment.warehouse if shipment.warehouse.isdigit() else self.settings["distribution_center_id"]
-        if dc:
+        # The DC it left from (the flow pairs the fulfillment warehouse with one DC), else the channel's DC setting.
+        dc = shipment.channel_warehouse or self.settings["distribution_center_id"]
+        if dc.isdigit():
             value["DistributionCenterID"] = int(dc)
         if shipment.lines:
             value["Items"] = [
