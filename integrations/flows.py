@@ -43,6 +43,29 @@ DEFAULT_INTERVALS = {
     "inventory.reconcile": 1440,
 }
 
+# What a person reads instead of the flow's name: the admin, the demo summary and the alerts use these.
+FLOW_LABELS = {
+    "integrations.ping": "Health check",
+    "warehouses.download": "Warehouse download",
+    "catalog.download": "Catalog download",
+    "catalog.upload": "Product upload",
+    "customers.upload": "Customer upload",
+    "orders.download": "Order download",
+    "orders.submit": "Order submission",
+    "orders.acknowledge": "Order acknowledgement",
+    "cancellations.download": "Cancellation download",
+    "shipments.download": "Shipment download",
+    "shipments.upload": "Shipment upload",
+    "inventory.download": "Inventory download",
+    "inventory.upload": "Inventory upload",
+    "inventory.reconcile": "Inventory reconciliation",
+}
+
+
+def flow_label(name: str) -> str:
+    """The flow's name in words ("Order download"); a flow without a label reads as its name."""
+    return FLOW_LABELS.get(name, name)
+
 
 @dataclass
 class IssueReport:

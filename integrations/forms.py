@@ -9,7 +9,7 @@ from django import forms
 
 from integrations.connectors import connector_class
 from integrations.connectors.base import Connector, CredentialSpec, SettingsError, SettingSpec, validate_settings
-from integrations.flows import FLOW_ORDER
+from integrations.flows import FLOW_ORDER, flow_label
 from integrations.health import EVERY_CONNECTOR_FLOWS
 from integrations.models import Channel
 from integrations.schedules import default_interval
@@ -104,7 +104,7 @@ def connector_form_class(connector: type[Connector]) -> type[ChannelForm]:
     flows = flow_order(frozenset(connector.flows) | EVERY_CONNECTOR_FLOWS)
     for flow in flows:
         enabled, interval = flow_fields(flow)
-        fields[enabled] = forms.BooleanField(label=flow, required=False)
+        fields[enabled] = forms.BooleanField(label=flow_label(flow), required=False)
         fields[interval] = forms.IntegerField(
             label="every (minutes)",
             required=False,

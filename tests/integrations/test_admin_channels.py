@@ -218,13 +218,13 @@ def test_run_now_button_queues_the_flow(admin_client, channel, queued_tasks):
     response = admin_client.post(reverse("admin:integrations_channel_run", args=[channel.pk, "orders.download"]))
     assert response.status_code == 302
     assert [(t["func"], t["args"]) for t in queued_tasks()] == [(RUN_FLOW, (channel.pk, "orders.download", "manual"))]
-    assert messages_of(response) == [f"Queued orders.download on {channel}; it appears under Sync runs when it runs."]
+    assert messages_of(response) == [f"Queued Order download on {channel}; it appears under Sync runs when it runs."]
 
 
 def test_run_now_refuses_a_flow_the_channel_does_not_run(admin_client, channel, queued_tasks):
     response = admin_client.post(reverse("admin:integrations_channel_run", args=[channel.pk, "orders.submit"]))
     assert queued_tasks() == []
-    assert messages_of(response) == [f"{channel} does not run orders.submit."]
+    assert messages_of(response) == [f"{channel} does not run Order submission."]
 
 
 def test_run_now_needs_a_post(admin_client, channel):

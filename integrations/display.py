@@ -1,0 +1,62 @@
+"""How the admin lists show things so they fit a 1400 px screen: a status as a coloured badge, a long text cut
+with the whole of it on hover. Every app's admin uses these; they build HTML, they query nothing."""
+
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
+
+# Badge colours by tone; a status maps to a tone in STATUS_TONES (statuses of every model share one vocabulary).
+TONES = {
+    "good": ("#1e6b34", "#e3f3e6"),
+    "warn": ("#7a4b00", "#fdf0d5"),
+    "bad": ("#8f1d1d", "#fbe1e1"),
+    "info": ("#1f4f7a", "#e1edf8"),
+    "mute": ("#555", "#ececec"),
+}
+STATUS_TONES = {
+    # sync runs and issues
+    "ok": "good",
+    "partial": "warn",
+    "failed": "bad",
+    "running": "info",
+    "skipped": "mute",
+    "open": "bad",
+    "resolved": "good",
+    # orders
+    "downloaded": "info",
+    "held": "warn",
+    "submitted": "info",
+    "acknowledged": "info",
+    "batched": "info",
+    "partially_shipped": "info",
+    "shipped": "good",
+    "cancelled": "mute",
+    "deleted": "mute",
+    # listings
+    "mapped": "good",
+    "unmapped": "warn",
+    "conflict": "bad",
+    "ignored": "mute",
+    # outboxes (shipment uploads, inventory pushes)
+    "pending": "info",
+    "sending": "info",
+    "sent": "good",
+    "accepted": "good",
+    "unknown": "warn",
+    "superseded": "mute",
+}
+
+
+def badge(value: str, label: str | None = None, *, tone: str | None = None) -> SafeString:
+    """A status as a small coloured pill; `label` is what it reads (the choice's display), `value` picks the colour."""
+    fg, bg = TONES[tone or STATUS_TONES.get(value, "mute")]
+    style = f"color:{fg};background:{bg};padding:1px 7px;border-radius:9px;white-space:nowrap;font-size:11px"
+    return format_html('<span class="sy-badge sy-{}" style="{}">{}</span>', value, style, label or value)
+
+
+def cut(text: str, length: int = 60) -> SafeString | str:
+    """A long text cut to `length` characters, the whole of it in the title (shown on hover)."""
+    text = " ".join((text or "").split())
+    if len(text) <= length:
+        return text
+    return format_html('<span title="{}">{}</span>', text, Truncator(text).chars(length))
