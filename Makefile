@@ -12,8 +12,9 @@ $(STAMP): requirements.lock
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	touch $(STAMP)
 
+# The demo runs with DEBUG on (runserver serves the admin's static files); DEMO_PASSWORD=… fixes the login.
 demo: $(STAMP)
-	$(BIN)/python manage.py demo
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py demo
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

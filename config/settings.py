@@ -149,3 +149,6 @@ INVENTORY_FANOUT_LISTINGS = env.int("INVENTORY_FANOUT_LISTINGS", default=5000)
 INVENTORY_CHUNK_LISTINGS = env.int("INVENTORY_CHUNK_LISTINGS", default=2000)
 INVENTORY_SENDING_STALE_SECONDS = env.int("INVENTORY_SENDING_STALE_SECONDS", default=Q_CLUSTER["timeout"])
 INVENTORY_INTENT_RETENTION_DAYS = env.int("INVENTORY_INTENT_RETENTION_DAYS", default=7)
+
+# `manage.py demo`: the admin user's password (blank: a random one for a new user, printed in the banner).
+DEMO_PASSWORD = env("DEMO_PASSWORD", default="")
