@@ -7,7 +7,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.text import Truncator
 from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm
 
@@ -15,6 +14,7 @@ from catalog.automap import mapping_automap
 from catalog.models import BundleComponent, Item, ItemMapping, MappingStatus
 from catalog.resources import ItemMappingResource, MappingCSV, MappingXLSX
 from catalog.services import mapping_accept_suggestion, mapping_choose_item, mapping_ignore, mapping_unignore
+from integrations.display import FitsList, badge, cut, narrow, stacked
 
 LISTINGS_SHOWN = 50
 
@@ -116,9 +116,11 @@ class ItemMappingForm(forms.ModelForm):
 
 
 @admin.register(ItemMapping)
-class ItemMappingAdmin(ImportExportMixin, admin.ModelAdmin):
+class ItemMappingAdmin(FitsList, ImportExportMixin, admin.ModelAdmin):
     form = ItemMappingForm
-    list_display = ["channel_sku", "channel", "channel_upc", "status", "item", "method", "suggested_item", "reason"]
+    # Fits 1400 px: the UPC is searched, not read; the suggestion and its reason share a column.
+    list_display = ["listing", "channel_name", "state", "item", "suggestion"]
+    list_display_links = ["listing"]
     list_filter = [("channel", ChannelFilter), "status", "method"]
     search_fields = ["channel_sku", "=channel_upc", "item__sku"]
     search_help_text = "Channel SKU or item SKU (contains), or an exact channel UPC"
@@ -142,9 +144,18 @@ class ItemMappingAdmin(ImportExportMixin, admin.ModelAdmin):
     export_form_class = ExportForm
     import_template_name = "admin/catalog/itemmapping/import.html"
 
-    @admin.display(description="reason")
-    def reason(self, mapping: ItemMapping) -> str:
-        return Truncator(mapping.note).chars(120)
+    @admin.display(description="channel SKU", ordering="channel_sku")
+    def listing(self, mapping: ItemMapping) -> str:
+        title = mapping.title if mapping.title != mapping.channel_sku else ""
+        return stacked(narrow(mapping.channel_sku, key=True), cut(title, 40))
+
+    @admin.display(description="status", ordering="review_rank")
+    def state(self, mapping: ItemMapping) -> str:
+        return stacked(badge(mapping.status, mapping.get_status_display()), mapping.get_method_display().lower())
+
+    @admin.display(description="suggestion and reason")
+    def suggestion(self, mapping: ItemMapping) -> str:
+        return stacked(mapping.suggested_item or "", cut(mapping.note, 90))
 
     def save_model(self, request: HttpRequest, obj: ItemMapping, form: forms.ModelForm, change: bool) -> None:
         if "item" in form.changed_data:

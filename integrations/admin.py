@@ -16,7 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from integrations.connectors.base import SettingsError
-from integrations.display import badge, cut
+from integrations.display import FitsList, badge, cut, narrow, stacked, when
 from integrations.flows import flow_label, registered
 from integrations.forms import ChannelForm, channel_form_class, flow_fields, setting_field
 from integrations.health import PING
@@ -203,9 +203,9 @@ def last_runs(channel: Channel, flows: tuple[str, ...]) -> dict[str, SyncRun]:
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(FitsList, admin.ModelAdmin):
     # Fits 1400 px: the five counts read as one phrase, trigger and dry run are filters and the run's page.
-    list_display = ["started_at", "channel", "flow_name", "status_badge", "took", "counts", "error_cut"]
+    list_display = ["started", "channel_name", "flow_name", "outcome", "counts"]
     list_filter = ["status", "channel", FlowFilter, "trigger", "dry_run"]
     list_select_related = ["channel"]
     show_full_result_count = False
@@ -219,19 +219,19 @@ class SyncRunAdmin(admin.ModelAdmin):
     def flow_name(self, run: SyncRun) -> str:
         return flow_label(run.flow) + (" (dry run)" if run.dry_run else "")
 
+    @admin.display(description="started", ordering="started_at")
+    def started(self, run: SyncRun) -> str:
+        return stacked(when(run.started_at), self.took(run))
+
     @admin.display(description="status", ordering="status")
-    def status_badge(self, run: SyncRun) -> str:
-        return badge(run.status)
+    def outcome(self, run: SyncRun) -> str:
+        return stacked(badge(run.status), cut(run.error, 90))
 
     @admin.display(description="records")
     def counts(self, run: SyncRun) -> str:
         parts = [(run.created, "new"), (run.updated, "updated"), (run.skipped, "unchanged"), (run.failed, "failed")]
         done = ", ".join(f"{n} {word}" for n, word in parts if n)
         return f"{run.seen} seen" + (f": {done}" if done else "")
-
-    @admin.display(description="error")
-    def error_cut(self, run: SyncRun) -> str:
-        return cut(run.error, 70)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -241,8 +241,9 @@ class SyncRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncIssue)
-class SyncIssueAdmin(admin.ModelAdmin):
-    list_display = ["record_key", "channel", "flow_name", "status_badge", "occurrences", "message_cut", "updated_at"]
+class SyncIssueAdmin(FitsList, admin.ModelAdmin):
+    list_display = ["record", "channel_name", "flow_name", "status_badge", "message_cut", "updated"]
+    list_display_links = ["record"]
     list_filter = ["status", "channel", FlowFilter]
     list_select_related = ["channel"]
     search_fields = ["record_key"]
@@ -263,6 +264,10 @@ class SyncIssueAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
+    @admin.display(description="record", ordering="record_key")
+    def record(self, issue: SyncIssue) -> str:
+        return narrow(issue.record_key, key=True)
+
     @admin.display(description="flow", ordering="flow")
     def flow_name(self, issue: SyncIssue) -> str:
         return flow_label(issue.flow)
@@ -273,7 +278,12 @@ class SyncIssueAdmin(admin.ModelAdmin):
 
     @admin.display(description="message")
     def message_cut(self, issue: SyncIssue) -> str:
-        return cut(issue.message, 80)
+        times = f"{issue.occurrences} times" if issue.occurrences > 1 else ""
+        return stacked(cut(issue.message, 90), times)
+
+    @admin.display(description="last seen", ordering="updated_at")
+    def updated(self, issue: SyncIssue) -> str:
+        return when(issue.updated_at)
 
     @admin.display(description="payload")
     def pretty_payload(self, issue: SyncIssue) -> str:

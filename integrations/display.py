@@ -1,6 +1,11 @@
 """How the admin lists show things so they fit a 1400 px screen: a status as a coloured badge, a long text cut
 with the whole of it on hover. Every app's admin uses these; they build HTML, they query nothing."""
 
+from datetime import datetime
+from typing import Any
+
+from django.contrib import admin
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
@@ -59,4 +64,40 @@ def cut(text: str, length: int = 60) -> SafeString | str:
     text = " ".join((text or "").split())
     if len(text) <= length:
         return text
-    return format_html('<span title="{}">{}</span>', text, Truncator(text).chars(length))
+    return format_html('<span class="sy-cut" title="{}">{}</span>', text, Truncator(text).chars(length))
+
+
+def narrow(text: object, *, key: bool = False) -> SafeString:
+    """A value that may wrap to a narrow column (a long channel name) so the texts beside it keep their room;
+    a `key` (a record key, a SKU) may break anywhere, a name only between words."""
+    return format_html('<span class="sy-narrow{}">{}</span>', " sy-key" if key else "", text)
+
+
+class FitsList:
+    """Mixed into a ModelAdmin whose list uses these helpers: loads the few rules they rely on, and offers the
+    row's channel as a column that wraps (`channel_name`; the row's admin selects the channel)."""
+
+    class Media:
+        css = {"all": ("switchyard/lists.css",)}
+
+    @admin.display(description="channel", ordering="channel__name")
+    def channel_name(self, row: Any) -> SafeString:
+        return narrow(row.channel)
+
+
+def when(moment: datetime | None) -> SafeString | str:
+    """A timestamp short enough for a list column ("Dec 4, 16:29"); the full one on hover."""
+    if moment is None:
+        return "-"
+    local = timezone.localtime(moment)
+    today = timezone.localdate()
+    short = local.strftime("%b %-d, %H:%M" if local.year == today.year else "%b %-d %Y, %H:%M")
+    return format_html('<span title="{}" style="white-space:nowrap">{}</span>', local.isoformat(" ", "seconds"), short)
+
+
+def stacked(main: object, detail: object = "") -> SafeString:
+    """A cell with a second, smaller line under it (a hold reason under the status, an error under a badge)."""
+    if not detail:
+        return format_html("{}", main)
+    return format_html('{}<div style="color:var(--body-quiet-color);font-size:11px;margin-top:2px">{}</div>', main,
+                       detail)  # fmt: skip
