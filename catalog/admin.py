@@ -14,25 +14,34 @@ from catalog.automap import mapping_automap
 from catalog.models import BundleComponent, Item, ItemMapping, MappingStatus
 from catalog.resources import ItemMappingResource, MappingCSV, MappingXLSX
 from catalog.services import mapping_accept_suggestion, mapping_choose_item, mapping_ignore, mapping_unignore
-from integrations.display import FitsList, badge, cut, narrow, stacked
+from integrations.display import FitsList, FromFulfillment, badge, cut, narrow, stacked
 
 LISTINGS_SHOWN = 50
 
 
 class BundleComponentInline(admin.TabularInline):
+    """Read-only like the bundle: the fulfillment system sends a bundle's components with the item."""
+
     model = BundleComponent
     fk_name = "bundle"
-    autocomplete_fields = ["component"]
+    fields = readonly_fields = ["component", "quantity"]
     extra = 0
+    can_delete = False
     verbose_name = "bundle component"
-    verbose_name_plural = "bundle components (fill in to make this item a bundle)"
+    verbose_name_plural = "bundle components (from the fulfillment system)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Item | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Item | None = None) -> bool:
+        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BundleComponent]:
         return super().get_queryset(request).select_related("bundle", "component")
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(FromFulfillment, admin.ModelAdmin):
     list_display = ["sku", "item_number", "color_code", "prepack_run", "size", "upc", "active"]
     list_filter = ["active"]
     search_fields = ["sku", "item_number", "=upc"]
@@ -41,7 +50,13 @@ class ItemAdmin(admin.ModelAdmin):
     inlines = [BundleComponentInline]
     readonly_fields = ["listings", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["sku", "item_number", "color_code", "prepack_run", "size", "upc", "description", "active"]}),
+        (
+            None,
+            {
+                "fields": ["sku", "item_number", "color_code", "prepack_run", "size", "upc", "description", "active"],
+                "description": FromFulfillment.source_note,
+            },
+        ),
         ("Prices", {"fields": ["wholesale_price", "retail_price"]}),
         ("Channel listings", {"fields": ["listings"]}),
         ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),

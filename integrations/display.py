@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -101,3 +102,26 @@ def stacked(main: object, detail: object = "") -> SafeString:
         return format_html("{}", main)
     return format_html('{}<div style="color:var(--body-quiet-color);font-size:11px;margin-top:2px">{}</div>', main,
                        detail)  # fmt: skip
+
+
+class FromFulfillment:
+    """Mixed into the admin of rows the fulfillment system owns (items, bundle components, warehouses): a person
+    reads them here and changes them there; the next download would overwrite an edit made here anyway."""
+
+    source_note = (
+        "These come from the fulfillment system with its downloads (Sync runs); change them there. "
+        "They are read-only here."
+    )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        context = {"subtitle": self.source_note, **(extra_context or {})}
+        return super().changelist_view(request, context)  # type: ignore[misc]

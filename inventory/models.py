@@ -93,6 +93,7 @@ class WarehousePairing(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["channel_warehouse", "warehouse"], name="uniq_pairing"),
         ]
+        verbose_name_plural = "warehouse pairing"  # the menu entry: Inventory → Warehouse pairing
 
     def __str__(self) -> str:
         return f"{self.warehouse} → {self.channel_warehouse}"
