@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from catalog.import_preview import STOPS
 from catalog.models import Item, ItemMapping, MappingMethod, MappingStatus
 from tests.catalog.conftest import mapping_snapshot
 from tests.factories import BundleComponentFactory, ChannelFactory, ItemFactory, ItemMappingFactory
@@ -256,6 +257,28 @@ def test_import_preview_then_confirm(admin_client, channel):
         ("L-1", item.pk, MappingMethod.IMPORT),
         ("L-2", item.pk, MappingMethod.IMPORT),
     }
+
+
+def test_import_preview_shows_each_listing_before_and_after_and_flags_what_stops_stock_and_orders(
+    admin_client, channel
+):
+    old, new = ItemFactory(sku="ITEM-OLD"), ItemFactory(sku="ITEM-NEW")
+    ItemMappingFactory(channel=channel, channel_sku="L-MOVE", item=old, status=MappingStatus.MAPPED)
+    ItemMappingFactory(channel=channel, channel_sku="L-STOP", item=old, status=MappingStatus.MAPPED)
+    ItemMappingFactory(channel=channel, channel_sku="L-OPEN", item=None, status=MappingStatus.UNMAPPED)
+    csv = b"channel,channel_sku,item_sku,ignore\nshop,L-MOVE,ITEM-NEW,\nshop,L-STOP,,yes\nshop,L-OPEN,ITEM-NEW,\n"
+
+    page = upload(admin_client, csv).content.decode()
+
+    rows = re.findall(r'<tr class="update( stops)?">(.*?)</tr>', page, re.S)
+    text = {re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", cells)).strip(): bool(flag) for flag, cells in rows}
+    assert text == {
+        "2 Update L-MOVE on shop mapped to ITEM-OLD → mapped to ITEM-NEW": False,
+        f"3 Update L-STOP on shop mapped to ITEM-OLD → ignored ⚠ {STOPS}": True,
+        "4 Update L-OPEN on shop unmapped → mapped to ITEM-NEW": False,
+    }
+    assert "1 change stops a mapped listing" in page
+    assert new.pk and ItemMapping.objects.get(channel_sku="L-STOP").status == MappingStatus.MAPPED  # nothing written
 
 
 def test_import_preview_lists_bad_rows_and_offers_no_confirm(admin_client, channel):
