@@ -56,6 +56,10 @@ def demo_reset() -> None:
         for model in apps.get_app_config(label).get_models(include_auto_created=True)
     ]
     statements = connection.ops.sql_flush(no_style(), tables, reset_sequences=True, allow_cascade=True)
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        # PostgreSQL refuses to TRUNCATE tables with deferred foreign-key checks pending in this transaction.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     connection.ops.execute_sql_flush(statements)
 
 
