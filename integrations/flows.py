@@ -12,29 +12,6 @@ from typing import Any
 
 from integrations.connectors.capabilities import implements
 
-# What a person reads instead of the flow's name: the admin, the demo summary and the alerts use these.
-FLOW_LABELS = {
-    "integrations.ping": "Health check",
-    "warehouses.download": "Warehouse download",
-    "catalog.download": "Catalog download",
-    "catalog.upload": "Product upload",
-    "customers.upload": "Customer upload",
-    "orders.download": "Order download",
-    "orders.submit": "Order submission",
-    "orders.acknowledge": "Order acknowledgement",
-    "cancellations.download": "Cancellation download",
-    "shipments.download": "Shipment download",
-    "shipments.upload": "Shipment upload",
-    "inventory.download": "Inventory download",
-    "inventory.upload": "Inventory upload",
-    "inventory.reconcile": "Inventory reconciliation",
-}
-
-
-def flow_label(name: str) -> str:
-    """The flow's name in words ("Order download"); a flow without a label reads as its name."""
-    return FLOW_LABELS.get(name, name)
-
 
 @dataclass
 class IssueReport:
@@ -88,6 +65,7 @@ class Flow:
     func: FlowFunc
     interval: int = 60  # default minutes between scheduled runs
     after: tuple[str, ...] = ()  # flows that should run before it in one cycle (demo --once, the admin's list)
+    label: str = ""  # what a person reads instead of the name: "Order download"
 
 
 _registry: dict[tuple[str, str], Flow] = {}
@@ -104,6 +82,11 @@ def get_flow(name: str, role: str) -> Flow:
     if flow is None:
         raise LookupError(f"No flow named {name!r} is registered for a {role} channel.")
     return flow
+
+
+def flow_label(name: str) -> str:
+    """The flow's name in words ("Order download"), as its app declares it; else the name itself."""
+    return next((flow.label for (n, _), flow in _registry.items() if n == name and flow.label), name)
 
 
 def registered() -> list[str]:
