@@ -182,6 +182,7 @@ def sync_panel(channel: Channel, flows: tuple[str, ...]) -> list[dict[str, Any]]
             "enabled": channel.flow_enabled(flow),
             "interval": channel.flow_interval(flow, default_interval(flow, channel.role)),
             "run": runs.get(flow),
+            "badge": badge(runs[flow].status) if flow in runs else "",
             "open_issues": issues.get(flow, 0),
             "installed": flow in installed,
             "health_check": flow == PING,
