@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.apps import apps
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from django.utils import timezone
 
 from integrations import flows
 from integrations.connectors import connector_class
@@ -130,6 +131,7 @@ def demo_warehouse(*, sandboxes: Sandboxes) -> int:
     """Play the warehouse in the sandbox OMS: ship every other open order, the first one only in part, so the
     demo has shipments to download and upload. Returns the number of shipments made."""
     oms = sandboxes.api("oms")
+    oms.clock = max(oms.clock, timezone.now())  # shipped after the hub submitted (it stamps with the real time)
     open_orders = sorted(number for number, order in oms.orders.items() if order["status"] == "open")
     shipped = 0
     for i, number in enumerate(open_orders[::2]):
@@ -154,10 +156,10 @@ def demo_correction(*, sandboxes: Sandboxes) -> bool:
 def _stage_before_cycle(sandboxes: Sandboxes) -> None:
     world = sandboxes.world
     oms = sandboxes.api("oms")
-    # The OMS stamps submissions and shipments with its own clock: start it after the last order was placed,
-    # so no order is submitted or shipped before it was placed.
+    # The OMS stamps submissions and shipments with its own clock: start it now (the hub stamps its submissions
+    # now too), after the last order was placed, so nothing is submitted or shipped before it was placed.
     latest = max(order.placed_at for order in world.orders)
-    oms.clock = max(oms.clock, latest + timedelta(hours=1))
+    oms.clock = max(oms.clock, latest + timedelta(hours=1), timezone.now())
     # A held order: ChannelAdvisor sells a listing that matches no item.
     unmapped = next(listing.sku for listing in world.listings if listing.expect == "unmapped")
     sandboxes.api("channeladvisor").add_order([(unmapped, 1)], site_order_id=HELD_ORDER)

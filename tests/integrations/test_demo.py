@@ -44,6 +44,7 @@ def test_demo_once_runs_every_flow_and_ships_and_corrects_shipments_on_the_chann
     # The clock: no order submitted or shipped before it was placed.
     assert not Shipment.objects.filter(shipped_at__lt=F("order__placed_at")).exists()
     assert not Order.objects.filter(submitted_at__lt=F("placed_at")).exists()
+    assert not Shipment.objects.filter(shipped_at__lt=F("order__submitted_at")).exists()
 
 
 def test_the_demo_world_has_one_example_of_everything_a_person_must_handle(demo_once):
