@@ -117,3 +117,13 @@ def test_the_served_demo_prints_a_banner_serves_the_admin_and_stops_on_ctrl_c(tm
     assert text.count("FIELD_ENCRYPTION_KEY is not set") <= 1  # the parent only: the children get the key
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()  # the web server is gone
+
+
+def test_every_run_of_a_demo_cycle_adds_up(demo_once):
+    counts = SyncRun.objects.values_list("channel__slug", "flow", "seen", "created", "updated", "skipped", "failed",
+                                         "unknown", "note")  # fmt: skip
+    assert [
+        row
+        for row in counts
+        if row[2] != sum(row[3:8]) and not row[8]  # a note says where the rest went
+    ] == []
