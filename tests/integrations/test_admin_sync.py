@@ -126,3 +126,8 @@ def test_issue_list_cuts_long_messages_and_counts_repeats(admin_client):
     page = admin_client.get(reverse("admin:integrations_syncissue_changelist")).content.decode()
 
     assert "3 times" in page and 'class="sy-cut"' in page
+
+
+def test_nobody_adds_an_issue_by_hand(admin_client):
+    assert admin_client.get(reverse("admin:integrations_syncissue_add")).status_code == 403
+    assert "Add sync issue" not in admin_client.get(reverse("admin:integrations_syncissue_changelist")).content.decode()
