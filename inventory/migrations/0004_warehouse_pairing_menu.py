@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0002_reconcile_flow'),
+        ('inventory', '0003_dashboard_indexes'),
     ]
 
     operations = [
