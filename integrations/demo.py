@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
@@ -18,6 +19,19 @@ from integrations.sandbox.registry import SANDBOX_CLASSES, Sandboxes
 
 DEMO_SLUGS = {kind: f"{kind}-demo" for kind in SANDBOX_CLASSES}
 DEMO_CONTACT = "ops@example.com"
+DEMO_USERNAME = "admin"
+
+
+def demo_login_ensure(*, username: str, password: str) -> bool:
+    """Create the demo's superuser with this password; True when created. An existing user is left exactly as it
+    is: the demo never resets a password (or a role) someone set."""
+    users = get_user_model().objects
+    if users.filter(username=username).exists():
+        return False
+    users.create_superuser(username=username, email="", password=password)
+    return True
+
+
 # Everything the demo writes; django_q's tables hold its schedules and the task results of the last session.
 DEMO_APPS = ("integrations", "catalog", "inventory", "orders", "django_q")
 RECONCILE = "inventory.reconcile"

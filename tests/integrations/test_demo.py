@@ -1,5 +1,6 @@
 """`manage.py demo`: `--once` builds the demo world (what `make demo` builds before it serves the admin) with one
-example of everything a person must handle; the served demo prints its banner and stops cleanly on Ctrl-C."""
+example of everything a person must handle; the served demo prints its banner and stops cleanly on Ctrl-C; and
+what keeps the demo out of a real deployment (DEBUG off) and away from existing logins."""
 
 import io
 import os
@@ -14,11 +15,13 @@ from urllib.request import urlopen
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import F
 
 from catalog.models import ItemMapping, MappingStatus
-from integrations.demo import HELD_ORDER, RUN_REFUSAL, SUBMIT_REFUSAL, UPLOAD_REFUSAL
+from integrations.demo import DEMO_USERNAME, HELD_ORDER, RUN_REFUSAL, SUBMIT_REFUSAL, UPLOAD_REFUSAL, demo_login_ensure
+from integrations.management.commands.demo import Command as DemoCommand
 from integrations.models import Channel, SyncRun
 from inventory.models import Discrepancy
 from orders.models import Order, OrderEvent, OrderStatus, Shipment, ShipmentUpload, UploadState
@@ -29,7 +32,8 @@ MANAGE = Path(settings.BASE_DIR) / "manage.py"
 
 
 @pytest.fixture
-def demo_once():
+def demo_once(settings):
+    settings.DEBUG = True  # as `make demo` runs it
     out = io.StringIO()
     call_command("demo", once=True, stdout=out)
     return out.getvalue()
@@ -61,6 +65,46 @@ def test_the_demo_world_has_one_example_of_everything_a_person_must_handle(demo_
     assert ItemMapping.objects.filter(status=MappingStatus.CONFLICT).exists()
 
 
+def test_demo_refuses_to_run_with_debug_off_unless_forced(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match=r"DEBUG is off.*Run it with DEBUG=1 .*or pass --force"):
+        call_command("demo", once=True, stdout=io.StringIO())
+
+    assert not Channel.objects.exists()
+
+
+def test_the_demo_login_gets_the_demo_password(settings):
+    settings.DEMO_PASSWORD = "demo-pass-1234"
+
+    said = DemoCommand()._login()
+
+    user = get_user_model().objects.get(username=DEMO_USERNAME)
+    assert user.is_superuser and user.check_password("demo-pass-1234")
+    assert said == "admin / the password in DEMO_PASSWORD"
+
+
+def test_the_demo_login_without_demo_password_gets_a_random_one_that_is_printed(settings):
+    settings.DEMO_PASSWORD = ""
+
+    password = DemoCommand()._login().split("admin / ")[1]
+
+    assert get_user_model().objects.get(username=DEMO_USERNAME).check_password(password)
+
+
+def test_the_demo_never_resets_an_existing_users_password_or_role(settings):
+    existing = get_user_model().objects.create_user(username=DEMO_USERNAME, password="someone-chose-this")
+    settings.DEMO_PASSWORD = "demo-pass-1234"
+
+    said = DemoCommand()._login()
+
+    existing.refresh_from_db()
+    assert existing.check_password("someone-chose-this")
+    assert not existing.is_staff and not existing.is_superuser
+    assert "already existed: its password is unchanged" in said
+    assert demo_login_ensure(username=DEMO_USERNAME, password="x") is False
+
+
 def test_running_the_demo_again_builds_the_same_world(demo_once):
     counts = (Order.objects.count(), Shipment.objects.count(), SyncRun.objects.count(), Discrepancy.objects.count())
 
@@ -71,7 +115,8 @@ def test_running_the_demo_again_builds_the_same_world(demo_once):
     assert not Shipment.objects.filter(shipped_at__lt=F("order__placed_at")).exists()
 
 
-def test_the_demo_refuses_to_reset_a_database_with_channels_of_its_own():
+def test_the_demo_refuses_to_reset_a_database_with_channels_of_its_own(settings):
+    settings.DEBUG = True
     ChannelFactory(slug="production-nuorder")
 
     with pytest.raises(CommandError, match="production-nuorder"):
@@ -112,7 +157,7 @@ def test_the_served_demo_prints_a_banner_serves_the_admin_and_stops_on_ctrl_c(tm
     text = "".join(output)
     assert time.monotonic() - started < 10, text
     assert re.search(rf"Admin:\s+http://127\.0\.0\.1:{port}/admin/", text), text
-    assert "admin / demo-pass-1" in text
+    assert "admin / the password in DEMO_PASSWORD" in text
     assert "Traceback" not in text and text.rstrip().endswith("Stopped."), text
     assert text.count("FIELD_ENCRYPTION_KEY is not set") <= 1  # the parent only: the children get the key
     with pytest.raises(OSError):

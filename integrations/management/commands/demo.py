@@ -9,11 +9,10 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.demo import DemoOutcome, DemoRefused, demo_reset, demo_world
+from integrations.demo import DEMO_USERNAME, DemoOutcome, DemoRefused, demo_login_ensure, demo_reset, demo_world
 from integrations.flows import flow_label
 from integrations.sandbox.registry import SANDBOX_CLASSES, Sandboxes
 
@@ -33,8 +32,17 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default="127.0.0.1:8000")
         parser.add_argument("--sandbox-port", type=int, default=8100, help="first sandbox port (0: any free ports)")
         parser.add_argument("--log", default="demo.log", help="where the web server and the cluster write")
+        parser.add_argument(
+            "--force", action="store_true", help="run even with DEBUG off (it adds sandbox channels to this database)"
+        )
 
-    def handle(self, *args, once: bool, addr: str, sandbox_port: int, log: str, **options):
+    def handle(self, *args, once: bool, addr: str, sandbox_port: int, log: str, force: bool, **options):
+        if not settings.DEBUG and not force:
+            # DEBUG off means a real deployment: demo channels and a superuser do not belong in its database.
+            raise CommandError(
+                "DEBUG is off, so this looks like a real deployment: the demo would add sandbox channels and an "
+                "admin login to its database. Run it with DEBUG=1 (make demo does), or pass --force."
+            )
         call_command("migrate", interactive=False, verbosity=0)
         try:
             demo_reset()
@@ -70,16 +78,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"    {run.error}" + ("  [staged by the demo]" if run.pk in staged else ""))
 
     def _login(self) -> str:
-        """The admin login: DEMO_PASSWORD when set, else a new random password for a new user. An existing
-        user's password is kept unless DEMO_PASSWORD says otherwise."""
-        user, created = get_user_model().objects.get_or_create(
-            username="admin", defaults={"is_staff": True, "is_superuser": True}
-        )
-        password = settings.DEMO_PASSWORD or (secrets.token_urlsafe(12) if created else "")
-        if password:
-            user.set_password(password)
-            user.save()
-        return password or "(your existing password; set DEMO_PASSWORD to choose one)"
+        """What the banner says of the login: DEMO_PASSWORD or a random password for a new user; an existing
+        user is left exactly as it is (the demo never resets a password someone set)."""
+        password = settings.DEMO_PASSWORD or secrets.token_urlsafe(12)
+        if not demo_login_ensure(username=DEMO_USERNAME, password=password):
+            return f"{DEMO_USERNAME} (the user already existed: its password is unchanged)"
+        return f"{DEMO_USERNAME} / " + ("the password in DEMO_PASSWORD" if settings.DEMO_PASSWORD else password)
 
     def _serve(self, addr: str, sandboxes: Sandboxes, password: str, log: Path) -> None:
         """The web server and the cluster as children writing to `log`; the console keeps the banner. Ctrl-C
@@ -126,7 +130,7 @@ class Command(BaseCommand):
             "Switchyard demo is running",
             "",
             f"Admin:    http://{addr}/admin/",
-            f"Login:    admin / {password}",
+            f"Login:    {password}",
             "Examples: a held order, a refused submission and shipment upload, a discrepancy, a failed run,",
             "          a conflicting listing: each waits for you in the admin.",
             *(f"Sandbox:  {kind:15} {sandboxes.url(kind)}" for kind in SANDBOX_CLASSES),
