@@ -90,7 +90,7 @@ class Command(BaseCommand):
         stops both (SIGTERM, then SIGKILL after STOP_WAIT seconds) and the sandboxes."""
         call_command("sync_schedules")
         # The children derive the same credential key; passing it spares each of them the warning about it.
-        env = {**os.environ, "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY}
+        env = {**os.environ, "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEYS)}
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
         children = []
         with log.open("a") as out:
