@@ -129,7 +129,7 @@ class WarehousePairingAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return HttpResponseRedirect(reverse("admin:inventory_pairing_index"))
+        return self.admin_site._registry[ChannelWarehouse].pairing_index_view(request)  # the same page, at home
 
 
 def _initial(channel: Channel) -> dict:
