@@ -24,7 +24,7 @@ from django.db.models.functions import Trim, Upper
 
 from catalog.keys import sku_key, upc_key
 from catalog.models import PROTECTED_METHODS, Item, ItemMapping, MappingMethod, MappingStatus
-from catalog.upserts import upsert
+from integrations.bulk import upsert
 from integrations.connectors import connector_class
 from integrations.models import Channel
 
