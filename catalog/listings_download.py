@@ -89,20 +89,25 @@ def listings_download(
         with transaction.atomic():
             _chunk(run, chunk)
     if not dry_run:
-        _flag_case_twins(channel)
+        _flag_case_twins(channel, report)
         listings_automap(channel=channel, report=report, open_keys=run.open_keys, position=run.latest)
 
 
-def _flag_case_twins(channel: Channel) -> None:
+def _flag_case_twins(channel: Channel, report: RunReport) -> None:
     """Where SKUs are case-sensitive, listings differing only by case (`abc-1` beside `ABC-1`) are auto-mapped
-    again with the whole channel in view, which makes them conflicts unless one equals an item's pattern."""
+    again with the whole channel in view, which makes them conflicts unless one equals an item's pattern. The
+    ones this run had not flagged count as this run's (updated), as left-over flags do."""
     if not connector_class(channel.kind).sku_case_sensitive:
         return
     keys = [key for _, key in case_twins(channel_ids=[channel.pk])]
-    if keys:
-        twins = ItemMapping.objects.filter(channel=channel).annotate(key=Upper(Trim("channel_sku")))
-        twins = twins.filter(key__in=keys).exclude(status=MappingStatus.CONFLICT).values("pk")
-        ItemMapping.objects.filter(pk__in=twins).update(automap_pending=True)
+    if not keys:
+        return
+    twins = ItemMapping.objects.filter(channel=channel, automap_pending=False).annotate(key=Upper(Trim("channel_sku")))
+    twins = twins.filter(key__in=keys).exclude(status=MappingStatus.CONFLICT).values("pk")
+    flagged = ItemMapping.objects.filter(pk__in=twins).update(automap_pending=True)
+    if flagged:
+        report.seen, report.updated = report.seen + flagged, report.updated + flagged
+        report.note(f"{flagged} listing(s) with a case twin on the channel were auto-mapped again")
 
 
 def listings_automap(
