@@ -130,6 +130,9 @@ LOGGING = {
     "loggers": {"django_q": {"level": env("Q_LOG_LEVEL", default="WARNING")}},
 }
 
+# Every admin message is redacted as it is added (integrations/message_storage.py).
+MESSAGE_STORAGE = "integrations.message_storage.RedactingMessageStorage"
+
 # Import/export: skip the per-row diff so large previews stay fast; our resources report their own errors.
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 IMPORT_EXPORT_USE_TRANSACTIONS = True

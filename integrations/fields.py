@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
+from integrations.redaction import secrets_remember
+
 
 def _fernet() -> Fernet:
     try:
@@ -17,14 +19,18 @@ def _fernet() -> Fernet:
 
 
 def encrypt_json(value: dict[str, Any]) -> str:
+    # Every credential this process stores or reads is redacted by value from its logs and error texts.
+    secrets_remember(value)
     return _fernet().encrypt(json.dumps(value, sort_keys=True).encode()).decode()
 
 
 def decrypt_json(token: str) -> dict[str, Any]:
     try:
-        return json.loads(_fernet().decrypt(token.encode()))
+        value = json.loads(_fernet().decrypt(token.encode()))
     except InvalidToken as exc:
         raise ImproperlyConfigured("Channel credentials cannot be decrypted with FIELD_ENCRYPTION_KEY.") from exc
+    secrets_remember(value)
+    return value
 
 
 class EncryptedJSONField(models.TextField):

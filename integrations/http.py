@@ -30,6 +30,9 @@ class ChannelError(Exception):
     retryable = False
 
     def __init__(self, reason: str, *, channel: str = "", method: str = "", path: str = "", status: int | None = None):
+        # Redacted here, once for every error class: the reason may quote an upstream body that echoes a secret,
+        # and from here it goes to runs, issues, orders, admin messages and logs.
+        reason = redact_text(reason)
         self.reason, self.channel, self.method, self.path, self.status = reason, channel, method, path, status
         super().__init__(str(self))
 

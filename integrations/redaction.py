@@ -1,10 +1,14 @@
-"""Secrets never reach a log line: one filter on every handler, and helpers the transport uses to
-redact headers, query strings and bodies before it logs them."""
+"""Secrets never reach a log line, a page or a stored error: one filter on every handler, and helpers that
+redact text by pattern (a `token=…` in a query string, a `Bearer …` header) and by value (every credential the
+process has decrypted or stored and every access token a connector obtained, wherever it appears)."""
 
+import json
 import logging
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 REDACTED = "[redacted]"
 SECRET_NAMES = (
@@ -32,6 +36,66 @@ _PATTERNS = [
     re.compile(r"(?i)^(" + _NAME + r"=)[^&\s,;\"]+"),
     re.compile(r"(?i)(\b(?:Bearer|Basic|OAuth)\s+)[^\s,]+"),
 ]
+# Shorter values would blank out ordinary words everywhere; no credential or token is this short.
+MIN_SECRET_LENGTH = 6
+# Secrets seen by this process (decrypted, stored, obtained). Bounded: a worker that runs for months renews
+# tokens hourly; the oldest are forgotten first, long after they expired.
+MAX_KNOWN = 5000
+
+
+class _KnownSecrets:
+    """The secret values to cut out of text, each with the spellings it takes in logs and errors."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, None] = {}  # insertion-ordered set
+        self._pattern: re.Pattern[str] | None = None
+        self._lock = threading.Lock()
+
+    def add(self, values: Iterable[Any]) -> None:
+        fresh = [v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET_LENGTH and v not in self._values]
+        if not fresh:
+            return
+        with self._lock:
+            for value in fresh:
+                self._values[value] = None
+            while len(self._values) > MAX_KNOWN:
+                del self._values[next(iter(self._values))]
+            self._pattern = None
+
+    def redact(self, text: str) -> str:
+        pattern = self._pattern or self._compile()
+        return pattern.sub(REDACTED, text) if pattern is not None else text
+
+    def _compile(self) -> re.Pattern[str] | None:
+        with self._lock:
+            forms = {form for value in self._values for form in _spellings(value)}
+            if not forms:
+                return None
+            # Longest first, so a whole value goes before any of its lines.
+            self._pattern = re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)))
+            return self._pattern
+
+
+def _spellings(value: str) -> set[str]:
+    """The value as it appears raw, JSON- or repr-escaped, URL-encoded, and each of its lines on its own
+    (a token with a newline in it is logged over two lines)."""
+    forms = {
+        value,
+        json.dumps(value)[1:-1],
+        value.encode("unicode_escape").decode(),
+        quote(value, safe=""),
+        quote_plus(value),
+    }
+    forms.update(line.strip() for line in re.split(r"[\r\n]+", value))
+    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+_known = _KnownSecrets()
+
+
+def secrets_remember(values: Iterable[Any] | Mapping[str, Any]) -> None:
+    """Redact these values (a credentials dict's values, or an obtained token) from every text from now on."""
+    _known.add(values.values() if isinstance(values, Mapping) else values)
 
 
 def is_secret_name(name: str) -> bool:
@@ -40,9 +104,22 @@ def is_secret_name(name: str) -> bool:
 
 
 def redact_text(text: str) -> str:
+    """`text` with every known secret value and every secret-looking `name=value` replaced by [redacted]."""
+    text = _known.redact(text)
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + (REDACTED if not m.group(0).endswith('"') else f'"{REDACTED}"'), text)
     return text
+
+
+def redact_values(data: Any) -> Any:
+    """A JSON-like structure with every known secret value cut out of its strings (keys and shape kept)."""
+    if isinstance(data, str):
+        return _known.redact(data)
+    if isinstance(data, Mapping):
+        return {key: redact_values(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [redact_values(value) for value in data]
+    return data
 
 
 def redact_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -50,11 +127,21 @@ def redact_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class RedactSecretsFilter(logging.Filter):
-    """Rewrites every record's final message with secrets redacted, whatever logger produced it."""
+    """Rewrites every record's message and traceback with secrets redacted, whatever logger produced it."""
+
+    _formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         redacted = redact_text(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        # A traceback quotes the exception's text and the source lines around it: format it here, redacted,
+        # so the handler's formatter uses this text instead of formatting the exception again.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
         return True

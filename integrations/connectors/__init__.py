@@ -4,6 +4,7 @@ from typing import Any
 
 from integrations.connectors.base import Connector
 from integrations.http import RetryPolicy
+from integrations.redaction import secrets_remember
 
 _CONNECTORS: dict[str, type[Connector]] = {}
 
@@ -26,6 +27,7 @@ def connector_for(channel: Any, **kwargs: Any) -> Connector:
     from django.conf import settings
 
     cls = connector_class(channel.kind)
+    secrets_remember(channel.credentials)  # even a channel never saved: its secrets stay out of logs and errors
     kwargs.setdefault("retry", RetryPolicy(attempts=settings.HTTP_RETRY_ATTEMPTS, backoff=settings.HTTP_RETRY_BACKOFF))
     kwargs.setdefault("timeout", (settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT))
     if getattr(channel, "pk", None) is not None:
