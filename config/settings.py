@@ -130,6 +130,9 @@ LOGGING = {
     "loggers": {"django_q": {"level": env("Q_LOG_LEVEL", default="WARNING")}},
 }
 
+# Order notifications: a signed timestamp further than this many seconds from now is refused (docs/orders.md).
+HOOK_TOLERANCE = env.int("HOOK_TOLERANCE", default=300)
+
 # Every admin message is redacted as it is added (integrations/message_storage.py).
 MESSAGE_STORAGE = "integrations.message_storage.RedactingMessageStorage"
 

@@ -36,8 +36,9 @@ _PATTERNS = [
     re.compile(r"(?i)^(" + _NAME + r"=)[^&\s,;\"]+"),
     re.compile(r"(?i)(\b(?:Bearer|Basic|OAuth)\s+)[^\s,]+"),
 ]
-# Shorter values would blank out ordinary words everywhere; no credential or token is this short.
-MIN_SECRET_LENGTH = 6
+# Shorter values would blank out ordinary words everywhere (a test credential "stored"); real keys and tokens
+# are longer.
+MIN_SECRET_LENGTH = 8
 # Secrets seen by this process (decrypted, stored, obtained). Bounded: a worker that runs for months renews
 # tokens hourly; the oldest are forgotten first, long after they expired.
 MAX_KNOWN = 5000
