@@ -28,13 +28,14 @@ SECRET_NAMES = (
 # Secret only as a whole name: `code` (a one-time OAuth code) is a secret, `postal_code` is not.
 EXACT_SECRET_NAMES = ("code", "oauth_verifier")
 _NAME = r"(?:[A-Za-z0-9_\-.]*(?:" + "|".join(SECRET_NAMES) + r")[A-Za-z0-9_\-.]*|" + "|".join(EXACT_SECRET_NAMES) + ")"
-# key=value in query strings and form bodies, "key": "value" in JSON, key="value" in OAuth headers.
+# key=value in query strings and form bodies, "key": "value" in JSON, key="value" in OAuth headers; each with
+# a text it cannot match without, checked first: the name patterns backtrack over every long word of a line.
 _PATTERNS = [
-    re.compile(r"(?i)(\"" + _NAME + r"\"\s*:\s*)\"[^\"]*\""),
-    re.compile(r"(?i)(\b" + _NAME + r"=)\"[^\"]*\""),
-    re.compile(r"(?i)([?&;\s,]" + _NAME + r"=)[^&\s,;\"]+"),
-    re.compile(r"(?i)^(" + _NAME + r"=)[^&\s,;\"]+"),
-    re.compile(r"(?i)(\b(?:Bearer|Basic|OAuth)\s+)[^\s,]+"),
+    ('"', re.compile(r"(?i)(\"" + _NAME + r"\"\s*:\s*)\"[^\"]*\"")),
+    ('="', re.compile(r"(?i)(\b" + _NAME + r"=)\"[^\"]*\"")),
+    ("=", re.compile(r"(?i)([?&;\s,]" + _NAME + r"=)[^&\s,;\"]+")),
+    ("=", re.compile(r"(?i)^(" + _NAME + r"=)[^&\s,;\"]+")),
+    ("", re.compile(r"(?i)(\b(?:Bearer|Basic|OAuth)\s+)[^\s,]+")),
 ]
 # Shorter values would blank out ordinary words everywhere (a test credential "stored"); real keys and tokens
 # are longer.
@@ -72,9 +73,36 @@ class _KnownSecrets:
             forms = {form for value in self._values for form in _spellings(value)}
             if not forms:
                 return None
-            # Longest first, so a whole value goes before any of its lines.
-            self._pattern = re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)))
+            self._pattern = re.compile(_trie(forms))
             return self._pattern
+
+
+def _trie(words: Iterable[str]) -> str:
+    """One regex matching any of `words`, longest first (a whole value before one of its lines), built as a
+    trie: a plain alternation of hundreds of tokens is tried token by token at every position of the text."""
+    root: dict[str, dict] = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return _branches(root)
+
+
+def _branches(node: dict[str, dict]) -> str:
+    parts = []
+    for char, child in sorted(node.items()):
+        if not char:
+            continue
+        run = char
+        while len(child) == 1 and "" not in child:  # a chain with no branch: one literal, not one group a char
+            ((char, child),) = child.items()
+            run += char
+        parts.append(re.escape(run) + _branches(child))
+    if not parts:
+        return ""
+    body = parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+    return f"(?:{body})?" if "" in node else body
 
 
 def _spellings(value: str) -> set[str]:
@@ -107,7 +135,9 @@ def is_secret_name(name: str) -> bool:
 def redact_text(text: str) -> str:
     """`text` with every known secret value and every secret-looking `name=value` replaced by [redacted]."""
     text = _known.redact(text)
-    for pattern in _PATTERNS:
+    for needle, pattern in _PATTERNS:
+        if needle not in text:
+            continue
         text = pattern.sub(lambda m: m.group(1) + (REDACTED if not m.group(0).endswith('"') else f'"{REDACTED}"'), text)
     return text
 

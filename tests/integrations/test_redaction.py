@@ -53,3 +53,10 @@ def test_the_log_line_and_the_traceback_of_an_exception_are_redacted(console_log
     assert "ValueError" in written and "Traceback" in written  # the traceback is logged, redacted
     assert "tb-token" not in written and "continued-4b2a" not in written
     assert REDACTED in written
+
+
+def test_secrets_sharing_a_prefix_and_a_very_long_one_are_each_redacted_whole():
+    long_token = "L" * 3000 + "-end"
+    secrets_remember(["shared-prefix-aaaa", "shared-prefix-aaaabbbb", "shared-prefix-cc", long_token])
+    text = redact_text(f"a shared-prefix-aaaabbbb b shared-prefix-aaaa c shared-prefix-cc d {long_token} e")
+    assert text == f"a {REDACTED} b {REDACTED} c {REDACTED} d {REDACTED} e"
