@@ -16,13 +16,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from integrations.connectors.base import SettingsError
-from integrations.flows import registered
+from integrations.flows import default_interval, registered
 from integrations.forms import ChannelForm, channel_form_class, flow_fields, setting_field
 from integrations.health import PING
 from integrations.http import ChannelError
 from integrations.models import Channel, SyncCursor, SyncIssue, SyncRun
 from integrations.runner import failure_reason
-from integrations.schedules import default_interval
 from integrations.services import channel_test_connection, issues_resolve, issues_retry
 from integrations.tasks import queue_flow
 
@@ -58,7 +57,7 @@ class ChannelAdmin(admin.ModelAdmin):
 
     @admin.display(description="open issues", ordering="open_issue_count")
     def open_issues(self, channel: Channel) -> int:
-        return channel.open_issue_count
+        return channel.open_issue_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
     def get_readonly_fields(self, request: HttpRequest, obj: Channel | None = None) -> list[str]:
         # The settings, credentials and flows sections belong to the kind: it is chosen once, when adding.
@@ -71,7 +70,7 @@ class ChannelAdmin(admin.ModelAdmin):
         kwargs["form"] = channel_form_class(obj.kind) if obj else ChannelForm
         return super().get_form(request, obj, change, **kwargs)
 
-    def get_fieldsets(self, request: HttpRequest, obj: Channel | None = None) -> list[tuple[str | None, dict]]:
+    def get_fieldsets(self, request: HttpRequest, obj: Channel | None = None) -> list[tuple[str | None, dict]]:  # type: ignore[override]
         if obj is None:
             note = "Save and continue editing to set the kind's settings, credentials and flows."
             return [(None, {"fields": BASE_FIELDS, "description": note})]
@@ -115,7 +114,7 @@ class ChannelAdmin(admin.ModelAdmin):
     def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj: Channel | None = None, **kwargs):
         if obj is not None and obj.pk:
             context["sync_panel"] = sync_panel(obj, channel_form_class(obj.kind).flows)
-        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)  # type: ignore[misc]
 
     def get_urls(self) -> list:
         view = self.admin_site.admin_view
@@ -189,7 +188,7 @@ def sync_panel(channel: Channel, flows: tuple[str, ...]) -> list[dict[str, Any]]
         {
             "flow": flow,
             "enabled": channel.flow_enabled(flow),
-            "interval": channel.flow_interval(flow, default_interval(flow)),
+            "interval": channel.flow_interval(flow, default_interval(flow, channel.role)),
             "run": runs.get(flow),
             "open_issues": issues.get(flow, 0),
             "installed": flow in installed,
@@ -264,7 +263,7 @@ class SyncIssueAdmin(admin.ModelAdmin):
         "updated_at",
         "resolved_at",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]
 
     @admin.display(description="payload")
     def pretty_payload(self, issue: SyncIssue) -> str:

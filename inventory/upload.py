@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from integrations.chunks import batched
-from integrations.connectors.base import Connector
+from integrations.connectors.capabilities import QuantitySink
 from integrations.flows import RunReport
 from inventory.breakdown import reason_short
 from inventory.ledger import Key, channel_quantities, ledger_for, ledger_write
@@ -68,7 +68,7 @@ def inventory_upload_run(
     *,
     channel_id: int,
     rules: Rules,
-    connector: Connector,
+    connector: QuantitySink,
     report: RunReport,
     dry_run: bool = False,
     mapping_ids: Iterable[int] | None = None,
@@ -76,9 +76,10 @@ def inventory_upload_run(
     """Push every listing whose quantity changed since the channel last accepted one; the chunk task ids."""
     blocked = intents_settle(channel_id=channel_id, connector=connector, report=report, dry_run=dry_run)
     calculation = quantities_compute(rules=rules, mapping_ids=mapping_ids)
-    if not calculation.targets:
+    if not any(not target.retired for target in calculation.targets):
         report.issue("warehouse pairing", NO_TARGETS)
-        return []
+        if not calculation.targets:
+            return []
     changes, unknown = changes_diff(calculation, ledger_for(channel_id=channel_id), blocked, report)
     if unknown:
         changes += _with_baseline(channel_id, connector, unknown, report, dry_run)
@@ -101,9 +102,11 @@ def changes_diff(
     relative = calculation.rules.relative
     changes, unknown = [], []
     for row in calculation.quantities():
-        report.seen += 1
         key = (row.listing.mapping_id, row.target.id)
         previous = ledger.get(key)
+        if row.target.retired and previous is None:
+            continue  # never pushed there: nothing of ours to take back
+        report.seen += 1
         if key in blocked or previous == (row.quantity, row.wip):
             report.skipped += 1
         elif previous is None and relative:
@@ -114,7 +117,7 @@ def changes_diff(
 
 
 def _with_baseline(
-    channel_id: int, connector: Connector, rows: list[ListingQuantity], report: RunReport, dry_run: bool
+    channel_id: int, connector: QuantitySink, rows: list[ListingQuantity], report: RunReport, dry_run: bool
 ) -> list[Change]:
     """Relative channels: read what the channel has for never-pushed listings; the delta starts from there."""
     keys = {(row.listing.mapping_id, row.target.id): row for row in rows}
@@ -141,7 +144,7 @@ def intents_record(changes: list[Change], rules: Rules) -> list[int]:
             channel_warehouse_id=change.key[1],
             mode=rules.push_mode,
             quantity=change.row.quantity,
-            delta=change.row.quantity - change.previous if rules.relative else None,
+            delta=change.row.quantity - change.previous if rules.relative else None,  # type: ignore[operator]  # NO_BASELINE
             base=change.previous,
             incoming=[list(bucket) for bucket in change.row.wip],
             created_at=now,

@@ -2,11 +2,12 @@
 while it still can (not locked); kept, flagged and put in the issue queue for a person when it cannot."""
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.connectors.base import Connector
+from integrations.connectors.capabilities import FulfillmentTarget
 from integrations.connectors.records import FulfillmentStatus
 from integrations.flows import RunReport
 from integrations.http import ChannelError, Conflict, NotFound
@@ -34,9 +35,9 @@ def cancellations_mark(*, channel: Channel, external_ids: Iterable[str], report:
                 Order.objects.select_for_update()
                 .filter(channel=channel, external_id__in=ids[start : start + CHUNK])
                 .exclude(status=OrderStatus.CANCELLED)
-                .only("id", "external_id", "number", "status", "cancel_requested")
+                .only("id", "external_id", "number", "status", "cancel_requested", "submitting_at")
             )
-            local = [o for o in orders if o.status in NOT_SUBMITTED or o.status == OrderStatus.DELETED]
+            local = [o for o in orders if cancels_here(status=o.status, submitting_at=o.submitting_at)]
             orders_transition(orders=local, to=OrderStatus.CANCELLED, message=CANCELLED_HERE)
             remote = [o for o in orders if o not in local and not o.cancel_requested]
             Order.objects.filter(pk__in=[o.pk for o in remote]).update(cancel_requested=True, updated_at=timezone.now())
@@ -47,14 +48,20 @@ def cancellations_mark(*, channel: Channel, external_ids: Iterable[str], report:
         report.updated += len(local)
 
 
-def cancellations_process(*, channel: Channel, connector: Connector, report: RunReport) -> None:
+def cancels_here(*, status: str, submitting_at: datetime | None) -> bool:
+    """A cancellation the hub settles alone: the order never reached the fulfillment system and no submission
+    is in flight (one in flight, or dead mid-send, is settled by the submission: orders.submission)."""
+    return (status in NOT_SUBMITTED or status == OrderStatus.DELETED) and submitting_at is None
+
+
+def cancellations_process(*, channel: Channel, connector: FulfillmentTarget, report: RunReport) -> None:
     """Delete from the fulfillment system every order of the channel cancelled there and still open."""
     pending = Order.objects.filter(channel=channel, cancel_requested=True, status__in=IN_FULFILLMENT).order_by("id")
     for order in pending.iterator(chunk_size=200):
         order_cancel_in_fulfillment(order=order, connector=connector, report=report)
 
 
-def order_cancel_in_fulfillment(*, order: Order, connector: Connector, report: RunReport) -> bool:
+def order_cancel_in_fulfillment(*, order: Order, connector: FulfillmentTarget, report: RunReport) -> bool:
     """Check the order is not locked, delete it, and cancel it here; True when it is cancelled."""
     number = order.fulfillment_number
     try:
