@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('integrations', '0001_initial'),
-        ('orders', '0004_shipment_corrections'),
+        ('orders', '0005_submitting_claim'),
     ]
 
     operations = [
