@@ -49,7 +49,7 @@ def assert_clean(where: str, text: str | bytes) -> None:
 
 def run_every_flow(channels: list[Channel]) -> None:
     for channel in channels:
-        for flow in sorted(supported_flows(channel.kind) & set(registered())):
+        for flow in sorted(set(supported_flows(channel.kind)) & set(registered())):
             flow_run(channel=Channel.objects.get(pk=channel.pk), flow=flow, trigger="manual")
 
 
