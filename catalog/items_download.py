@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from catalog.automap import mapping_automap
 from catalog.models import BundleComponent, Item, ItemMapping, MappingStatus
 from catalog.sync_common import FLOW, say
-from catalog.upserts import upsert
+from integrations.bulk import upsert
 from integrations.chunks import batched
 from integrations.connectors.records import BadRecord, CatalogItem
 from integrations.cursors import cursor_advance

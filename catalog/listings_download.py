@@ -24,7 +24,7 @@ from django.db import transaction
 from catalog.automap import Decision, ItemIndex, mapping_automap
 from catalog.models import PROTECTED_METHODS, ItemMapping, MappingStatus
 from catalog.sync_common import FLOW, say
-from catalog.upserts import upsert
+from integrations.bulk import upsert
 from integrations.chunks import batched
 from integrations.connectors.records import BadRecord, Listing
 from integrations.cursors import cursor_advance

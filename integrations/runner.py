@@ -114,18 +114,20 @@ def _call(run: SyncRun, report: RunReport, since: datetime | None) -> str:
 def _finish(run: SyncRun, report: RunReport, error: str) -> SyncRun:
     if not run.dry_run:
         issues_record(run=run, issues=report.issues, succeeded=report.succeeded_keys)
-    if error:
-        run.status = SyncRun.Status.FAILED
-    elif report.failed or report.issues:
-        run.status = SyncRun.Status.PARTIAL
-    else:
-        run.status = SyncRun.Status.OK
+    run.status = run_status(report=report, error=error)
     run.seen, run.created, run.updated = report.seen, report.created, report.updated
     run.skipped, run.failed = report.skipped, report.failed
     run.error, run.finished_at = error, timezone.now()
     run.save(update_fields=["status", "seen", "created", "updated", "skipped", "failed", "error", "finished_at"])
     log.info("%s on %s: %s", run.flow, run.channel.slug, run_summary(run))
     return run
+
+
+def run_status(*, report: RunReport, error: str) -> str:
+    """A run's status from its report: failed with an error, partial with any failed record, else ok."""
+    if error:
+        return SyncRun.Status.FAILED
+    return SyncRun.Status.PARTIAL if report.failed or report.issues else SyncRun.Status.OK
 
 
 def run_summary(run: SyncRun) -> str:

@@ -15,7 +15,7 @@ from django_q.models import Schedule
 
 from integrations.flows import default_interval
 from integrations.models import Channel
-from integrations.tasks import RUN_FLOW
+from integrations.queue import RUN_FLOW
 
 
 @dataclass

@@ -11,6 +11,7 @@ from integrations.chunks import batched
 from integrations.connectors import connector_for
 from integrations.flows import IssueReport
 from integrations.models import Channel, SyncIssue, SyncRun
+from integrations.queue import queue_flow
 from integrations.redaction import redact_text, redact_values
 
 # Keys per statement: well under SQLite's bound-parameter limit.
@@ -50,8 +51,6 @@ def issues_retry(*, issues: QuerySet[SyncIssue]) -> int:
 
     The issues stay open until a run processes their record successfully, which resolves them.
     """
-    from integrations.tasks import queue_flow
-
     pairs = issues.order_by().values_list("channel_id", "flow").distinct()
     channels = Channel.objects.in_bulk({channel_id for channel_id, _ in pairs})
     for channel_id, flow in pairs:

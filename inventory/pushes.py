@@ -25,9 +25,9 @@ from integrations.connectors.capabilities import QuantitySink
 from integrations.connectors.records import QuantityResult, QuantityUpdate
 from integrations.flows import RunReport
 from integrations.http import AuthFailed, ChannelError
+from integrations.selectors import open_issue_keys
 from inventory.ledger import Key, channel_quantities, ledger_write
 from inventory.models import PushIntent
-from inventory.runs import open_issue_keys
 
 State = PushIntent.State
 CLAIM_CHUNK = 500  # ids per statement: well under SQLite's bound-parameter limit

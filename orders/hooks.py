@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from integrations.models import Channel, SyncRun
-from integrations.tasks import queue_flow
+from integrations.queue import queue_flow
 from orders.models import DownloadRequest, HookNonce
 
 SIGNATURE_HEADER = "X-Switchyard-Signature"
