@@ -41,8 +41,7 @@ def wanted_schedules(channel: Channel) -> dict[str, tuple[str, int]]:
         return {}
     return {
         schedule_name(channel, flow): (flow, channel.flow_interval(flow, default_interval(flow, channel.role)))
-        for flow in sorted(channel.flow_settings)
-        if channel.flow_enabled(flow)
+        for flow in channel.enabled_flows()
     }
 
 

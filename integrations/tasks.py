@@ -2,7 +2,7 @@
 
 from integrations.models import Channel, SyncRun
 from integrations.queue import RUN_FLOW, queue_flow
-from integrations.runner import flow_run
+from integrations.runner import COUNTS, flow_run
 
 __all__ = ["RUN_FLOW", "queue_flow", "run_flow"]
 
@@ -16,6 +16,6 @@ def run_flow(channel_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHEDULE
     return {
         "run": run.pk,
         "status": run.status,
-        **{name: getattr(run, name) for name in ("seen", "created", "updated", "skipped", "failed")},
+        **{name: getattr(run, name) for name in COUNTS},
         "error": run.error,
     }

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from integrations.flows import RunReport
 from integrations.models import Channel, SyncRun
-from integrations.runner import run_status
+from integrations.runner import COUNTS, run_status
 from integrations.services import issues_record
 
 
@@ -22,11 +22,8 @@ def side_run_record(
         trigger=trigger,
         status=status,
         finished_at=timezone.now(),
-        seen=report.seen,
-        created=report.created,
-        updated=report.updated,
-        skipped=report.skipped,
-        failed=report.failed,
+        **{name: getattr(report, name) for name in COUNTS},
+        note="; ".join(report.notes),
         error=error[:500],
     )
     SyncRun.objects.filter(pk=run.pk).update(started_at=started_at)
