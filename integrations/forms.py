@@ -9,6 +9,7 @@ from django import forms
 
 from integrations.connectors import connector_class
 from integrations.connectors.base import Connector, CredentialSpec, SettingsError, SettingSpec, validate_settings
+from integrations.fields import UNDECRYPTABLE, is_undecryptable
 from integrations.flows import default_interval, supported
 from integrations.models import Channel
 
@@ -42,9 +43,7 @@ class ChannelForm(forms.ModelForm):
         for spec in self.settings_schema:
             self.initial.setdefault(setting_field(spec), _initial_setting(spec, channel.settings.get(spec.name)))
         for credential in self.credentials_schema:
-            stored = (
-                "A value is stored; leave blank to keep it." if channel.credentials.get(credential.name) else "Not set."
-            )
+            stored = _stored(channel, credential)
             self.fields[credential_field(credential)].help_text = " ".join(filter(None, [credential.help, stored]))
         for flow in self.flows:
             enabled, interval = flow_fields(flow)
@@ -111,11 +110,14 @@ class ChannelForm(forms.ModelForm):
             channel.settings = self.cleaned_settings
         # Write-only: a blank input keeps the stored value (unless the address moved); nothing is rendered back.
         typed = {spec.name: self.cleaned_data.get(credential_field(spec)) for spec in self.credentials_schema}
-        kept = self.instance.credentials
+        typed = {name: value for name, value in typed.items() if value}
         if self.address_moved:
             # Credentials outside the schema (the order notification secret) are never sent anywhere: kept.
-            kept = {name: value for name, value in kept.items() if name not in typed}
-        channel.credentials = {**kept, **{name: value for name, value in typed.items() if value}}
+            schema = {spec.name for spec in self.credentials_schema}
+            kept = {name: value for name, value in channel.credentials.items() if name not in schema}
+            channel.credentials = {**kept, **typed}
+        elif typed:  # nothing typed leaves even undecryptable credentials as stored: the right key may come back
+            channel.credentials = {**channel.credentials, **typed}
         for flow in self.flows:
             enabled, interval = flow_fields(flow)
             channel.set_flow(flow, enabled=self.cleaned_data[enabled], interval=self.cleaned_data[interval])
@@ -207,6 +209,12 @@ def _setting_form_field(spec: SettingSpec) -> forms.Field:
     if spec.type is list:
         options["help_text"] = " ".join(filter(None, [spec.help, "Comma-separated."]))
     return forms.CharField(**options)
+
+
+def _stored(channel: Channel, spec: CredentialSpec) -> str:
+    if is_undecryptable(channel.credentials):
+        return f"The stored value {UNDECRYPTABLE}."
+    return "A value is stored; leave blank to keep it." if channel.credentials.get(spec.name) else "Not set."
 
 
 def _initial_setting(spec: SettingSpec, value: Any) -> Any:
