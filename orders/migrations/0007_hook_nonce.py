@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('integrations', '0001_initial'),
-        ('orders', '0005_submitting_claim'),
+        ('orders', '0006_dashboard_indexes'),
     ]
 
     operations = [
