@@ -254,13 +254,14 @@ def test_kept_token_serves_only_the_app_and_refresh_token_it_was_granted_to(sand
     _run(channel.pk)
     channel.refresh_from_db()
 
-    def kept(**changed):
+    def kept(base_url=channel.base_url, **changed):
         credentials = dict(channel.credentials, **changed)
-        return ChannelAdvisorConnector(base_url=channel.base_url, credentials=credentials)._kept_token()
+        return ChannelAdvisorConnector(base_url=base_url, credentials=credentials)._kept_token()
 
     assert kept() == (channel.credentials["access_token"], float(channel.credentials["access_token_until"]))
     assert kept(application_id="another-app") is None
     assert kept(refresh_token="a-new-refresh-token") is None
+    assert kept(base_url="https://elsewhere.example/") is None  # never sent to a new address
 
 
 @pytest.mark.django_db
@@ -278,3 +279,13 @@ def test_saving_a_kept_token_leaves_the_rest_of_the_channel_as_it_is_now(sandbox
     channel.refresh_from_db()
     assert channel.name == "Renamed meanwhile"
     assert channel.credentials["access_token"]
+
+
+def test_a_nested_error_body_on_the_token_endpoint_reads_as_its_message_not_a_dict(connect, ca):
+    ca.inject("status", status=401, path=r"^/oauth2/token$")  # answered {"error": {"code": "401", "message": …}}
+
+    with pytest.raises(AuthFailed) as caught:
+        connect().test_connection()
+
+    assert "Injected fault" in str(caught.value)
+    assert "{" not in str(caught.value) and "'code'" not in str(caught.value)

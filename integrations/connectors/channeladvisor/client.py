@@ -18,6 +18,7 @@ from integrations.http import (
     RateLimit,
     RetryPolicy,
     TransportError,
+    body_message,
 )
 
 TOKEN_PATH = "/oauth2/token"
@@ -49,7 +50,6 @@ class ChannelAdvisorClient(Connector):
             retry=retry,
             timeout=timeout,
             rate_limit=_rate_limit(self.settings["requests_per_second"]),
-            error_reason=error_reason,
         )
 
     def _kept_token(self) -> tuple[str, float] | None:
@@ -66,9 +66,10 @@ class ChannelAdvisorClient(Connector):
         self.credentials_changed()
 
     def _grantor(self) -> str:
-        """Which app and refresh token a kept token came from: a new refresh token (or app) is not served an
-        access token granted to the old one. A digest, so no secret is stored twice."""
-        given = f"{self.credentials.get('application_id', '')}:{self.credentials.get('refresh_token', '')}"
+        """Which app, refresh token and address a kept token came from: a new refresh token, app or base URL is
+        not served (nor sent) an access token granted to the old one. A digest, so no secret is stored twice."""
+        app, refresh = self.credentials.get("application_id", ""), self.credentials.get("refresh_token", "")
+        given = f"{app}:{refresh}:{self.base_url}"
         return hashlib.sha256(given.encode()).hexdigest()[:16]
 
     def _grant(self) -> tuple[str, float]:
@@ -91,8 +92,10 @@ class ChannelAdvisorClient(Connector):
             body = response.json()
         except ValueError:
             body = {}
-        code = str(body.get("error") or "") if isinstance(body, Mapping) else ""
-        detail = str(body.get("error_description") or "") if isinstance(body, Mapping) else ""
+        # OAuth answers {"error": "invalid_grant", "error_description": …}; a gateway may nest {"error": {…}}.
+        error = body.get("error") if isinstance(body, Mapping) else None
+        code = error if isinstance(error, str) else ""
+        detail = body_message(body)
         hint = GRANT_HINTS.get(code, detail or "check the application ID, shared secret and refresh token")
         reason = f"ChannelAdvisor refused the credentials ({code or response.status_code}): {hint}"
         return AuthFailed(reason, channel=self.label, method="POST", path=TOKEN_PATH, status=response.status_code)
@@ -151,26 +154,6 @@ class ChannelAdvisorClient(Connector):
         if not str(value).isdigit():
             raise ClientError(f"{value!r} is not {what}", channel=self.label)
         return int(value)
-
-
-def error_reason(response: Any) -> str:
-    """CA's message from either error shape: OData's `{"error": {"message": …}}` or ASP.NET Web API's
-    `{"Message": …}` (401s, unknown routes); an empty body (a 429 often has none) leaves the status's reason."""
-    try:
-        body = response.json()
-    except ValueError:
-        return str(response.text or "")[:200]
-    if isinstance(body, Mapping):
-        error = body.get("error")
-        if isinstance(error, Mapping) and error.get("message"):
-            return str(error["message"])
-        for name in ("Message", "message", "error_description"):
-            if isinstance(body.get(name), str) and body[name]:
-                detail = body.get("MessageDetail")
-                return f"{body[name]} {detail}" if isinstance(detail, str) and detail else str(body[name])
-        if isinstance(error, str) and error:
-            return error
-    return ""
 
 
 def _cut(row: Any) -> bool:
