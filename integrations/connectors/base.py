@@ -38,6 +38,7 @@ class Connector:
     credentials_schema: ClassVar[tuple[CredentialSpec, ...]] = ()
     rate_limit: ClassVar[RateLimit | None] = None
     corrects_shipments: ClassVar[bool] = False  # its API can change a shipment once sent (shipment_correct)
+    confirms_whole_order: ClassVar[bool] = False  # its ship call ships the whole order: once, with every parcel
     default_base_url: ClassVar[str] = ""
 
     def __init__(
