@@ -59,11 +59,13 @@ class ChannelWarehouseAdmin(admin.ModelAdmin):
 
     def pairing_view(self, request: HttpRequest, channel_id: int) -> HttpResponse:
         """Channel warehouses as rows, internal warehouses as checkboxes; saved in one transaction."""
-        channel = get_object_or_404(Channel, pk=channel_id, role=ChannelRole.SALES)
         if not self.has_view_permission(request):
             raise PermissionDenied
+        if request.method == "POST" and not self.has_change_permission(request):
+            raise PermissionDenied  # a view-only user sees the pairing but may not save one
+        channel = get_object_or_404(Channel, pk=channel_id, role=ChannelRole.SALES)
         channel_warehouses = list(ChannelWarehouse.objects.filter(channel=channel).order_by("name", "external_id"))
-        if request.method == "POST" and self.has_change_permission(request):
+        if request.method == "POST":
             form = PairingForm(request.POST, channel=channel, channel_warehouses=channel_warehouses)
             if form.is_valid():
                 pairing_save(
