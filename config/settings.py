@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "inventory",
+    "access",  # last: its post_migrate puts every app's permissions in the role groups
 ]
 
 MIDDLEWARE = [

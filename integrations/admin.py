@@ -20,7 +20,8 @@ from integrations.flows import registered
 from integrations.forms import ChannelForm, channel_form_class, flow_fields, setting_field
 from integrations.health import PING
 from integrations.http import ChannelError
-from integrations.models import Channel, SyncCursor, SyncIssue, SyncRun
+from integrations.models import CREDENTIALS_PERMISSION, Channel, SyncCursor, SyncIssue, SyncRun
+from integrations.queue_admin import ScheduleAdmin  # noqa: F401  (re-registers django-q2's screens)
 from integrations.runner import failure_reason
 from integrations.schedules import default_interval
 from integrations.services import channel_test_connection, issues_resolve, issues_retry
@@ -62,7 +63,21 @@ class ChannelAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Channel | None = None) -> list[str]:
         # The settings, credentials and flows sections belong to the kind: it is chosen once, when adding.
-        return ["kind"] if obj else []
+        if obj is None:
+            return []
+        if may_change_credentials(request):
+            return ["kind"]
+        # Read-only fields are taken out of the form, so a forged POST cannot set them either.
+        return ["kind", "base_url", "credentials_state", *channel_form_class(obj.kind).credential_field_names()]
+
+    @admin.display(description="credentials")
+    def credentials_state(self, channel: Channel) -> str:
+        names = [spec.name for spec in channel_form_class(channel.kind).credentials_schema]
+        stored = sum(1 for name in names if channel.credentials.get(name))
+        return (
+            f"{stored} of {len(names)} stored. Changing them, or the base URL they are sent to, needs the "
+            "“Can change channel credentials” permission."
+        )
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Channel | None = None) -> dict[str, Any]:
         return {} if obj else self.prepopulated_fields
@@ -79,9 +94,11 @@ class ChannelAdmin(admin.ModelAdmin):
         fieldsets: list[tuple[str | None, dict]] = [(None, {"fields": BASE_FIELDS})]
         if form.settings_schema:
             fieldsets.append(("Settings", {"fields": [setting_field(spec) for spec in form.settings_schema]}))
-        if form.credentials_schema:
+        if form.credentials_schema and may_change_credentials(request):
             note = "Write-only: stored values are never shown. Leave a field blank to keep its stored value."
             fieldsets.append(("Credentials", {"fields": form.credential_field_names(), "description": note}))
+        elif form.credentials_schema:
+            fieldsets.append(("Credentials", {"fields": ["credentials_state"]}))
         note = "Each enabled flow runs on a schedule at its interval; “Run now” above runs it once."
         fieldsets.append(("Flows", {"fields": [flow_fields(flow) for flow in form.flows], "description": note}))
         return fieldsets
@@ -94,7 +111,8 @@ class ChannelAdmin(admin.ModelAdmin):
     def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> list:
         """The history entry names the fields that changed, except credentials: not their values, not their names."""
         message = super().construct_change_message(request, form, formsets, add)
-        secret = {str(form.fields[name].label) for name in getattr(form, "credential_field_names", list)()}
+        names = getattr(form, "credential_field_names", list)()
+        secret = {str(form.fields[name].label) for name in names if name in form.fields}
         for entry in message:
             for change in entry.values():
                 if isinstance(change, dict) and "fields" in change:
@@ -162,6 +180,10 @@ class ChannelAdmin(admin.ModelAdmin):
             self.message_user(request, f"{channel}: connection failed — {failure_reason(exc)}", messages.ERROR)
         else:
             self.message_user(request, f"{channel}: connected — {answer}", messages.SUCCESS)
+
+
+def may_change_credentials(request: HttpRequest) -> bool:
+    return request.user.has_perm(CREDENTIALS_PERMISSION)
 
 
 def sync_panel(channel: Channel, flows: tuple[str, ...]) -> list[dict[str, Any]]:

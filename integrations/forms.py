@@ -36,6 +36,8 @@ class ChannelForm(forms.ModelForm):
         for spec in self.settings_schema:
             self.initial.setdefault(setting_field(spec), _initial_setting(spec, channel.settings.get(spec.name)))
         for spec in self.credentials_schema:
+            if credential_field(spec) not in self.fields:
+                continue  # held back by the admin from someone without the credentials permission
             stored = "A value is stored; leave blank to keep it." if channel.credentials.get(spec.name) else "Not set."
             self.fields[credential_field(spec)].help_text = " ".join(filter(None, [spec.help, stored]))
         for flow in self.flows:
@@ -52,6 +54,8 @@ class ChannelForm(forms.ModelForm):
         self._clean_settings(cleaned)
         for spec in self.credentials_schema:
             name = credential_field(spec)
+            if name not in self.fields:
+                continue
             if spec.required and not cleaned.get(name) and not self.instance.credentials.get(spec.name):
                 self.add_error(name, "This credential is required.")
         return cleaned

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.urls import reverse
 
-from integrations.models import Channel, ChannelRole
+from integrations.models import CREDENTIALS_PERMISSION, Channel, ChannelRole
 from orders.models import Customer, OrderRules, ShipmentUploadMode
 
 
@@ -73,6 +73,15 @@ class OrderRulesAdmin(admin.ModelAdmin):
     )
     list_select_related = ("channel",)
     readonly_fields = ("notification_url",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The hook secret is a channel credential: without that permission it is taken out of the form.
+        hidden = [] if request.user.has_perm(CREDENTIALS_PERMISSION) else ["hook_secret"]
+        return [*super().get_readonly_fields(request, obj), *hidden]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if request.user.has_perm(CREDENTIALS_PERMISSION) else [f for f in fields if f != "hook_secret"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "channel":
