@@ -83,7 +83,12 @@ class ChannelAdmin(admin.ModelAdmin):
         return {} if obj else self.prepopulated_fields
 
     def get_form(self, request: HttpRequest, obj: Channel | None = None, change: bool = False, **kwargs: Any):
-        kwargs["form"] = channel_form_class(obj.kind) if obj else ChannelForm
+        form = channel_form_class(obj.kind) if obj else ChannelForm
+        if obj is not None and not may_change_credentials(request):
+            # Django takes read-only fields out of self.form only, not out of the kind's form: do it here, so a
+            # forged POST cannot set credentials or move the base URL they are sent to.
+            form = type(form.__name__, (form,), dict.fromkeys([*form.credential_field_names(), "base_url"]))
+        kwargs["form"] = form
         return super().get_form(request, obj, change, **kwargs)
 
     def get_fieldsets(self, request: HttpRequest, obj: Channel | None = None) -> list[tuple[str | None, dict]]:
