@@ -6,6 +6,7 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self) -> None:
-        from catalog.sync import register_flows
+        from catalog.flows import FLOWS
+        from integrations.flows import register
 
-        register_flows()
+        register(*FLOWS)

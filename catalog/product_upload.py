@@ -20,7 +20,8 @@ from catalog.models import Item, UploadKind
 from catalog.sync_common import UPLOAD_FLOW, open_issue_keys, say
 from catalog.uploads import content_hash, uploads_accepted, uploads_changed
 from integrations.chunks import batched
-from integrations.connectors.base import Connector, SettingsError
+from integrations.connectors.base import SettingsError
+from integrations.connectors.capabilities import ProductSink
 from integrations.connectors.records import Product, ProductSize
 from integrations.flows import RunReport
 from integrations.models import Channel
@@ -54,7 +55,10 @@ class Planned:
 
 def price_fields(settings: Mapping[str, Any]) -> tuple[str, str]:
     """The Item fields the channel's wholesale and retail price types name."""
-    return tuple(_price_field(name, settings.get(name) or "") for name in ("wholesale_price_type", "retail_price_type"))
+    wholesale, retail = (
+        _price_field(name, settings.get(name) or "") for name in ("wholesale_price_type", "retail_price_type")
+    )
+    return wholesale, retail
 
 
 def _price_field(setting: str, value: str) -> str:
@@ -67,10 +71,13 @@ def _price_field(setting: str, value: str) -> str:
     return PRICE_TYPES[name]
 
 
-def products_upload(*, channel: Channel, connector: Connector, report: RunReport, dry_run: bool) -> None:
+def products_upload(*, channel: Channel, connector: ProductSink, report: RunReport, dry_run: bool) -> None:
     """Send NuORDER the products that changed since it last accepted them, in batches."""
     wholesale, retail = price_fields(connector.settings)
-    context = {"season": connector.settings.get("season"), "currency": connector.settings.get("currency")}
+    context: dict[str, Any] = {
+        "season": connector.settings.get("season"),
+        "currency": connector.settings.get("currency"),
+    }
     open_keys = open_issue_keys(channel=channel, flow=UPLOAD_FLOW)
     for batch in batched(catalog_products(wholesale=wholesale, retail=retail, currency=context["currency"]), BATCH):
         report.seen += len(batch)
@@ -90,7 +97,7 @@ def products_upload(*, channel: Channel, connector: Connector, report: RunReport
 
 def _send(
     channel: Channel,
-    connector: Connector,
+    connector: ProductSink,
     report: RunReport,
     sending: list[Planned],
     hashes: dict[str, str],
@@ -124,8 +131,8 @@ def catalog_products(*, wholesale: str, retail: str, currency: str) -> Iterator[
     """Every product of the catalog, style by style, streamed from the items in one ordered query."""
     rows = Item.objects.order_by("item_number", "color_code", "id").values_list(*_COLUMNS)
     items = (StyleItem(*row) for row in rows.iterator(chunk_size=2000))
-    for style, style_items in groupby(items, key=lambda i: i.item_number):
-        style_items = list(style_items)
+    for style, grouped in groupby(items, key=lambda i: i.item_number):
+        style_items = list(grouped)
         prices, warning = _style_prices(style, style_items, wholesale, retail)
         for color, color_items in groupby(style_items, key=lambda i: i.color_code):
             product = _product(style, color, list(color_items), prices, currency)
@@ -179,8 +186,8 @@ def product_name(items: list[StyleItem]) -> str:
             words = words[:-1]
         word_lists.append(words)
     shared = []
-    for words in zip(*word_lists, strict=False):
-        if len(set(words)) > 1:
+    for column in zip(*word_lists, strict=False):
+        if len(set(column)) > 1:
             break
-        shared.append(words[0])
+        shared.append(column[0])
     return " ".join(shared)

@@ -16,14 +16,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from integrations.connectors.base import SettingsError
-from integrations.flows import registered
+from integrations.flows import default_interval, registered
 from integrations.forms import ChannelForm, channel_form_class, flow_fields, setting_field
 from integrations.health import PING
 from integrations.http import ChannelError
 from integrations.models import CREDENTIALS_PERMISSION, Channel, SyncCursor, SyncIssue, SyncRun
 from integrations.queue_admin import ScheduleAdmin  # noqa: F401  (re-registers django-q2's screens)
 from integrations.runner import failure_reason
-from integrations.schedules import default_interval
 from integrations.services import channel_test_connection, issues_resolve, issues_retry
 from integrations.tasks import queue_flow
 
@@ -59,7 +58,7 @@ class ChannelAdmin(admin.ModelAdmin):
 
     @admin.display(description="open issues", ordering="open_issue_count")
     def open_issues(self, channel: Channel) -> int:
-        return channel.open_issue_count
+        return channel.open_issue_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
     def get_readonly_fields(self, request: HttpRequest, obj: Channel | None = None) -> list[str]:
         # The settings, credentials and flows sections belong to the kind: it is chosen once, when adding.
@@ -91,7 +90,7 @@ class ChannelAdmin(admin.ModelAdmin):
         kwargs["form"] = form
         return super().get_form(request, obj, change, **kwargs)
 
-    def get_fieldsets(self, request: HttpRequest, obj: Channel | None = None) -> list[tuple[str | None, dict]]:
+    def get_fieldsets(self, request: HttpRequest, obj: Channel | None = None) -> list[tuple[str | None, dict]]:  # type: ignore[override]
         if obj is None:
             note = "Save and continue editing to set the kind's settings, credentials and flows."
             return [(None, {"fields": BASE_FIELDS, "description": note})]
@@ -116,7 +115,7 @@ class ChannelAdmin(admin.ModelAdmin):
     def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> list:
         """The history entry names the fields that changed, except credentials: not their values, not their names."""
         message = super().construct_change_message(request, form, formsets, add)
-        names = getattr(form, "credential_field_names", list)()
+        names: list[str] = getattr(form, "credential_field_names", list)()
         secret = {str(form.fields[name].label) for name in names if name in form.fields}
         for entry in message:
             for change in entry.values():
@@ -127,7 +126,7 @@ class ChannelAdmin(admin.ModelAdmin):
     def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj: Channel | None = None, **kwargs):
         if obj is not None and obj.pk:
             context["sync_panel"] = sync_panel(obj, channel_form_class(obj.kind).flows)
-        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)  # type: ignore[misc]
 
     def get_urls(self) -> list:
         view = self.admin_site.admin_view
@@ -205,7 +204,7 @@ def sync_panel(channel: Channel, flows: tuple[str, ...]) -> list[dict[str, Any]]
         {
             "flow": flow,
             "enabled": channel.flow_enabled(flow),
-            "interval": channel.flow_interval(flow, default_interval(flow)),
+            "interval": channel.flow_interval(flow, default_interval(flow, channel.role)),
             "run": runs.get(flow),
             "open_issues": issues.get(flow, 0),
             "installed": flow in installed,
@@ -280,7 +279,7 @@ class SyncIssueAdmin(admin.ModelAdmin):
         "updated_at",
         "resolved_at",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]
 
     @admin.display(description="payload")
     def pretty_payload(self, issue: SyncIssue) -> str:

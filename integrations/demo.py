@@ -25,10 +25,8 @@ def demo_channels_setup(*, sandboxes: Sandboxes) -> list[Channel]:
             setattr(channel, name, value)
         if channel.role == ChannelRole.SALES:
             channel.fulfillment = fulfillment
-        supported = connector_class(kind).flows
-        for flow in flows.registered():
-            if flow in supported:
-                channel.set_flow(flow, enabled=True)
+        for flow in flows.supported(connector_class(kind), channel.role):
+            channel.set_flow(flow, enabled=True)
         channel.enabled = True
         channel.save()
         if channel.role == ChannelRole.FULFILLMENT:
@@ -49,7 +47,7 @@ def demo_cycle(
         if only and flow not in only:
             continue
         for channel in channels:
-            if channel.flow_enabled(flow) and flow in connector_class(channel.kind).flows:
+            if channel.flow_enabled(flow) and flow in flows.supported(connector_class(channel.kind), channel.role):
                 runs.append(flow_run(channel=channel, flow=flow, trigger=trigger))
     return runs
 

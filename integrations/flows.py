@@ -1,4 +1,5 @@
-"""The flow registry. Domain apps register their flows in AppConfig.ready(); integrations imports none of them.
+"""The flow registry. Each domain app declares its flows in `<app>/flows.py` and registers them in its
+AppConfig.ready(); integrations names no domain flow and imports no domain app.
 
 A flow is `func(channel, *, report, since=None, dry_run=False) -> None`: it counts what it did on `report`,
 sends a bad record to the issue queue with `report.issue(...)` and carries on.
@@ -9,39 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-# Dependency order for `demo --once` and for documentation: catalog first, then orders, shipments, inventory.
-FLOW_ORDER = [
-    "warehouses.download",
-    "catalog.download",
-    "catalog.upload",
-    "customers.upload",
-    "orders.download",
-    "orders.submit",
-    "orders.acknowledge",
-    "cancellations.download",
-    "shipments.download",
-    "shipments.upload",
-    "inventory.download",
-    "inventory.upload",
-    "inventory.reconcile",
-]
-
-# Default schedule interval of each flow, in minutes.
-DEFAULT_INTERVALS = {
-    "warehouses.download": 1440,
-    "catalog.download": 60,
-    "catalog.upload": 60,
-    "customers.upload": 60,
-    "orders.download": 10,
-    "orders.submit": 5,
-    "orders.acknowledge": 10,
-    "cancellations.download": 10,
-    "shipments.download": 5,
-    "shipments.upload": 5,
-    "inventory.download": 30,
-    "inventory.upload": 60,
-    "inventory.reconcile": 1440,
-}
+from integrations.connectors.capabilities import implements
 
 
 @dataclass
@@ -79,31 +48,74 @@ class RunReport:
 
 FlowFunc = Callable[..., None]
 
+SALES, FULFILLMENT, ANY_ROLE = "sales", "fulfillment", "any"
+
 
 @dataclass(frozen=True)
 class Flow:
+    """One flow, declared by the app that owns it (`<app>/flows.py`).
+
+    A name may be declared once per role (catalog.download reads items from the fulfillment system and listings
+    from a sales channel): each declaration is one job with one function, never a branch on the role.
+    """
+
     name: str
+    role: str  # SALES, FULFILLMENT, or ANY_ROLE (the health check)
+    needs: type | None  # the capability its function asks of the connector; None: any connector
     func: FlowFunc
+    interval: int = 60  # default minutes between scheduled runs
+    after: tuple[str, ...] = ()  # flows that should run before it in one cycle (demo --once, the admin's list)
 
 
-_registry: dict[str, Flow] = {}
+_registry: dict[tuple[str, str], Flow] = {}
 
 
-def register(name: str, func: FlowFunc) -> None:
-    _registry[name] = Flow(name, func)
+def register(*declared: Flow) -> None:
+    for flow in declared:
+        _registry[(flow.name, flow.role)] = flow
 
 
-def get_flow(name: str) -> Flow:
-    try:
-        return _registry[name]
-    except KeyError:
-        raise LookupError(f"No flow named {name!r} is registered.") from None
+def get_flow(name: str, role: str) -> Flow:
+    """The flow of this name for a channel of this role."""
+    flow = _registry.get((name, role)) or _registry.get((name, ANY_ROLE))
+    if flow is None:
+        raise LookupError(f"No flow named {name!r} is registered for a {role} channel.")
+    return flow
 
 
 def registered() -> list[str]:
-    """Registered flow names in dependency order."""
-    rank = {name: i for i, name in enumerate(FLOW_ORDER)}
-    return sorted(_registry, key=lambda n: (rank.get(n, len(rank)), n))
+    """Registered flow names in dependency order: each after the flows it names in `after`, then by name."""
+    return sorted({name for name, _ in _registry}, key=lambda name: (_depth(name, ()), name))
+
+
+def supported(connector: type, role: str) -> tuple[str, ...]:
+    """The flows a connector class can run on a channel of this role, in dependency order: those whose needed
+    capability its class implements (see integrations/connectors/capabilities.py)."""
+    names = {
+        flow.name
+        for flow in _registry.values()
+        if flow.role in (role, ANY_ROLE) and (flow.needs is None or implements(connector, flow.needs))
+    }
+    return tuple(name for name in registered() if name in names)
+
+
+def default_interval(name: str, role: str) -> int:
+    """Minutes between scheduled runs when the channel does not set an interval."""
+    try:
+        return get_flow(name, role).interval
+    except LookupError:
+        return 60
+
+
+def _depth(name: str, path: tuple[str, ...]) -> int:
+    """How many flows run before this one; a flow with no `after` sorts first, the health check last."""
+    if name in path:
+        raise ValueError(f"flows run after each other in a circle: {' -> '.join((*path, name))}")
+    declared = [flow for (n, _), flow in _registry.items() if n == name]
+    if any(flow.needs is None for flow in declared):
+        return 1_000  # the health check: after every data flow in a cycle
+    before = {dep for flow in declared for dep in flow.after if any(n == dep for n, _ in _registry)}
+    return max((_depth(dep, (*path, name)) + 1 for dep in before), default=0)
 
 
 def parse_position(position: str) -> datetime | None:

@@ -9,10 +9,8 @@ from django import forms
 
 from integrations.connectors import connector_class
 from integrations.connectors.base import Connector, CredentialSpec, SettingsError, SettingSpec, validate_settings
-from integrations.flows import FLOW_ORDER
-from integrations.health import EVERY_CONNECTOR_FLOWS
+from integrations.flows import default_interval, supported
 from integrations.models import Channel
-from integrations.schedules import default_interval
 
 MAX_INTERVAL = 7 * 24 * 60  # minutes
 
@@ -35,22 +33,24 @@ class ChannelForm(forms.ModelForm):
         channel = self.instance
         for spec in self.settings_schema:
             self.initial.setdefault(setting_field(spec), _initial_setting(spec, channel.settings.get(spec.name)))
-        for spec in self.credentials_schema:
-            if credential_field(spec) not in self.fields:
+        for credential in self.credentials_schema:
+            if credential_field(credential) not in self.fields:
                 continue  # held back by the admin from someone without the credentials permission
-            stored = "A value is stored; leave blank to keep it." if channel.credentials.get(spec.name) else "Not set."
-            self.fields[credential_field(spec)].help_text = " ".join(filter(None, [spec.help, stored]))
+            stored = (
+                "A value is stored; leave blank to keep it." if channel.credentials.get(credential.name) else "Not set."
+            )
+            self.fields[credential_field(credential)].help_text = " ".join(filter(None, [credential.help, stored]))
         for flow in self.flows:
             enabled, interval = flow_fields(flow)
             self.initial.setdefault(enabled, channel.flow_enabled(flow))
-            self.initial.setdefault(interval, channel.flow_interval(flow, default_interval(flow)))
+            self.initial.setdefault(interval, channel.flow_interval(flow, default_interval(flow, channel.role)))
 
     @classmethod
     def credential_field_names(cls) -> list[str]:
         return [credential_field(spec) for spec in cls.credentials_schema]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}  # ModelForm.clean returns cleaned_data, typed as optional
         self._clean_settings(cleaned)
         for spec in self.credentials_schema:
             name = credential_field(spec)
@@ -83,13 +83,13 @@ class ChannelForm(forms.ModelForm):
             channel.set_flow(flow, enabled=self.cleaned_data[enabled], interval=self.cleaned_data[interval])
         if commit:
             channel.save()
-            self._save_m2m()
+            self._save_m2m()  # type: ignore[attr-defined]  # set by ModelForm.save(commit=False) above
         return channel
 
 
 def channel_form_class(kind: str) -> type[ChannelForm]:
     """The ChannelForm for a channel of this kind."""
-    return connector_form_class(connector_class(kind))
+    return connector_form_class(connector_class(kind))  # type: ignore[arg-type]  # classes hash by identity
 
 
 @cache
@@ -98,14 +98,14 @@ def connector_form_class(connector: type[Connector]) -> type[ChannelForm]:
     fields: dict[str, Any] = {}
     for spec in connector.settings_schema:
         fields[setting_field(spec)] = _setting_form_field(spec)
-    for spec in connector.credentials_schema:
-        fields[credential_field(spec)] = forms.CharField(
-            label=spec.name,
+    for credential in connector.credentials_schema:
+        fields[credential_field(credential)] = forms.CharField(
+            label=credential.name,
             required=False,
             strip=False,
             widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         )
-    flows = flow_order(frozenset(connector.flows) | EVERY_CONNECTOR_FLOWS)
+    flows = supported(connector, connector.role)
     for flow in flows:
         enabled, interval = flow_fields(flow)
         fields[enabled] = forms.BooleanField(label=flow, required=False)
@@ -114,7 +114,7 @@ def connector_form_class(connector: type[Connector]) -> type[ChannelForm]:
             required=False,
             min_value=1,
             max_value=MAX_INTERVAL,
-            help_text=f"Blank: the default, {default_interval(flow)}.",
+            help_text=f"Blank: the default, {default_interval(flow, connector.role)}.",
         )
     attrs = {
         **fields,
@@ -124,11 +124,6 @@ def connector_form_class(connector: type[Connector]) -> type[ChannelForm]:
         "__module__": __name__,
     }
     return type(f"{connector.__name__}ChannelForm", (ChannelForm,), attrs)
-
-
-def flow_order(flows: frozenset[str]) -> tuple[str, ...]:
-    rank = {name: i for i, name in enumerate(FLOW_ORDER)}
-    return tuple(sorted(flows, key=lambda name: (rank.get(name, len(rank)), name)))
 
 
 def setting_field(spec: SettingSpec) -> str:

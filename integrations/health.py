@@ -9,7 +9,6 @@ from integrations.services import channel_test_connection
 
 PING = "integrations.ping"
 PING_INTERVAL = 15  # minutes
-EVERY_CONNECTOR_FLOWS = frozenset({PING})
 
 
 def ping(channel: Channel, *, report: RunReport, since: datetime | None = None, dry_run: bool = False) -> None:

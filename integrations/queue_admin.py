@@ -57,7 +57,7 @@ class ScheduleAdmin(q_admin.ScheduleAdmin):
         return fieldsets
 
 
-class ResubmitMixin:
+class ResubmitMixin(admin.ModelAdmin):
     """Resubmitting a stored task runs its func with its args again: superusers only."""
 
     actions = ["resubmit"]

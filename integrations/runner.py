@@ -12,8 +12,7 @@ from django.utils import timezone
 from integrations.connectors import connector_class
 from integrations.connectors.base import SettingsError
 from integrations.cursors import cursor_lock
-from integrations.flows import RunReport, get_flow, registered
-from integrations.health import EVERY_CONNECTOR_FLOWS
+from integrations.flows import RunReport, get_flow, registered, supported
 from integrations.http import ChannelError
 from integrations.models import Channel, SyncRun
 from integrations.redaction import redact_text
@@ -57,17 +56,19 @@ def flow_refusal(*, channel: Channel, flow: str) -> str:
     if flow not in registered():
         return f"no flow named {flow!r} is installed"
     try:
-        supported = supported_flows(channel.kind)
+        flows = supported_flows(channel.kind, role=channel.role)
     except LookupError as exc:
         return str(exc)
-    if flow not in supported:
+    if flow not in flows:
         return f"the {channel.get_kind_display()} connector does not support {flow}"
     return ""
 
 
-def supported_flows(kind: str) -> frozenset[str]:
-    """The flows a connector kind declares, plus the ones every connector supports (the health check)."""
-    return frozenset(connector_class(kind).flows) | EVERY_CONNECTOR_FLOWS
+def supported_flows(kind: str, *, role: str | None = None) -> tuple[str, ...]:
+    """The flows a connector kind can run (on a channel of `role`, by default the connector's own), in dependency
+    order: those whose capability its class implements, and the health check."""
+    cls = connector_class(kind)
+    return supported(cls, role or cls.role)
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -99,7 +100,7 @@ def _start(channel: Channel, flow: str, trigger: str, dry_run: bool) -> SyncRun:
 def _call(run: SyncRun, report: RunReport, since: datetime | None) -> str:
     """Call the flow; the failure reason, or "" when it returned."""
     try:
-        get_flow(run.flow).func(run.channel, report=report, since=since, dry_run=run.dry_run)
+        get_flow(run.flow, run.channel.role).func(run.channel, report=report, since=since, dry_run=run.dry_run)
     except (ChannelError, SettingsError) as exc:
         log.warning("%s on %s failed: %s", run.flow, run.channel.slug, exc)
         return failure_reason(exc)

@@ -13,8 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.models import Schedule
 
-from integrations.flows import DEFAULT_INTERVALS
-from integrations.health import PING, PING_INTERVAL
+from integrations.flows import default_interval
 from integrations.models import Channel
 from integrations.tasks import RUN_FLOW
 
@@ -30,11 +29,6 @@ class ScheduleChanges:
         self.updated += other.updated
         self.deleted += other.deleted
         return self
-
-
-def default_interval(flow: str) -> int:
-    """Minutes between runs when the channel does not set an interval."""
-    return DEFAULT_INTERVALS.get(flow, PING_INTERVAL if flow == PING else 60)
 
 
 # Every schedule this module writes is named with this prefix and calls RUN_FLOW.
@@ -61,7 +55,7 @@ def wanted_schedules(channel: Channel) -> dict[str, tuple[str, int]]:
     if not channel.enabled:
         return {}
     return {
-        schedule_name(channel, flow): (flow, channel.flow_interval(flow, default_interval(flow)))
+        schedule_name(channel, flow): (flow, channel.flow_interval(flow, default_interval(flow, channel.role)))
         for flow in sorted(channel.flow_settings)
         if channel.flow_enabled(flow)
     }

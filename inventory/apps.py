@@ -6,6 +6,7 @@ class InventoryConfig(AppConfig):
     verbose_name = "Inventory"
 
     def ready(self) -> None:
-        from inventory.sync import register_flows
+        from integrations.flows import register
+        from inventory.flows import FLOWS
 
-        register_flows()
+        register(*FLOWS)

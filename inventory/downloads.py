@@ -3,13 +3,14 @@ warehouses of every channel. Upserts on natural keys in chunks; the cursor moves
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Item
 from integrations.chunks import batched
-from integrations.connectors.base import Connector
+from integrations.connectors.capabilities import StockSource
 from integrations.connectors.records import StockLevel as StockRecord
 from integrations.connectors.records import Supply
 from integrations.connectors.records import Warehouse as WarehouseRecord
@@ -65,7 +66,7 @@ def warehouse_ids(*, codes: Iterable[str], create: bool) -> dict[str, int]:
 
 
 def stock_download(
-    *, channel: Channel, connector: Connector, report: RunReport, since: datetime | None, dry_run: bool
+    *, channel: Channel, connector: StockSource, report: RunReport, since: datetime | None, dry_run: bool
 ) -> None:
     """Stock per item and warehouse changed since the cursor, upserted; unchanged rows are not written."""
     open_keys = open_issue_keys(channel_id=channel.pk, flow=STOCK_FLOW)
@@ -96,7 +97,7 @@ def _stock_chunk(chunk: Sequence[StockRecord], report: RunReport, open_keys: set
             continue
         if key in open_keys:
             report.succeeded(key)
-        ids = (items[record.sku], warehouses.get(record.warehouse))
+        ids: tuple[int, Any] = (items[record.sku], warehouses.get(record.warehouse))  # no id on a dry run's new code
         figures = (record.on_hand, record.allocated, record.available)
         if current.get(ids) == figures:
             report.skipped += 1
@@ -118,7 +119,7 @@ def _stock_chunk(chunk: Sequence[StockRecord], report: RunReport, open_keys: set
 
 
 def supply_download(
-    *, channel: Channel, connector: Connector, report: RunReport, since: datetime | None, dry_run: bool
+    *, channel: Channel, connector: StockSource, report: RunReport, since: datetime | None, dry_run: bool
 ) -> None:
     """Open purchase-order lines: upserted, and removed when they close (quantity 0, or absent from a full read)."""
     start = read_since(channel=channel, cursor=SUPPLY_CURSOR, since=since)
@@ -151,7 +152,7 @@ def _supply_chunk(chunk: Sequence[Supply], report: RunReport, dry_run: bool) -> 
         if record.sku not in items:
             report.issue(f"PO {record.purchase_order}: {record.sku}@{record.warehouse}", UNKNOWN_ITEM)
             continue
-        key = (warehouses.get(record.warehouse), record.purchase_order, items[record.sku])
+        key: tuple[Any, str, int] = (warehouses.get(record.warehouse), record.purchase_order, items[record.sku])
         if record.quantity <= 0:
             closed.append(key)
             report.updated += key in current

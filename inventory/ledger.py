@@ -7,7 +7,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from catalog.models import ItemMapping
-from integrations.connectors.base import Connector
+from integrations.connectors.capabilities import QuantitySource
 from inventory.models import ChannelWarehouse, PushLedger
 
 Key = tuple[int, int]  # (mapping id, channel warehouse id)
@@ -49,7 +49,9 @@ def ledger_write(entries: Mapping[Key, tuple[int, WipBuckets]], *, at: datetime 
     )
 
 
-def channel_quantities(*, connector: Connector, channel_id: int, keys: Iterable[Key] | None = None) -> dict[Key, int]:
+def channel_quantities(
+    *, connector: QuantitySource, channel_id: int, keys: Iterable[Key] | None = None
+) -> dict[Key, int]:
     """What the channel reports now, per (listing, channel warehouse); for the given keys, or all of them."""
     wanted = None if keys is None else set(keys)
     mapping_ids = None if wanted is None else {mapping_id for mapping_id, _ in wanted}
@@ -62,7 +64,9 @@ def channel_quantities(*, connector: Connector, channel_id: int, keys: Iterable[
     skus = sorted(by_sku) if few else None
     found: dict[Key, int] = {}
     for row in connector.quantities_download(skus=skus):
-        key = (by_sku.get(row.sku), by_external.get(row.warehouse_id))
-        if key[0] is not None and key[1] is not None and (wanted is None or key in wanted):
-            found[key] = row.quantity
+        mapping_id, warehouse_id = by_sku.get(row.sku), by_external.get(row.warehouse_id)
+        if mapping_id is not None and warehouse_id is not None:
+            key = (mapping_id, warehouse_id)
+            if wanted is None or key in wanted:
+                found[key] = row.quantity
     return found

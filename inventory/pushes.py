@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -20,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrations.chunks import batched
-from integrations.connectors.base import Connector
+from integrations.connectors.capabilities import QuantitySink
 from integrations.connectors.records import QuantityResult, QuantityUpdate
 from integrations.flows import RunReport
 from integrations.http import AuthFailed, ChannelError
@@ -74,7 +75,7 @@ class Intent:
         return QuantityUpdate(
             sku=self.sku,
             warehouse_id=self.warehouse_id,
-            quantity=self.delta if relative else self.quantity,
+            quantity=cast(int, self.delta) if relative else self.quantity,  # a relative intent always has its delta
             mode="relative" if relative else "absolute",
             product_id=self.product_id,
             size=self.size,
@@ -89,11 +90,11 @@ def stale_after() -> timedelta:
     return timedelta(seconds=seconds if seconds is not None else int(settings.Q_CLUSTER.get("timeout") or 1800))
 
 
-def intents_push(*, channel_id: int, intent_ids: Sequence[int], connector: Connector, report: RunReport) -> None:
+def intents_push(*, channel_id: int, intent_ids: Sequence[int], connector: QuantitySink, report: RunReport) -> None:
     """Claim the pending intents, send them in the connector's batch size, and settle each batch."""
     claim = intents_claim(intent_ids)
     intents = list(_claimed(claim))
-    batch_size = max(1, int(getattr(connector, "push_batch_size", 100)))
+    batch_size = max(1, connector.push_batch_size)
     open_keys = open_issue_keys(channel_id=channel_id, flow=report.flow)
     for number, batch in enumerate(batched(intents, batch_size)):
         try:
@@ -148,7 +149,9 @@ def _settle_results(
     batch: Sequence[Intent], results: Sequence[QuantityResult], report: RunReport, open_keys: set[str]
 ) -> None:
     by_key = {(result.sku, result.warehouse_id): result for result in results}
-    accepted, refused, unanswered = [], [], []
+    accepted: list[tuple[Intent, Any]] = []
+    refused: list[tuple[Intent, Any]] = []
+    unanswered: list[tuple[Intent, Any]] = []
     for intent in batch:
         result = by_key.get((intent.sku, intent.warehouse_id))
         (unanswered if result is None else accepted if result.ok else refused).append((intent, result))
@@ -197,7 +200,7 @@ SETTLE_FIELDS = ("id", "mapping_id", "channel_warehouse_id", "base", "sent_at", 
 
 
 def intents_settle(
-    *, channel_id: int, connector: Connector, report: RunReport, dry_run: bool = False, claim: str | None = None
+    *, channel_id: int, connector: QuantitySink, report: RunReport, dry_run: bool = False, claim: str | None = None
 ) -> set[Key]:
     """Settle every push whose outcome is unknown by reading the channel; the keys that stay blocked."""
     now = timezone.now()

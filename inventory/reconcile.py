@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.connectors import connector_for
-from integrations.connectors.base import Connector
+from integrations.connectors.capabilities import QuantitySink, QuantitySource, capability
 from integrations.cursors import cursor_lock
 from integrations.flows import RunReport
 from integrations.http import ChannelError
@@ -23,7 +23,9 @@ from inventory.upload import inventory_upload_run
 UPLOAD_FLOW = "inventory.upload"
 
 
-def inventory_reconcile_run(*, channel_id: int, rules: Rules, connector: Connector, report: RunReport, dry_run: bool):
+def inventory_reconcile_run(
+    *, channel_id: int, rules: Rules, connector: QuantitySource, report: RunReport, dry_run: bool
+):
     """Replace the channel's discrepancy rows with every listing whose channel quantity differs from the hub's."""
     calculation = quantities_compute(rules=rules)
     found = channel_quantities(connector=connector, channel_id=channel_id)
@@ -94,7 +96,11 @@ def _push_again(channel: Channel, rows: list[Discrepancy]) -> RunReport:
         rules = policy_rules(policy_for(channel_id=channel.pk))
         mapping_ids = {mapping_id for mapping_id, _ in keys}
         inventory_upload_run(
-            channel_id=channel.pk, rules=rules, connector=connector, report=report, mapping_ids=mapping_ids
+            channel_id=channel.pk,
+            rules=rules,
+            connector=capability(connector, QuantitySink),
+            report=report,
+            mapping_ids=mapping_ids,
         )
     except ChannelError as exc:
         error = str(exc)

@@ -1,19 +1,25 @@
-"""The inventory flows, registered with the runner in InventoryConfig.ready():
+"""The inventory flows' functions (declared in inventory/flows.py), one job each:
 
-- `inventory.download` (fulfillment channel): stock and incoming supply since the cursor (on a sales channel,
-  the reconciliation);
-- `warehouses.download`: a sales channel's warehouses for pairing (internal warehouses on a fulfillment channel);
-- `inventory.upload` (sales channel): compute, diff against the ledger, push what changed through the outbox;
-- `inventory.reconcile` (sales channel): the discrepancy report.
+- `inventory_download` (fulfillment system): stock and incoming supply since the cursor;
+- `warehouses_download` (fulfillment system): its internal warehouses; `channel_warehouses_download` (sales
+  channel): the channel's warehouses, for pairing;
+- `inventory_upload` (sales channel): compute, diff against the ledger, push what changed through the outbox;
+- `inventory_reconcile` (sales channel): the discrepancy report.
 """
 
 from contextlib import closing
 from datetime import datetime
 
-from integrations import flows
 from integrations.connectors import connector_for
+from integrations.connectors.capabilities import (
+    QuantitySink,
+    QuantitySource,
+    StockSource,
+    WarehouseSource,
+    capability,
+)
 from integrations.flows import RunReport
-from integrations.models import Channel, ChannelRole
+from integrations.models import Channel
 from inventory.downloads import channel_warehouses_upsert, stock_download, supply_download, warehouses_upsert
 from inventory.policies import policy_for, policy_rules
 from inventory.reconcile import inventory_reconcile_run
@@ -23,29 +29,32 @@ from inventory.upload import inventory_upload_run
 def inventory_download(
     channel: Channel, *, report: RunReport, since: datetime | None = None, dry_run: bool = False
 ) -> None:
-    """Stock per item and warehouse, and incoming supply, from the fulfillment system since the cursor.
-
-    On a sales channel (ChannelAdvisor lists inventory.download "for reconciliation") it is the reconciliation.
-    """
-    if channel.role == ChannelRole.SALES:
-        return inventory_reconcile(channel, report=report, since=since, dry_run=dry_run)
+    """Stock per item and warehouse, and incoming supply, from the fulfillment system since the cursor."""
     with closing(connector_for(channel)) as connector:
-        warehouses_upsert(connector.warehouses_download(), report=RunReport(flow=report.flow), dry_run=dry_run)
-        stock_download(channel=channel, connector=connector, report=report, since=since, dry_run=dry_run)
-        supply_download(channel=channel, connector=connector, report=report, since=since, dry_run=dry_run)
+        warehouses = capability(connector, WarehouseSource).warehouses_download()
+        warehouses_upsert(warehouses, report=RunReport(flow=report.flow), dry_run=dry_run)
+        source = capability(connector, StockSource)
+        stock_download(channel=channel, connector=source, report=report, since=since, dry_run=dry_run)
+        supply_download(channel=channel, connector=source, report=report, since=since, dry_run=dry_run)
 
 
 def warehouses_download(
     channel: Channel, *, report: RunReport, since: datetime | None = None, dry_run: bool = False
 ) -> None:
-    """The channel's warehouses: channel warehouses to pair (sales), or internal warehouses (fulfillment)."""
+    """The fulfillment system's warehouses, as internal warehouses."""
     with closing(connector_for(channel)) as connector:
-        records = connector.warehouses_download()
-    if channel.role == ChannelRole.FULFILLMENT:
-        report.seen += len(records)
-        warehouses_upsert(records, report=report, dry_run=dry_run)
-    else:
-        channel_warehouses_upsert(channel=channel, records=records, report=report, dry_run=dry_run)
+        records = capability(connector, WarehouseSource).warehouses_download()
+    report.seen += len(records)
+    warehouses_upsert(records, report=report, dry_run=dry_run)
+
+
+def channel_warehouses_download(
+    channel: Channel, *, report: RunReport, since: datetime | None = None, dry_run: bool = False
+) -> None:
+    """A sales channel's warehouses, to pair with internal ones."""
+    with closing(connector_for(channel)) as connector:
+        records = capability(connector, WarehouseSource).warehouses_download()
+    channel_warehouses_upsert(channel=channel, records=records, report=report, dry_run=dry_run)
 
 
 def inventory_upload(
@@ -54,7 +63,8 @@ def inventory_upload(
     """Push every mapped listing's quantity that changed since the channel last accepted one."""
     rules = policy_rules(policy_for(channel_id=channel.pk))
     with closing(connector_for(channel)) as connector:
-        inventory_upload_run(channel_id=channel.pk, rules=rules, connector=connector, report=report, dry_run=dry_run)
+        sink = capability(connector, QuantitySink)
+        inventory_upload_run(channel_id=channel.pk, rules=rules, connector=sink, report=report, dry_run=dry_run)
 
 
 def inventory_reconcile(
@@ -63,11 +73,5 @@ def inventory_reconcile(
     """Download the channel's quantities and refresh its discrepancy report."""
     rules = policy_rules(policy_for(channel_id=channel.pk))
     with closing(connector_for(channel)) as connector:
-        inventory_reconcile_run(channel_id=channel.pk, rules=rules, connector=connector, report=report, dry_run=dry_run)
-
-
-def register_flows() -> None:
-    flows.register("inventory.download", inventory_download)
-    flows.register("warehouses.download", warehouses_download)
-    flows.register("inventory.upload", inventory_upload)
-    flows.register("inventory.reconcile", inventory_reconcile)
+        source = capability(connector, QuantitySource)
+        inventory_reconcile_run(channel_id=channel.pk, rules=rules, connector=source, report=report, dry_run=dry_run)

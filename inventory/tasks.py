@@ -3,6 +3,7 @@
 from django.utils import timezone
 
 from integrations.connectors import connector_for
+from integrations.connectors.capabilities import QuantitySink, capability
 from integrations.flows import RunReport
 from integrations.http import ChannelError
 from integrations.models import Channel, SyncRun
@@ -16,7 +17,9 @@ def inventory_push_chunk(channel_id: int, intent_ids: list[int]) -> dict:
     report, started, error = RunReport(flow="inventory.upload"), timezone.now(), ""
     connector = connector_for(channel)
     try:
-        intents_push(channel_id=channel_id, intent_ids=intent_ids, connector=connector, report=report)
+        intents_push(
+            channel_id=channel_id, intent_ids=intent_ids, connector=capability(connector, QuantitySink), report=report
+        )
     except ChannelError as exc:
         error = str(exc)
     finally:

@@ -4,7 +4,7 @@ marks it processed and replaces its order number with the fulfillment number, an
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from integrations.connectors.base import Connector
+from integrations.connectors.capabilities import OrderAcknowledger
 from integrations.flows import RunReport
 from integrations.http import ChannelError
 from integrations.models import Channel
@@ -24,7 +24,9 @@ def orders_to_acknowledge(*, channel: Channel) -> QuerySet[Order]:
     )
 
 
-def orders_acknowledge(*, channel: Channel, connector: Connector, report: RunReport, dry_run: bool = False) -> None:
+def orders_acknowledge(
+    *, channel: Channel, connector: OrderAcknowledger, report: RunReport, dry_run: bool = False
+) -> None:
     """Acknowledge every submitted order on its channel; a refusal goes to the issue queue and is retried."""
     for order in orders_to_acknowledge(channel=channel).iterator(chunk_size=200):
         report.seen += 1

@@ -7,12 +7,6 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from integrations.flows import register
-        from orders import customers_sync, sync
+        from orders.flows import FLOWS
 
-        register(sync.DOWNLOAD, sync.orders_download_flow)
-        register(sync.SUBMIT, sync.orders_submit_flow)
-        register(sync.ACKNOWLEDGE, sync.orders_acknowledge_flow)
-        register(sync.CANCELLATIONS, sync.cancellations_download_flow)
-        register(sync.SHIPMENTS_DOWNLOAD, sync.shipments_download_flow)
-        register(sync.SHIPMENTS_UPLOAD, sync.shipments_upload_flow)
-        register(customers_sync.FLOW, customers_sync.customers_upload_flow)
+        register(*FLOWS)

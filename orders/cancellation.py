@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.connectors.base import Connector
+from integrations.connectors.capabilities import FulfillmentTarget
 from integrations.connectors.records import FulfillmentStatus
 from integrations.flows import RunReport
 from integrations.http import ChannelError, Conflict, NotFound
@@ -47,14 +47,14 @@ def cancellations_mark(*, channel: Channel, external_ids: Iterable[str], report:
         report.updated += len(local)
 
 
-def cancellations_process(*, channel: Channel, connector: Connector, report: RunReport) -> None:
+def cancellations_process(*, channel: Channel, connector: FulfillmentTarget, report: RunReport) -> None:
     """Delete from the fulfillment system every order of the channel cancelled there and still open."""
     pending = Order.objects.filter(channel=channel, cancel_requested=True, status__in=IN_FULFILLMENT).order_by("id")
     for order in pending.iterator(chunk_size=200):
         order_cancel_in_fulfillment(order=order, connector=connector, report=report)
 
 
-def order_cancel_in_fulfillment(*, order: Order, connector: Connector, report: RunReport) -> bool:
+def order_cancel_in_fulfillment(*, order: Order, connector: FulfillmentTarget, report: RunReport) -> bool:
     """Check the order is not locked, delete it, and cancel it here; True when it is cancelled."""
     number = order.fulfillment_number
     try:

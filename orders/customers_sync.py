@@ -25,7 +25,7 @@ from catalog.sync_common import open_issue_keys, say
 from catalog.uploads import content_hash, uploads_accepted, uploads_changed
 from integrations.chunks import batched
 from integrations.connectors import connector_for
-from integrations.connectors.base import Connector
+from integrations.connectors.capabilities import CustomerSink, capability
 from integrations.connectors.records import Address
 from integrations.connectors.records import Customer as CustomerRecord
 from integrations.flows import RunReport
@@ -44,12 +44,12 @@ def customers_upload_flow(
     """Send NuORDER the customers that changed since it last accepted them."""
     connector = connector_for(channel)
     try:
-        customers_upload(channel=channel, connector=connector, report=report, dry_run=dry_run)
+        customers_upload(channel=channel, connector=capability(connector, CustomerSink), report=report, dry_run=dry_run)
     finally:
         connector.close()
 
 
-def customers_upload(*, channel: Channel, connector: Connector, report: RunReport, dry_run: bool) -> None:
+def customers_upload(*, channel: Channel, connector: CustomerSink, report: RunReport, dry_run: bool) -> None:
     """Compare each hub customer with what the channel accepted; upload the new and changed ones in batches."""
     currency = str(connector.settings.get("currency") or "USD")
     open_keys = open_issue_keys(channel=channel, flow=FLOW)
@@ -70,7 +70,7 @@ def customers_upload(*, channel: Channel, connector: Connector, report: RunRepor
 
 def _send(
     channel: Channel,
-    connector: Connector,
+    connector: CustomerSink,
     report: RunReport,
     sending: list[CustomerRecord],
     hashes: dict[str, str],

@@ -12,6 +12,7 @@ from typing import Any
 
 from integrations.connectors import connector_for
 from integrations.connectors.base import Connector
+from integrations.connectors.capabilities import FulfillmentTarget, OrderSource, capability
 from integrations.http import ChannelError, Conflict
 from integrations.models import Channel
 from orders.cancellation import CANCELLED_HERE, order_locked
@@ -22,7 +23,7 @@ from orders.states import IN_FULFILLMENT, order_transition
 from orders.submission import order_submit
 
 S = OrderStatus
-REFUSALS = {
+REFUSALS: dict[str, str] = {
     S.BATCHED: "Locked: the warehouse has it in a pick batch, so it can no longer be deleted.",
     S.PARTIALLY_SHIPPED: "Partially shipped: locked in the fulfillment system.",
     S.SHIPPED: "Already shipped.",
@@ -94,7 +95,7 @@ def orders_resubmit(*, orders: Iterable[Order], user: Any) -> list[Outcome]:
         ]
 
 
-def order_delete_from_fulfillment(*, order: Order, connector: Connector | None, user: Any) -> Outcome:
+def order_delete_from_fulfillment(*, order: Order, connector: FulfillmentTarget | None, user: Any) -> Outcome:
     """Check the order is not locked, delete it from the fulfillment system, and record it as deleted."""
     plan = delete_plan(order)
     if not plan.allowed or connector is None:
@@ -122,7 +123,7 @@ def order_delete_from_fulfillment(*, order: Order, connector: Connector | None, 
     return Outcome(order, True, f"Deleted {number} from the fulfillment system.")
 
 
-def order_resubmit(*, order: Order, sales: Connector, fulfillment: Connector | None, user: Any) -> Outcome:
+def order_resubmit(*, order: Order, sales: OrderSource, fulfillment: FulfillmentTarget | None, user: Any) -> Outcome:
     """Delete (if still open), fetch fresh from the channel, re-map and re-split, hold check, submit."""
     plan = resubmit_plan(order)
     if not plan.allowed or fulfillment is None:
@@ -163,11 +164,12 @@ class _Connectors:
         for connector in self.cache.values():
             connector.close()
 
-    def sales(self, channel: Channel) -> Connector:
-        return self._get(channel)
+    def sales(self, channel: Channel) -> OrderSource:
+        return capability(self._get(channel), OrderSource)
 
-    def fulfillment(self, channel: Channel) -> Connector | None:
-        return self._get(channel.fulfillment) if channel.fulfillment_id else None
+    def fulfillment(self, channel: Channel) -> FulfillmentTarget | None:
+        fulfillment = channel.fulfillment if channel.fulfillment_id else None  # no query when there is none
+        return None if fulfillment is None else capability(self._get(fulfillment), FulfillmentTarget)
 
     def _get(self, channel: Channel) -> Connector:
         if channel.pk not in self.cache:

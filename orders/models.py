@@ -261,6 +261,8 @@ class ShipmentUpload(models.Model):
     before each call, so a row with attempts is checked against the channel before it is sent again.
     A sent row whose shipment's tracking, carrier or service changes is queued again as a `correction`."""
 
+    tried_before: bool  # not a column: set in memory by ShipmentSender.claim, before it counts this attempt
+
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="uploads", db_index=False)
     channel = models.ForeignKey(
         "integrations.Channel", on_delete=models.CASCADE, related_name="shipment_uploads", db_index=False

@@ -28,7 +28,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Least
 from django.utils import timezone
 
-from integrations.connectors.base import Connector
+from integrations.connectors.capabilities import ShipmentSink
 from integrations.connectors.records import Shipment as ShipmentRecord
 from integrations.connectors.records import ShipmentLine as ShipmentLineRecord
 from integrations.flows import RunReport
@@ -69,7 +69,7 @@ class ChannelLine:
     cancelled: int
 
 
-def shipments_upload(*, channel: Channel, connector: Connector, report: RunReport, dry_run: bool = False) -> None:
+def shipments_upload(*, channel: Channel, connector: ShipmentSink, report: RunReport, dry_run: bool = False) -> None:
     """Send the channel's due outbox rows, oldest first, `BATCH` rows per read."""
     wait_for_complete = _mode(channel) == ShipmentUploadMode.COMPLETE
     due = ShipmentUpload.objects.filter(channel=channel, state=UploadState.PENDING).filter(
@@ -108,7 +108,7 @@ class ShipmentSender:
     between leaves them counted and pending, so the next run reads them back instead of sending them again.
     """
 
-    def __init__(self, channel: Channel, connector: Connector, report: RunReport):
+    def __init__(self, channel: Channel, connector: ShipmentSink, report: RunReport):
         self.channel, self.connector, self.report = channel, connector, report
         self.sent: list[tuple[ShipmentUpload, str]] = []
 

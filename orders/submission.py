@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from integrations.connectors.base import Connector
+from integrations.connectors.capabilities import FulfillmentTarget
 from integrations.connectors.records import CustomerRef, FulfillmentLine, FulfillmentOrder, FulfillmentStatus
 from integrations.flows import RunReport
 from integrations.http import ChannelError, TransportError
@@ -52,7 +52,7 @@ def orders_ready(*, channel: Channel, now: datetime | None = None) -> QuerySet[O
     return Order.objects.filter(channel=channel, status=OrderStatus.DOWNLOADED).filter(due).order_by("placed_at", "id")
 
 
-def orders_submit(*, channel: Channel, connector: Connector, report: RunReport, dry_run: bool = False) -> None:
+def orders_submit(*, channel: Channel, connector: FulfillmentTarget, report: RunReport, dry_run: bool = False) -> None:
     """Submit every ready order of a sales channel; one failure never stops the others."""
     ids = list(orders_ready(channel=channel).values_list("id", flat=True))
     retry_days = _retry_days(channel)
@@ -77,7 +77,7 @@ def orders_submit(*, channel: Channel, connector: Connector, report: RunReport, 
 def order_submit(
     *,
     order: Order,
-    connector: Connector,
+    connector: FulfillmentTarget,
     lines: list[OrderLine] | None = None,
     user: Any = None,
     retry_days: int | None = None,
@@ -106,7 +106,7 @@ def submission_record(*, order: Order) -> None:
     order.submit_attempts += 1
 
 
-def _send(order: Order, payload: FulfillmentOrder, connector: Connector) -> FulfillmentStatus:
+def _send(order: Order, payload: FulfillmentOrder, connector: FulfillmentTarget) -> FulfillmentStatus:
     # The channel changed the order after a submission went out (its answer lost): if that submission
     # landed, the key belongs to the old content and re-sending it is refused, so ask first.
     if order.changed_after_submit:
@@ -174,7 +174,10 @@ def fulfillment_order(order: Order, lines: list[OrderLine] | None = None) -> Ful
         shipping_method=order.shipping_method,
         lines=tuple(
             FulfillmentLine(
-                line_ref=line.external_id, sku=line.item.sku, quantity=line.quantity, unit_price=line.unit_price
+                line_ref=line.external_id,
+                sku=line.item.sku,  # type: ignore[union-attr]  # only orders with every line mapped are submitted
+                quantity=line.quantity,
+                unit_price=line.unit_price,
             )
             for line in lines
             if not line.is_bundle and line.item_id and line.quantity > 0

@@ -1,4 +1,4 @@
-"""The order flows, registered in OrdersConfig.ready(): download, submit, acknowledge, cancellations,
+"""The order flows' functions (declared in orders/flows.py): download, submit, acknowledge, cancellations,
 and the shipments' download (from the fulfillment system) and upload (to each sales channel).
 
 Each takes the channel and a RunReport, calls its connector, and hands the records to a service; the
@@ -14,11 +14,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.connectors import connector_for
+from integrations.connectors.capabilities import (
+    CancellationSource,
+    FulfillmentTarget,
+    OrderAcknowledger,
+    OrderSource,
+    ShipmentSink,
+    ShipmentSource,
+    capability,
+)
 from integrations.connectors.records import Order as OrderRecord
 from integrations.cursors import cursor_advance, cursor_position
 from integrations.flows import RunReport, parse_position
-from integrations.http import ChannelError
-from integrations.models import Channel, ChannelRole
+from integrations.models import Channel
 from orders.acknowledgement import orders_acknowledge
 from orders.cancellation import cancellations_mark, cancellations_process
 from orders.holds import orders_hold_check
@@ -68,7 +76,7 @@ def orders_download(
 ) -> IngestTotals:
     """Download a window of orders and upsert them; the scheduled flow also moves its cursor, a backfill does not."""
     with closing(connector_for(channel)) as connector:
-        records = connector.orders_download(since=since, until=until)
+        records = capability(connector, OrderSource).orders_download(since=since, until=until)
         totals = OrderIngest(channel=channel, report=report, dry_run=dry_run).run(records, progress=progress)
     if move_cursor and not dry_run and totals.last_updated_at:
         with transaction.atomic():
@@ -83,16 +91,13 @@ def orders_submit_flow(
 ) -> None:
     """Run on a fulfillment system (its connector submits): for each sales channel it serves, hold or release
     the downloaded orders, then submit the ready ones. Issues are keyed `<sales channel slug>/<order id>`."""
-    if channel.role == ChannelRole.FULFILLMENT:
-        served = list(channel.sales_channels.filter(enabled=True).order_by("pk"))
-        fulfillment = channel
-    else:  # a sales channel, e.g. from the sync command: its own fulfillment system
-        served, fulfillment = [channel], _fulfillment(channel)
-    with closing(connector_for(fulfillment)) as connector:
+    served = list(channel.sales_channels.filter(enabled=True).order_by("pk"))
+    with closing(connector_for(channel)) as connector:
+        target = capability(connector, FulfillmentTarget)
         for sales in served:
             if not dry_run:
                 report.skipped += orders_hold_check(channel=sales)["held"]
-            orders_submit(channel=sales, connector=connector, report=report, dry_run=dry_run)
+            orders_submit(channel=sales, connector=target, report=report, dry_run=dry_run)
 
 
 def orders_acknowledge_flow(
@@ -100,7 +105,8 @@ def orders_acknowledge_flow(
 ) -> None:
     """Tell the channel the fulfillment number of every newly submitted order."""
     with closing(connector_for(channel)) as connector:
-        orders_acknowledge(channel=channel, connector=connector, report=report, dry_run=dry_run)
+        acknowledger = capability(connector, OrderAcknowledger)
+        orders_acknowledge(channel=channel, connector=acknowledger, report=report, dry_run=dry_run)
 
 
 def cancellations_download_flow(
@@ -110,7 +116,7 @@ def cancellations_download_flow(
     start = since or download_start(channel=channel, flow=CANCELLATIONS)
     started = timezone.now()
     with closing(connector_for(channel)) as connector:
-        ids, newest = _cancelled_ids(connector.cancellations_download(since=start))
+        ids, newest = _cancelled_ids(capability(connector, CancellationSource).cancellations_download(since=start))
     if dry_run:
         for external_id in ids:
             report.say(f"would cancel order {external_id}")
@@ -136,7 +142,7 @@ def shipments_download_flow(
             cursor_advance(channel=channel, flow=SHIPMENTS_DOWNLOAD, position=newest)
 
     with closing(connector_for(channel)) as connector:
-        ingest.run(connector.shipments_download(since=start), on_chunk=advance)
+        ingest.run(capability(connector, ShipmentSource).shipments_download(since=start), on_chunk=advance)
 
 
 def shipments_upload_flow(
@@ -144,7 +150,7 @@ def shipments_upload_flow(
 ) -> None:
     """Send the channel's pending shipments from the outbox, each exactly once."""
     with closing(connector_for(channel)) as connector:
-        shipments_upload(channel=channel, connector=connector, report=report, dry_run=dry_run)
+        shipments_upload(channel=channel, connector=capability(connector, ShipmentSink), report=report, dry_run=dry_run)
 
 
 def download_start(*, channel: Channel, flow: str) -> datetime | None:
@@ -176,10 +182,4 @@ def _cancel_pending(channel: Channel, report: RunReport) -> None:
     if channel.fulfillment_id is None or not pending.exists():
         return
     with closing(connector_for(channel.fulfillment)) as connector:
-        cancellations_process(channel=channel, connector=connector, report=report)
-
-
-def _fulfillment(channel: Channel) -> Channel:
-    if channel.fulfillment_id is None:
-        raise ChannelError("no fulfillment system is set for this channel", channel=channel.slug)
-    return channel.fulfillment
+        cancellations_process(channel=channel, connector=capability(connector, FulfillmentTarget), report=report)

@@ -54,11 +54,18 @@ def sandbox_channel(sandbox, db):
 
 @pytest.fixture
 def register_flow(monkeypatch):
-    """Register a plain function as a flow for one test: `register_flow("orders.download", func)`."""
+    """Register a plain function as a flow for one test: `register_flow("orders.download", func)`. A declared
+    flow keeps its role and capability (so the same channels support it); a new name runs on any channel."""
+    from dataclasses import replace
+
     from integrations import flows
 
     def register(name: str, func):
-        monkeypatch.setitem(flows._registry, name, flows.Flow(name, func))
+        keys = [key for key in flows._registry if key[0] == name]
+        for key in keys:
+            monkeypatch.setitem(flows._registry, key, replace(flows._registry[key], func=func))
+        if not keys:
+            monkeypatch.setitem(flows._registry, (name, flows.ANY_ROLE), flows.Flow(name, flows.ANY_ROLE, None, func))
         return func
 
     return register

@@ -1,5 +1,7 @@
-"""The small interface every connector implements. Connectors know HTTP and the API's field names;
-they import no model and take/return the records in `records.py`."""
+"""The base every connector class stands on: settings and credentials schemas, the HTTP client, connection test.
+
+What a connector can do is not here but in the capabilities its class implements (capabilities.py). Connectors
+know HTTP and the API's field names; they import no model and take/return the records in `records.py`."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -33,7 +35,6 @@ class CredentialSpec:
 class Connector:
     kind: ClassVar[str]
     role: ClassVar[str] = "sales"
-    flows: ClassVar[frozenset[str]] = frozenset()
     settings_schema: ClassVar[tuple[SettingSpec, ...]] = ()
     credentials_schema: ClassVar[tuple[CredentialSpec, ...]] = ()
     rate_limit: ClassVar[RateLimit | None] = None
@@ -67,9 +68,6 @@ class Connector:
         """Keep credentials the connector obtained (a token for a spent one-time code) where they came from."""
         if self.credentials_saver is not None:
             self.credentials_saver(dict(self.credentials))
-
-    def supports(self, flow: str) -> bool:
-        return flow in self.flows
 
     def test_connection(self) -> str:
         """Call the cheapest authenticated endpoint; return a short description of what answered."""

@@ -3,10 +3,17 @@
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, final
 
 from integrations.connectors import register_connector
 from integrations.connectors.base import Connector, CredentialSpec, SettingSpec
+from integrations.connectors.capabilities import (
+    FulfillmentTarget,
+    ItemSource,
+    ShipmentSource,
+    StockSource,
+    WarehouseSource,
+)
 from integrations.connectors.records import (
     CatalogItem,
     FulfillmentOrder,
@@ -24,20 +31,10 @@ STATUSES = frozenset({"open", "batched", "partially_shipped", "shipped", "cancel
 
 
 @register_connector
-class OmsConnector(Connector):
+@final
+class OmsConnector(Connector, FulfillmentTarget, ShipmentSource, StockSource, ItemSource, WarehouseSource):
     kind = "oms"
     role = "fulfillment"
-    flows = frozenset(
-        {
-            "orders.submit",
-            "orders.delete",
-            "orders.status",
-            "shipments.download",
-            "inventory.download",
-            "catalog.download",
-            "warehouses.download",
-        }
-    )
     settings_schema: ClassVar[tuple[SettingSpec, ...]] = (
         SettingSpec("page_size", int, 100, "Rows per page on list calls (1-500)."),
         SettingSpec("requests_per_second", int, 20, "Client-side rate limit; 0 turns it off."),

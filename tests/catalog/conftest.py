@@ -6,7 +6,7 @@ import pytest
 
 from catalog.models import ItemMapping
 from catalog.spreadsheets import COLUMNS
-from catalog.sync import catalog_download
+from catalog.sync import catalog_items_download
 from catalog.sync_common import FLOW
 from integrations.flows import RunReport
 from tests.factories import ChannelFactory
@@ -21,7 +21,7 @@ def channel(db):
 def catalog(sandbox_channel):
     """The World's items in the hub, through the fulfillment system's own catalog download."""
     oms = sandbox_channel("oms")
-    catalog_download(oms, report=RunReport(flow=FLOW))
+    catalog_items_download(oms, report=RunReport(flow=FLOW))
     return oms
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from catalog.items_download import items_download
 from catalog.models import BundleComponent, Item, ItemMapping, MappingMethod, MappingStatus
-from catalog.sync import catalog_download
+from catalog.sync import catalog_items_download
 from catalog.sync_common import FLOW
 from integrations.connectors import connector_for
 from integrations.cursors import cursor_position
@@ -31,7 +31,7 @@ def api(sandbox):
 
 def download(channel, **kwargs) -> RunReport:
     report = RunReport(flow=FLOW, dry_run=kwargs.get("dry_run", False))
-    catalog_download(channel, report=report, **kwargs)
+    catalog_items_download(channel, report=report, **kwargs)
     return report
 
 

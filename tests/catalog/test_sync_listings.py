@@ -6,7 +6,7 @@ import pytest
 
 from catalog.listings_download import listings_download
 from catalog.models import ItemMapping, MappingMethod, MappingStatus
-from catalog.sync import catalog_download
+from catalog.sync import catalog_listings_download
 from catalog.sync_common import FLOW, read_since
 from integrations.connectors import connector_for
 from integrations.cursors import cursor_position
@@ -32,7 +32,7 @@ def ca_api(sandbox):
 
 def download(channel, **kwargs) -> RunReport:
     report = RunReport(flow=FLOW, dry_run=kwargs.get("dry_run", False))
-    catalog_download(channel, report=report, **kwargs)
+    catalog_listings_download(channel, report=report, **kwargs)
     return report
 
 

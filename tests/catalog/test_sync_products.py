@@ -7,7 +7,7 @@ import pytest
 
 from catalog.models import ChannelUpload, Item, UploadKind
 from catalog.product_upload import StyleItem, product_name
-from catalog.sync import catalog_download, catalog_upload
+from catalog.sync import catalog_items_download, catalog_upload
 from catalog.sync_common import FLOW, UPLOAD_FLOW
 from integrations.connectors.base import SettingsError
 from integrations.flows import RunReport
@@ -110,7 +110,7 @@ def test_deactivating_an_item_in_the_fulfillment_system_archives_it_on_nuorder(n
     oms.advance(3600)
     for size in ("S", "M", "L"):
         oms.deactivate_item(f"1005-RED-X-{size}")
-    catalog_download(catalog, report=RunReport(flow=FLOW))
+    catalog_items_download(catalog, report=RunReport(flow=FLOW))
     api.calls.clear()
 
     upload(nuorder)

@@ -10,6 +10,7 @@ from django_q.models import Schedule
 
 from integrations.connectors import connector_class
 from integrations.connectors.base import Connector, CredentialSpec, SettingSpec
+from integrations.connectors.capabilities import OrderSource, QuantitySink
 from integrations.forms import connector_form_class, credential_field, flow_fields, setting_field
 from integrations.models import Channel, ChannelKind, SyncRun
 from integrations.tasks import RUN_FLOW
@@ -149,9 +150,8 @@ def test_kind_cannot_change_once_chosen(admin_client, channel):
 # The per-kind form, on a connector class defined here: its schema is the point, not its HTTP.
 
 
-class ExampleConnector(Connector):
+class ExampleConnector(Connector, OrderSource, QuantitySink):
     kind = "example"
-    flows: ClassVar[frozenset[str]] = frozenset({"orders.download", "inventory.upload"})
     settings_schema: ClassVar[tuple[SettingSpec, ...]] = (
         SettingSpec("profile_id", int, help="Profile to read orders from.", required=True),
         SettingSpec("mode", str, "absolute", choices=("absolute", "relative")),
@@ -173,7 +173,8 @@ def test_form_has_a_typed_field_per_setting_and_a_flow_row_per_supported_flow():
     form = connector_form_class(ExampleConnector)(instance=ChannelFactory.build())
     kinds = {name: type(form.fields[f"setting_{name}"]).__name__ for name in ("profile_id", "mode", "export_orders")}
     assert kinds == {"profile_id": "IntegerField", "mode": "ChoiceField", "export_orders": "BooleanField"}
-    assert form.flows == ("orders.download", "inventory.upload", "integrations.ping")
+    # A quantity sink reads quantities back (to settle an unanswered push), so it can also reconcile.
+    assert form.flows == ("orders.download", "inventory.upload", "inventory.reconcile", "integrations.ping")
     assert form.initial["flow_orders_download_interval"] == 10
 
 

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from integrations.connectors.capabilities import OrderAcknowledger, implements
 from integrations.connectors.extensiv import ExtensivConnector
 from integrations.http import BadResponse, NotFound, RetryPolicy
+from integrations.runner import supported_flows
 
 FAST = RetryPolicy(backoff=0.01)
 DATA = Path(__file__).parents[1] / "data" / "extensiv"
@@ -185,10 +187,6 @@ def test_order_by_number(connect, om):
     assert connect().order_by_number("no-such-number") is None
 
 
-def test_acknowledge_is_not_declared_and_sends_nothing(connect, om):
-    connector = connect()
-
-    connector.order_acknowledge(external_id="90001", fulfillment_number="F-1")
-
-    assert not connector.supports("orders.acknowledge")
-    assert om.calls == []
+def test_acknowledge_is_not_a_capability_so_the_flow_is_not_offered():
+    assert not implements(ExtensivConnector, OrderAcknowledger)
+    assert "orders.acknowledge" not in supported_flows("extensiv")

@@ -6,10 +6,20 @@ collection a list endpoint cut at 20 rows is fetched again by ID (client.py). Qu
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, final
 
 from integrations.connectors import register_connector
 from integrations.connectors.base import SettingsError, SettingSpec
+from integrations.connectors.capabilities import (
+    CancellationSource,
+    ListingSource,
+    OrderAcknowledger,
+    OrderSource,
+    QuantitySink,
+    QuantitySource,
+    ShipmentSink,
+    WarehouseSource,
+)
 from integrations.connectors.channeladvisor import mapping
 from integrations.connectors.channeladvisor.inventory import InventoryMixin
 from integrations.connectors.channeladvisor.query import all_of, any_of, number, utc
@@ -23,22 +33,20 @@ PAYMENT_STATUSES = ("NotYetSubmitted", "Cleared", "Submitted", "Failed", "Deposi
 
 
 @register_connector
-class ChannelAdvisorConnector(InventoryMixin):
+@final
+class ChannelAdvisorConnector(
+    InventoryMixin,
+    OrderSource,
+    OrderAcknowledger,
+    CancellationSource,
+    ShipmentSink,
+    QuantitySink,
+    QuantitySource,
+    ListingSource,
+    WarehouseSource,
+):
     kind = "channeladvisor"
     role = "sales"
-    flows = frozenset(
-        {
-            "orders.download",
-            "orders.acknowledge",
-            "cancellations.download",
-            "shipments.upload",
-            "inventory.upload",
-            "inventory.download",
-            "inventory.reconcile",
-            "catalog.download",
-            "warehouses.download",
-        }
-    )
     settings_schema = (
         SettingSpec("profile_ids", list, [], "Only orders of these profile IDs (blank: every profile)."),
         SettingSpec("shipping_status", list, [], "Only orders in these shipping statuses, e.g. Unshipped."),

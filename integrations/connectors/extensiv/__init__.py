@@ -6,7 +6,7 @@ carries its wait in `x-skubana-quota-retryAfter` (milliseconds). The client thro
 requests a second) and spaces inventory-adjust batches (one per 10 s by default).
 
 What the API leaves open, and what this connector does about it ([I] in the reference):
-- No acknowledge call: `order_acknowledge` is a no-op and orders.acknowledge is not declared.
+- No acknowledge call: the class is not an OrderAcknowledger, so orders.acknowledge does not run on it.
 - No cancellation feed: `cancellations_download` reads the modified-date window and keeps CANCELLED orders.
 - Bundles: `product.productType == "BUNDLE"` marks the line; OM does not expand components, so the hub
   splits bundles from its own BundleComponent rows (`bundle_parts` stays empty).
@@ -23,13 +23,22 @@ What the API leaves open, and what this connector does about it ([I] in the refe
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, final
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
 from integrations.connectors import register_connector
 from integrations.connectors.base import Connector, CredentialSpec, SettingsError, SettingSpec
+from integrations.connectors.capabilities import (
+    CancellationSource,
+    ListingSource,
+    OrderSource,
+    QuantitySink,
+    QuantitySource,
+    ShipmentSink,
+    WarehouseSource,
+)
 from integrations.connectors.extensiv import parse
 from integrations.connectors.extensiv.inventory import InventoryMixin
 from integrations.connectors.records import Listing, Order, Shipment, ShipmentLine, Warehouse
@@ -51,20 +60,20 @@ class _Bearer(requests.auth.AuthBase):
 
 
 @register_connector
-class ExtensivConnector(InventoryMixin, Connector):
+@final
+class ExtensivConnector(
+    InventoryMixin,
+    Connector,
+    OrderSource,
+    CancellationSource,
+    ShipmentSink,
+    QuantitySink,
+    QuantitySource,
+    ListingSource,
+    WarehouseSource,
+):
     kind = "extensiv"
     role = "sales"
-    flows = frozenset(
-        {
-            "orders.download",
-            "cancellations.download",
-            "shipments.upload",
-            "inventory.upload",
-            "inventory.reconcile",
-            "catalog.download",
-            "warehouses.download",
-        }
-    )
     push_batch_size = 200  # the adjust_batch_size setting lowers it per channel
     rate_limit = RateLimit(per_second=5, burst=5)  # the requests_per_second setting overrides it
     default_base_url = "https://api.skubana.com"
@@ -202,9 +211,6 @@ class ExtensivConnector(InventoryMixin, Connector):
         match = [r for r in rows or [] if str(self.field(r, "orderNumber", "an order")) == number]
         return self._order(match[0]) if match else None
 
-    def order_acknowledge(self, *, external_id: str, fulfillment_number: str) -> None:
-        """Order Manager has no acknowledge call: nothing to do (orders.acknowledge is not declared)."""
-
     def _order_rows(self, since: datetime | None, until: datetime | None) -> Iterator[dict[str, Any]]:
         params: dict[str, Any] = {
             "modifiedDateFrom": parse.om_time(since or EARLIEST),
@@ -260,7 +266,7 @@ class ExtensivConnector(InventoryMixin, Connector):
     def listings_download(self, *, since: datetime | None) -> Iterator[Listing]:
         """Listings (listing SKU → master SKU) with their product's UPC and name; master SKUs once each."""
         params = {"modifiedDateFrom": parse.om_time(since)} if since else {}
-        use_listing_sku, seen = self.settings["use_listing_sku"], set()
+        use_listing_sku, seen = self.settings["use_listing_sku"], set[str]()
         page: list[dict[str, Any]] = []
         for row in self._pages("/v1/listings", params):
             page.append(row)
@@ -315,5 +321,5 @@ class ExtensivConnector(InventoryMixin, Connector):
 
 def _shipment_item(line: ShipmentLine) -> dict[str, Any]:
     """OM's order item id when the hub has it (line_ref), else the listing SKU."""
-    key = {"orderItemId": int(line.line_ref)} if str(line.line_ref).isdigit() else {"listingSku": line.sku}
+    key: dict[str, Any] = {"orderItemId": int(line.line_ref)} if line.line_ref.isdigit() else {"listingSku": line.sku}
     return {**key, "quantity": line.quantity}

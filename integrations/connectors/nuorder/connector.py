@@ -7,13 +7,24 @@ the sandbox implements them the same way.
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, final
 from urllib.parse import quote
 
 import requests
 
 from integrations.connectors import register_connector
 from integrations.connectors.base import Connector, CredentialSpec, SettingSpec
+from integrations.connectors.capabilities import (
+    CancellationSource,
+    CustomerSink,
+    OrderAcknowledger,
+    OrderSource,
+    ProductSink,
+    QuantitySink,
+    QuantitySource,
+    ShipmentSink,
+    WarehouseSource,
+)
 from integrations.connectors.nuorder import payloads
 from integrations.connectors.records import (
     BadRecord,
@@ -45,22 +56,21 @@ DONE_STATUSES = ("processed", "shipped")
 
 
 @register_connector
-class NuOrderConnector(Connector):
+@final
+class NuOrderConnector(
+    Connector,
+    OrderSource,
+    OrderAcknowledger,
+    CancellationSource,
+    ShipmentSink,
+    QuantitySink,
+    QuantitySource,
+    ProductSink,
+    CustomerSink,
+    WarehouseSource,
+):
     kind = "nuorder"
     role = "sales"
-    flows = frozenset(
-        {
-            "orders.download",
-            "orders.acknowledge",
-            "cancellations.download",
-            "shipments.upload",
-            "inventory.upload",
-            "inventory.reconcile",
-            "catalog.upload",
-            "customers.upload",
-            "warehouses.download",
-        }
-    )
     settings_schema = (
         SettingSpec("order_statuses", list, ["approved"], "Order statuses to download (approved, pending, review…)."),
         SettingSpec("currency", str, "USD", "Currency of prices sent with products."),
