@@ -12,10 +12,16 @@ The guard:
   run would wait on itself forever. An advisory lock is the same NOWAIT mutex without a row to collide on,
   and it also works when the caller's rows are not yet committed (a run inside an outer transaction).
 - SQLite (no row locks): a lease, `UPDATE … SET locked_until = now + T WHERE … AND (locked_until IS NULL OR
-  locked_until < now)`, whose row count says who won. A crashed worker's lease expires after T, the cluster's
-  task timeout (a scheduled run cannot outlive it).
+  locked_until < now)`, whose row count says who won. The lease names its holder (host, pid and the process's
+  start time, so a reused pid is not mistaken for it): a run that finds the lease taken by a process of this
+  machine that no longer exists takes it over at once, saying the last run died, instead of waiting for the
+  lease to expire after T, the cluster's task timeout. SQLite is one machine's file, so the holder of a lease
+  is always a process here.
 """
 
+import logging
+import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -31,6 +37,8 @@ from integrations.models import Channel, SyncCursor
 # in the same database cannot collide with ours. The second key is the SyncCursor id (an int4 in this form:
 # one cursor per channel and flow stays far below 2**31).
 ADVISORY_NAMESPACE = 0x5359  # "SY"
+
+log = logging.getLogger(__name__)
 
 
 def cursor_position(*, channel: Channel, flow: str) -> str:
@@ -116,17 +124,57 @@ def lease_length() -> timedelta:
 
 
 def lease_take(*, cursor_id: int) -> datetime | None:
-    """Take the lease if it is free or expired; the new expiry when won, None when another run holds it."""
+    """Take the lease if it is free, expired, or held by a process that died; the new expiry when won, None
+    when a live run holds it."""
     now = timezone.now()
-    until = now + lease_length()
-    won = (
-        SyncCursor.objects.filter(pk=cursor_id)
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .update(locked_until=until)
-    )
-    return until if won else None
+    until, me = now + lease_length(), lease_holder()
+    free = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    if SyncCursor.objects.filter(free, pk=cursor_id).update(locked_until=until, locked_by=me):
+        return until
+    held = SyncCursor.objects.filter(pk=cursor_id).values_list("locked_until", "locked_by").first()
+    if held is None or holder_alive(held[1]):
+        return None
+    taken = SyncCursor.objects.filter(pk=cursor_id, locked_until=held[0], locked_by=held[1])
+    if not taken.update(locked_until=until, locked_by=me):
+        return None  # another run took it over first
+    log.warning("the last run holding cursor %s died (process %s is gone): taking its lease over", cursor_id, held[1])
+    return until
+
+
+def lease_holder(pid: int | None = None) -> str:
+    """Who holds a lease: `host:pid:start time` (the start time tells a reused pid from the holder)."""
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}:{pid}:{_started(pid)}"
+
+
+def holder_alive(holder: str) -> bool:
+    """False only when the holder is known dead: a process of this machine that is gone (or a new one with its
+    pid). A holder of another machine, or one written before holders were named, counts as alive."""
+    host, _, rest = holder.partition(":")
+    pid, _, started = rest.partition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    return _started(int(pid)) == started != ""
+
+
+def _started(pid: int) -> str:
+    """The process's start time in clock ticks since boot (Linux), "" when there is no such process; elsewhere
+    "?" for a live process (a reused pid then cannot be told apart)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[19]
+    except FileNotFoundError:
+        return ""
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return ""
+        except PermissionError:
+            pass
+        return "?"
 
 
 def lease_release(*, cursor_id: int, until: datetime) -> None:
     # Only our own lease: if ours expired and another run took it over, theirs stays.
-    SyncCursor.objects.filter(pk=cursor_id, locked_until=until).update(locked_until=None)
+    SyncCursor.objects.filter(pk=cursor_id, locked_until=until).update(locked_until=None, locked_by="")

@@ -80,6 +80,7 @@ class SyncCursor(models.Model):
     flow = models.CharField(max_length=60)
     position = models.CharField(max_length=200, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
+    locked_by = models.CharField(max_length=200, blank=True)  # the SQLite lease's holder: host:pid:start time
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -60,6 +60,8 @@ def _table(calculation: Calculation, row: ListingQuantity) -> TargetTable:
 def steps(calculation: Calculation, table: TargetTable, item: int) -> list[tuple[str, int | str]]:
     """(what happened, the quantity after it) for each step that changed something."""
     rules = calculation.rules
+    if table.target.retired:
+        return [("no longer fed under the policy (pairing or combined mode changed): send 0", 0)]
     added = table.incoming_added.get(item, 0)
     result: list[tuple[str, int | str]] = []
     if rules.formula is not None:

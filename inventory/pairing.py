@@ -1,5 +1,6 @@
 """Which internal warehouses feed which channel warehouse: the pairing screen's service and selectors."""
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,49 @@ class Feed:
     items: int = 0
     available: int = 0
     on_hand: int = 0
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An unpaired channel warehouse and the one internal warehouse its name or code matches loosely."""
+
+    channel_warehouse: ChannelWarehouse
+    warehouse: Warehouse
+
+
+def _loose(text: str) -> str:
+    """A name compared without case, spaces or punctuation: "East  Coast-DC" and "east coast dc" agree."""
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def pairing_suggestions(*, channel: Channel) -> list[Suggestion]:
+    """Each active, unpaired channel warehouse whose name or code matches exactly one internal warehouse's name
+    or code, ignoring case, spaces and punctuation (Extensiv's warehouses have no code: only names)."""
+    unpaired = ChannelWarehouse.objects.filter(channel=channel, active=True, pairings__isnull=True).order_by("name")
+    by_key: dict[str, set[int]] = defaultdict(set)
+    warehouses = Warehouse.objects.in_bulk()
+    for warehouse in warehouses.values():
+        for key in {_loose(warehouse.name), _loose(warehouse.code)} - {""}:
+            by_key[key].add(warehouse.pk)
+    suggestions = []
+    for cw in unpaired:
+        matches = set().union(*(by_key.get(key, set()) for key in {_loose(cw.name), _loose(cw.code)} - {""}))
+        if len(matches) == 1:
+            suggestions.append(Suggestion(cw, warehouses[matches.pop()]))
+    return suggestions
+
+
+@transaction.atomic
+def pairing_suggestions_accept(*, channel: Channel, channel_warehouse_ids: Iterable[int]) -> int:
+    """Pair the chosen channel warehouses as suggested (still unpaired ones only); the number paired."""
+    chosen = set(channel_warehouse_ids)
+    pairs = [
+        WarehousePairing(channel_warehouse=s.channel_warehouse, warehouse=s.warehouse)
+        for s in pairing_suggestions(channel=channel)
+        if s.channel_warehouse.pk in chosen
+    ]
+    WarehousePairing.objects.bulk_create(pairs, ignore_conflicts=True)
+    return len(pairs)
 
 
 @transaction.atomic

@@ -16,12 +16,20 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from catalog.models import BundleComponent, ItemMapping, MappingStatus
 from inventory.formula import incoming_days
-from inventory.models import ChannelWarehouse, IncomingSupply, InventoryPolicy, StockLevel, Warehouse, WarehousePairing
+from inventory.models import (
+    ChannelWarehouse,
+    IncomingSupply,
+    InventoryPolicy,
+    PushLedger,
+    StockLevel,
+    Warehouse,
+    WarehousePairing,
+)
 from inventory.pending import pending_quantities
 from inventory.policies import Rules
 
@@ -42,6 +50,9 @@ class Target:
     external_id: str
     name: str
     warehouse_ids: frozenset[int]
+    # The policy feeds it no more (unpaired, or combined mode chose another), but the hub pushed to it: its
+    # last quantities would stay on the channel and be sold twice, so it gets 0 where it had more, once.
+    retired: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,19 @@ def targets_for(rules: Rules) -> list[Target]:
     for channel_warehouse_id, warehouse_id in pairs:
         paired[channel_warehouse_id].add(warehouse_id)
     return [Target(pk, ext, name, frozenset(paired[pk])) for pk, ext, name in channel_warehouses if paired[pk]]
+
+
+def retired_targets(*, channel_id: int, fed: list[Target]) -> list[Target]:
+    """The channel's active warehouses that the hub has pushed to but that no longer receive quantities."""
+    pushed = PushLedger.objects.filter(channel_warehouse=OuterRef("pk"))
+    rows = (
+        ChannelWarehouse.objects.filter(channel_id=channel_id, active=True)
+        .exclude(id__in=[target.id for target in fed])
+        .filter(Exists(pushed))
+        .order_by("id")
+        .values_list("id", "external_id", "name")
+    )
+    return [Target(pk, external_id, name, frozenset(), retired=True) for pk, external_id, name in rows]
 
 
 def _combined_target(rules: Rules, channel_warehouses: list[tuple[int, str, str]]) -> Target:
@@ -196,6 +220,9 @@ class Calculation:
 
     def _table(self, target: Target) -> TargetTable:
         table = TargetTable(target)
+        if target.retired:
+            table.final = dict.fromkeys(self.listing_items, 0)
+            return table
         table.variables = self._variables(target)
         table.source, table.incoming_added = self._source(table.variables)
         pending = self.facts.pending if self.rules.subtract_pending_orders else {}
@@ -285,4 +312,5 @@ def apply_rules(quantity: int, rules: Rules) -> int:
 def quantities_compute(*, rules: Rules, mapping_ids: Iterable[int] | None = None) -> Calculation:
     """The calculation for a channel's listings (all, or the given mappings); read `.quantities()`."""
     targets = targets_for(rules)
+    targets += retired_targets(channel_id=rules.channel_id, fed=targets)
     return Calculation(rules, targets, facts_fetch(rules=rules, targets=targets, mapping_ids=mapping_ids))

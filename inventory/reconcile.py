@@ -37,8 +37,10 @@ def inventory_reconcile_run(
     }
     now, rows = timezone.now(), []
     for row in calculation.quantities():
-        report.seen += 1
         key = (row.listing.mapping_id, row.target.id)
+        if row.target.retired and key not in pushed:
+            continue  # a warehouse no longer fed, and this listing never pushed there: not ours to judge
+        report.seen += 1
         channel_quantity = found.get(key)
         if channel_quantity == row.quantity:
             report.skipped += 1

@@ -76,9 +76,10 @@ def inventory_upload_run(
     """Push every listing whose quantity changed since the channel last accepted one; the chunk task ids."""
     blocked = intents_settle(channel_id=channel_id, connector=connector, report=report, dry_run=dry_run)
     calculation = quantities_compute(rules=rules, mapping_ids=mapping_ids)
-    if not calculation.targets:
+    if not any(not target.retired for target in calculation.targets):
         report.issue("warehouse pairing", NO_TARGETS)
-        return []
+        if not calculation.targets:
+            return []
     changes, unknown = changes_diff(calculation, ledger_for(channel_id=channel_id), blocked, report)
     if unknown:
         changes += _with_baseline(channel_id, connector, unknown, report, dry_run)
@@ -101,9 +102,11 @@ def changes_diff(
     relative = calculation.rules.relative
     changes, unknown = [], []
     for row in calculation.quantities():
-        report.seen += 1
         key = (row.listing.mapping_id, row.target.id)
         previous = ledger.get(key)
+        if row.target.retired and previous is None:
+            continue  # never pushed there: nothing of ours to take back
+        report.seen += 1
         if key in blocked or previous == (row.quantity, row.wip):
             report.skipped += 1
         elif previous is None and relative:

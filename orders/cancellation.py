@@ -2,6 +2,7 @@
 while it still can (not locked); kept, flagged and put in the issue queue for a person when it cannot."""
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -34,9 +35,9 @@ def cancellations_mark(*, channel: Channel, external_ids: Iterable[str], report:
                 Order.objects.select_for_update()
                 .filter(channel=channel, external_id__in=ids[start : start + CHUNK])
                 .exclude(status=OrderStatus.CANCELLED)
-                .only("id", "external_id", "number", "status", "cancel_requested")
+                .only("id", "external_id", "number", "status", "cancel_requested", "submitting_at")
             )
-            local = [o for o in orders if o.status in NOT_SUBMITTED or o.status == OrderStatus.DELETED]
+            local = [o for o in orders if cancels_here(status=o.status, submitting_at=o.submitting_at)]
             orders_transition(orders=local, to=OrderStatus.CANCELLED, message=CANCELLED_HERE)
             remote = [o for o in orders if o not in local and not o.cancel_requested]
             Order.objects.filter(pk__in=[o.pk for o in remote]).update(cancel_requested=True, updated_at=timezone.now())
@@ -45,6 +46,12 @@ def cancellations_mark(*, channel: Channel, external_ids: Iterable[str], report:
                     cancel_kept(order=order, report=report, first_time=not order.cancel_requested)
         report.seen += len(orders)
         report.updated += len(local)
+
+
+def cancels_here(*, status: str, submitting_at: datetime | None) -> bool:
+    """A cancellation the hub settles alone: the order never reached the fulfillment system and no submission
+    is in flight (one in flight, or dead mid-send, is settled by the submission: orders.submission)."""
+    return (status in NOT_SUBMITTED or status == OrderStatus.DELETED) and submitting_at is None
 
 
 def cancellations_process(*, channel: Channel, connector: FulfillmentTarget, report: RunReport) -> None:

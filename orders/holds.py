@@ -41,6 +41,16 @@ def order_holds(*, order: Order, lines: Iterable[OrderLine], require_customer: b
     return sorted(holds, key=lambda hold: order_by.index(hold.reason))
 
 
+def order_hold_reasons(*, order: Order) -> list[Hold]:
+    """Why this order would be held now (its lines re-mapped first), without moving it: for a check before an
+    order leaves the fulfillment system."""
+    rules = OrderRules.objects.filter(channel_id=order.channel_id).first()
+    lines = lines_remap(order_ids=[order.pk], lookup=CatalogLookup(order.channel))
+    return order_holds(
+        order=order, lines=lines.get(order.pk, []), require_customer=bool(rules and rules.require_customer)
+    )
+
+
 def orders_hold_check(*, channel: Channel, orders: Iterable[Order] | None = None) -> dict[str, int]:
     """Re-map the lines of downloaded and held orders, then hold, re-hold or release them; counts by outcome."""
     rules = OrderRules.objects.filter(channel=channel).first()

@@ -20,7 +20,7 @@ from integrations.connectors.records import Order as OrderRecord
 from integrations.flows import RunReport
 from integrations.models import Channel
 from orders.bulk import rows_insert
-from orders.cancellation import CANCELLED_HERE, cancel_kept
+from orders.cancellation import CANCELLED_HERE, cancel_kept, cancels_here
 from orders.customers import customers_upsert
 from orders.lines import CatalogLookup, build_lines, lines_save
 from orders.models import EventKind, Order, OrderEvent, OrderLine, OrderRules, OrderStatus
@@ -38,7 +38,7 @@ from orders.states import LOCKED, NOT_SUBMITTED, orders_transition
 
 CHUNK = 500
 EXISTING = ("id", "external_id", "status", "content_hash", "fulfillment_hash", "submit_attempts")
-EXISTING += ("changed_after_submit", "cancel_requested")
+EXISTING += ("changed_after_submit", "cancel_requested", "submitting_at")
 FLAG_FIELDS = (*INFO_FIELDS, "changed_after_submit", "cancel_requested")
 
 CREATE, REPLACE, FLAG, TOUCH = "create", "replace", "flag", "touch"
@@ -158,9 +158,11 @@ class OrderIngest:
         if row["content_hash"] == hashes.content:
             return Planned(record, UNCHANGED, hashes, row)
         if record.cancelled and status != OrderStatus.CANCELLED:
-            local = status in NOT_SUBMITTED or status == OrderStatus.DELETED
+            local = cancels_here(status=status, submitting_at=row["submitting_at"])
             return Planned(record, CANCEL_LOCAL if local else CANCEL_REMOTE, hashes, row)
         if status in NOT_SUBMITTED:
+            # Also while a submission is in flight: its payload is already built, and with an attempt counted
+            # the order is flagged changed_after_submit, which the submission settles (orders.submission._send).
             return Planned(record, REPLACE, hashes, row)
         if row["fulfillment_hash"] != hashes.fulfillment and status != OrderStatus.CANCELLED:
             return Planned(record, FLAG, hashes, row)
@@ -206,8 +208,10 @@ class OrderIngest:
         if not plan:
             return
         ids = [p.row["id"] for p in plan]
-        current = dict(Order.objects.select_for_update().filter(pk__in=ids).values_list("id", "content_hash"))
-        if any(current.get(p.row["id"]) != p.row["content_hash"] for p in plan):
+        # A submission claiming the order since it was read changes what a cancellation may do (cancels_here).
+        rows = Order.objects.select_for_update().filter(pk__in=ids).values_list("id", "content_hash", "submitting_at")
+        current = {pk: (content_hash, submitting_at) for pk, content_hash, submitting_at in rows}
+        if any(current.get(p.row["id"]) != (p.row["content_hash"], p.row.get("submitting_at")) for p in plan):
             raise _Stale("an order changed while this download was writing it")
 
     def _create(self, plan: list[Planned], customers: dict[str, int], now: datetime) -> None:
@@ -249,7 +253,12 @@ class OrderIngest:
         OrderLine.objects.filter(order_id__in=[o.pk for o in orders]).delete()
         self._lines([o.pk for o in orders], [p.record for p in plan])
         self._events(plan, EventKind.CHANGED, message or CHANGED_BEFORE_SUBMIT, now, user=user)
-        failed = [Order(pk=p.row["id"], status=p.row["status"]) for p in plan if p.row["status"] == OrderStatus.FAILED]
+        # A failed order being resubmitted right now keeps its status: the submission moves it.
+        failed = [
+            Order(pk=p.row["id"], status=p.row["status"])
+            for p in plan
+            if p.row["status"] == OrderStatus.FAILED and not p.row.get("submitting_at")
+        ]
         orders_transition(
             orders=failed,
             to=OrderStatus.DOWNLOADED,

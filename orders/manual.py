@@ -10,15 +10,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
+
 from integrations.connectors import connector_for
 from integrations.connectors.base import Connector
 from integrations.connectors.capabilities import FulfillmentTarget, OrderSource, capability
+from integrations.connectors.records import Order as OrderRecord
 from integrations.http import ChannelError, Conflict
 from integrations.models import Channel
 from orders.cancellation import CANCELLED_HERE, order_locked
-from orders.holds import orders_hold_check
+from orders.holds import order_hold_reasons, orders_hold_check
 from orders.ingest import order_refresh
 from orders.models import Order, OrderStatus
+from orders.out_of_warehouse import out_of_warehouse_report, out_of_warehouse_resolve
 from orders.states import IN_FULFILLMENT, order_transition
 from orders.submission import order_submit
 
@@ -68,7 +72,11 @@ def resubmit_plan(order: Order) -> Plan:
     fresh = f"fetch it fresh from {order.channel}, map it and split bundles again, and submit it"
     if order.status in IN_FULFILLMENT:
         return Plan(
-            order, True, f"Delete {order.fulfillment_number} from {order.channel.fulfillment}, {fresh} as a new order."
+            order,
+            True,
+            f"Fetch it fresh from {order.channel} and check it can be submitted; only then delete "
+            f"{order.fulfillment_number} from {order.channel.fulfillment}, map it and split bundles again, and "
+            "submit it as a new order.",
         )
     if order.status == S.DELETED:
         return Plan(order, True, f"{fresh[0].upper()}{fresh[1:]} as a new order.")
@@ -124,21 +132,61 @@ def order_delete_from_fulfillment(*, order: Order, connector: FulfillmentTarget 
 
 
 def order_resubmit(*, order: Order, sales: OrderSource, fulfillment: FulfillmentTarget | None, user: Any) -> Outcome:
-    """Delete (if still open), fetch fresh from the channel, re-map and re-split, hold check, submit."""
+    """Fetch the order fresh from the channel and check it can be submitted, then delete it (if still open),
+    re-map and re-split it, and submit it. Nothing is deleted until the new submission can follow; an order
+    that still ends up out of the warehouse is said so on the order and in the issue queue."""
     plan = resubmit_plan(order)
     if not plan.allowed or fulfillment is None:
         return Outcome(order, False, plan.text if not plan.allowed else "The channel has no fulfillment system.")
+    kept = f" {order.fulfillment_number} stays in the fulfillment system." if order.status in IN_FULFILLMENT else ""
+    try:
+        record = sales.order_get(order.external_id)
+    except ChannelError as exc:
+        return Outcome(
+            order, False, f"Not resubmitted: fetching it from {order.channel} failed ({exc}).{kept} Try again."
+        )
+    if record.cancelled:
+        return _cancel(order, fulfillment, user)
+    refusal = _submission_refusal(order, record)
+    if refusal:
+        return Outcome(order, False, f"Not resubmitted: {refusal}{kept}")
     if order.status in IN_FULFILLMENT:
         deleted = order_delete_from_fulfillment(order=order, connector=fulfillment, user=user)
         if not deleted.ok:
             return deleted
-    try:
-        record = sales.order_get(order.external_id)
-    except ChannelError as exc:
-        return Outcome(order, False, f"Not resubmitted: fetching it from {order.channel} failed ({exc}). Try again.")
-    if record.cancelled:
-        order_transition(order=order, to=S.CANCELLED, user=user, message=f"{CANCELLED_HERE} Not resubmitted.")
-        return Outcome(order, False, "Not resubmitted: it is cancelled on the channel.")
+    outcome = _refresh_and_submit(order, record, fulfillment, user)
+    if outcome.ok:
+        out_of_warehouse_resolve(order=order)
+    else:
+        out_of_warehouse_report(order=order, reason=outcome.text)
+    return outcome
+
+
+def _cancel(order: Order, fulfillment: FulfillmentTarget, user: Any) -> Outcome:
+    if order.status in IN_FULFILLMENT:
+        deleted = order_delete_from_fulfillment(order=order, connector=fulfillment, user=user)
+        if not deleted.ok:
+            return deleted
+    order_transition(order=order, to=S.CANCELLED, user=user, message=f"{CANCELLED_HERE} Not resubmitted.")
+    out_of_warehouse_resolve(order=order)
+    return Outcome(order, False, "Not resubmitted: it is cancelled on the channel.")
+
+
+def _submission_refusal(order: Order, record: OrderRecord) -> str:
+    """Why the fresh copy could not be submitted (unusable, or it would be held), tried in a transaction that
+    is rolled back, so the order is unchanged; empty when it can."""
+    with transaction.atomic():
+        try:
+            order_refresh(order=order, record=record)
+            holds = order_hold_reasons(order=Order.objects.get(pk=order.pk))
+            refusal = f"it would be held: {' '.join(hold.detail for hold in holds)}" if holds else ""
+        except ValueError as exc:
+            refusal = f"{exc}."
+        transaction.set_rollback(True)
+    return refusal
+
+
+def _refresh_and_submit(order: Order, record: OrderRecord, fulfillment: FulfillmentTarget, user: Any) -> Outcome:
     try:
         order_refresh(order=order, record=record, user=user)
     except ValueError as exc:

@@ -111,6 +111,9 @@ class Order(models.Model):
         default=False, help_text="Cancelled on the channel while the fulfillment system could not delete it."
     )
     # Submission bookkeeping: the key is stored (and committed) before the request is sent.
+    # Set while a submission is in flight (claimed before sending): a cancellation that arrives meanwhile
+    # leaves the order to the submission instead of cancelling it here while the warehouse receives it.
+    submitting_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=255, blank=True)
     resubmissions = models.PositiveIntegerField(default=0)
     submit_attempts = models.PositiveIntegerField(default=0)

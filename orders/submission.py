@@ -18,6 +18,7 @@ from integrations.connectors.records import CustomerRef, FulfillmentLine, Fulfil
 from integrations.flows import RunReport
 from integrations.http import ChannelError, TransportError
 from integrations.models import Channel
+from orders.cancellation import CANCELLED_HERE
 from orders.models import Order, OrderLine, OrderRules, OrderStatus
 from orders.records import address_from
 from orders.states import order_transition
@@ -29,10 +30,16 @@ CHUNK = 200
 SUBMIT_FROM = (OrderStatus.DOWNLOADED, OrderStatus.FAILED, OrderStatus.DELETED)
 
 
+# A claim older than this is a worker that died mid-send; the next submission may take the order over (its
+# idempotency key makes a second send harmless). Well above a submission's HTTP timeouts and retries.
+CLAIM_STALE = timedelta(minutes=15)
+
+
 @dataclass(frozen=True)
 class SubmitOutcome:
     ok: bool
     message: str
+    skipped: bool = False  # not sent, and nothing wrong: cancelled meanwhile, or another worker has it
 
 
 def submission_key(order: Order) -> str:
@@ -49,7 +56,10 @@ def orders_ready(*, channel: Channel, now: datetime | None = None) -> QuerySet[O
     """Downloaded orders whose next attempt is due, oldest first."""
     now = now or timezone.now()
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    return Order.objects.filter(channel=channel, status=OrderStatus.DOWNLOADED).filter(due).order_by("placed_at", "id")
+    ready = Q(status=OrderStatus.DOWNLOADED) & due
+    # Cancelled on the channel while a submission was in flight: settled by the next run, whatever the backoff.
+    to_settle = Q(status__in=SUBMIT_FROM, cancel_requested=True)
+    return Order.objects.filter(ready | to_settle, channel=channel).order_by("placed_at", "id")
 
 
 def orders_submit(*, channel: Channel, connector: FulfillmentTarget, report: RunReport, dry_run: bool = False) -> None:
@@ -65,7 +75,10 @@ def orders_submit(*, channel: Channel, connector: FulfillmentTarget, report: Run
                 report.say(f"would submit {order.number} with {len(lines.get(order.pk, []))} line(s)")
                 continue
             outcome = order_submit(order=order, connector=connector, lines=lines.get(order.pk), retry_days=retry_days)
-            if outcome.ok:
+            if outcome.skipped:
+                report.skipped += 1
+                report.say(f"{order.number}: {outcome.message}")
+            elif outcome.ok:
                 report.created += 1
                 report.succeeded(submit_issue_key(order))
             else:
@@ -85,15 +98,58 @@ def order_submit(
     """Send one order (downloaded, failed, or deleted and being resubmitted) to the fulfillment system."""
     if order.status not in SUBMIT_FROM:
         return SubmitOutcome(False, f"cannot be submitted while {order.get_status_display().lower()}")
-    submission_record(order=order)
-    payload = fulfillment_order(order, lines)
+    if not submission_claim(order=order):
+        return SubmitOutcome(False, "not sent: it changed meanwhile, or another worker is submitting it", skipped=True)
     try:
-        status = _send(order, payload, connector)
-    except ChannelError as exc:
-        days = _retry_days(order.channel) if retry_days is None else retry_days
-        return _failed(order, exc, user=user, retry_days=days)
-    _submitted(order, status, user=user)
-    return SubmitOutcome(True, f"submitted as {status.number}")
+        if order.cancel_requested:
+            return _settle_cancelled(order, connector, user)
+        submission_record(order=order)
+        payload = fulfillment_order(order, lines)
+        try:
+            status = _send(order, payload, connector)
+        except ChannelError as exc:
+            days = _retry_days(order.channel) if retry_days is None else retry_days
+            return _failed(order, exc, user=user, retry_days=days)
+        _submitted(order, status, user=user)
+        return SubmitOutcome(True, f"submitted as {status.number}")
+    finally:
+        Order.objects.filter(pk=order.pk, submitting_at=order.submitting_at).update(submitting_at=None)
+
+
+def submission_claim(*, order: Order) -> bool:
+    """Claim the order for one submission, committed before anything is sent, and read whether it was cancelled
+    on the channel meanwhile. False when it left its status or another live submission holds it."""
+    now = timezone.now()
+    free = Q(submitting_at__isnull=True) | Q(submitting_at__lt=now - CLAIM_STALE)
+    if not Order.objects.filter(free, pk=order.pk, status=order.status).update(submitting_at=now):
+        return False
+    order.submitting_at = now
+    order.cancel_requested = Order.objects.filter(pk=order.pk).values_list("cancel_requested", flat=True).get()
+    return True
+
+
+def _settle_cancelled(order: Order, connector: FulfillmentTarget, user: Any) -> SubmitOutcome:
+    """Cancelled on the channel while a submission was in flight or due. An earlier attempt may have landed: it
+    is looked up by its key and, found, recorded as submitted so the cancellation deletes it there; an order
+    that never reached the fulfillment system is cancelled here."""
+    if order.submit_attempts and order.idempotency_key:
+        try:
+            found = connector.order_find(order.idempotency_key)
+        except ChannelError as exc:
+            return SubmitOutcome(False, f"cancelled on the channel; whether an attempt arrived is unknown ({exc})")
+        if found is not None:
+            _submitted(order, found, user=user)
+            return SubmitOutcome(
+                False, f"cancelled on the channel after {found.number} arrived: the cancellation deletes it", True
+            )
+    order_transition(
+        order=order,
+        to=OrderStatus.CANCELLED,
+        user=user,
+        message=f"{CANCELLED_HERE} It never reached the fulfillment system.",
+        fields={"cancel_requested": False},
+    )
+    return SubmitOutcome(False, "cancelled on the channel before it reached the fulfillment system", skipped=True)
 
 
 def submission_record(*, order: Order) -> None:

@@ -10,7 +10,13 @@ from django.utils.html import format_html
 from integrations.models import Channel, ChannelRole
 from inventory.forms import PairingForm
 from inventory.models import ChannelWarehouse, Warehouse
-from inventory.pairing import pairing_effect, pairing_save, pairings_of
+from inventory.pairing import (
+    pairing_effect,
+    pairing_save,
+    pairing_suggestions,
+    pairing_suggestions_accept,
+    pairings_of,
+)
 from inventory.policies import policy_for
 
 
@@ -65,6 +71,11 @@ class ChannelWarehouseAdmin(admin.ModelAdmin):
             raise PermissionDenied  # a view-only user sees the pairing but may not save one
         channel = get_object_or_404(Channel, pk=channel_id, role=ChannelRole.SALES)
         channel_warehouses = list(ChannelWarehouse.objects.filter(channel=channel).order_by("name", "external_id"))
+        if request.method == "POST" and "accept_suggestions" in request.POST:
+            ids = [int(pk) for pk in request.POST.getlist("suggested") if pk.isdigit()]
+            paired = pairing_suggestions_accept(channel=channel, channel_warehouse_ids=ids)
+            self.message_user(request, f"{paired} suggested pairing(s) of {channel} accepted.", messages.SUCCESS)
+            return HttpResponseRedirect(request.path)
         if request.method == "POST":
             form = PairingForm(request.POST, channel=channel, channel_warehouses=channel_warehouses)
             if form.is_valid():
@@ -88,6 +99,7 @@ class ChannelWarehouseAdmin(admin.ModelAdmin):
             "warehouses": list(Warehouse.objects.order_by("code")),
             "feeds": feeds,
             "problem": problem,
+            "suggestions": pairing_suggestions(channel=channel),
             "can_change": self.has_change_permission(request),
             "opts": self.model._meta,
         }

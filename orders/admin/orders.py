@@ -4,11 +4,12 @@ takes on them — delete from fulfillment and resubmit — behind the `delete_re
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from orders.admin.common import ReadOnlyInline, SalesChannelFilter, ShipmentColumns, address_html, json_html
 from orders.admin.pages import CappedPaginator, SpanDatesQuerySet, order_action_page
 from orders.manual import delete_plan, orders_delete_from_fulfillment, orders_resubmit, resubmit_plan
-from orders.models import Order, OrderEvent, OrderLine, Shipment
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment
 from orders.selectors import open_issue_orders, orders_search
 
 
@@ -144,8 +145,23 @@ class OrderAdmin(admin.ModelAdmin):
     def has_delete_resubmit_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.delete_resubmit_order")
 
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or obj.status != OrderStatus.DELETED:
+            return self.fieldsets
+        (name, options), *rest = self.fieldsets
+        return [(name, {**options, "fields": ("out_of_warehouse", *options["fields"])}), *rest]
+
     def get_readonly_fields(self, request, obj=None):
-        return [name for _, options in self.fieldsets for name in options["fields"]]
+        return [name for _, options in self.get_fieldsets(request, obj) for name in options["fields"]]
+
+    @admin.display(description="warehouse")
+    def out_of_warehouse(self, order: Order) -> str:
+        return format_html(
+            '<strong style="color: var(--error-fg, #ba2121)">Out of the warehouse: deleted from {} and not '
+            "resubmitted, so nobody will ship it. {}</strong>",
+            order.channel.fulfillment or "the fulfillment system",
+            f"Last error: {order.last_error}" if order.last_error else "Resubmit it, or cancel it on the channel.",
+        )
 
     @admin.display(description="flags")
     def flags(self, order: Order) -> str:

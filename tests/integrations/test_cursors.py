@@ -1,7 +1,14 @@
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone as dj_timezone
 
@@ -10,11 +17,13 @@ from integrations.cursors import (
     cursor_for,
     cursor_lock,
     cursor_position,
+    lease_holder,
     lease_length,
     lease_release,
     lease_take,
 )
-from integrations.models import SyncCursor
+from integrations.models import SyncCursor, SyncRun
+from integrations.runner import flow_run
 from tests.factories import ChannelFactory
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +147,70 @@ def test_lock_on_postgres_is_held_by_a_session_of_its_own(channel):
         worker.start()
         worker.join()
     assert seen == {"won": False, "position": "2024-05-01"}
+
+
+# A lease whose holder died is taken over at once (SQLite), instead of "in progress" until it expires.
+
+
+def hold(cursor, holder: str) -> None:
+    future = dj_timezone.now() + timedelta(minutes=30)
+    SyncCursor.objects.filter(pk=cursor.pk).update(locked_until=future, locked_by=holder)
+
+
+def test_a_lease_held_by_a_killed_process_is_taken_over_at_once(channel):
+    cursor = cursor_for(channel=channel, flow="orders.download")
+    child = subprocess.Popen(["sleep", "60"])
+    try:
+        hold(cursor, lease_holder(child.pid))
+        assert lease_take(cursor_id=cursor.pk) is None  # alive: it keeps its lease
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert lease_take(cursor_id=cursor.pk) is not None
+    cursor.refresh_from_db()
+    assert cursor.locked_by == lease_holder()
+
+
+def test_a_reused_pid_is_not_mistaken_for_the_holder(channel):
+    cursor = cursor_for(channel=channel, flow="orders.download")
+    host, pid, _ = lease_holder().split(":")
+    hold(cursor, f"{host}:{pid}:1")  # our pid, but a process that started at another time
+    assert lease_take(cursor_id=cursor.pk) is not None
+
+
+def test_a_holder_on_another_machine_or_unnamed_keeps_its_lease(channel):
+    cursor = cursor_for(channel=channel, flow="orders.download")
+    for holder in ("elsewhere.example:1:1", ""):
+        hold(cursor, holder)
+        assert lease_take(cursor_id=cursor.pk) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_sync_process_is_killed_mid_run_the_next_run_says_it_died_and_runs(sandbox_channel, sandbox):
+    if connection.vendor != "sqlite":
+        pytest.skip("the lease is SQLite's guard; PostgreSQL's advisory lock dies with the session (tested above)")
+    channel = sandbox_channel("oms")
+    sandbox.api("oms").inject("slow", times=1, delay=30, method="GET")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}"}
+    child = subprocess.Popen(
+        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "sync", "--channel", channel.slug,
+         "--flow", "inventory.download"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(300):
+            if SyncCursor.objects.filter(channel=channel, flow="inventory.download").exclude(locked_by="").exists():
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the sync process never took its lease")
+        assert SyncRun.objects.get(channel=channel, flow="inventory.download").status == SyncRun.Status.RUNNING
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    sandbox.api("oms").clear_faults()
+
+    run = flow_run(channel=channel, flow="inventory.download", trigger=SyncRun.Trigger.MANUAL)
+    assert run.status != SyncRun.Status.SKIPPED and run.seen > 0, run.error  # not "in progress" for 30 minutes
+    died = SyncRun.objects.exclude(pk=run.pk).get(channel=channel, flow="inventory.download")
+    assert died.status == SyncRun.Status.FAILED and "interrupted" in died.error.lower()

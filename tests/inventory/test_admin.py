@@ -2,6 +2,7 @@
 policy form refuses bad formulas with the position and previews a listing without saving, spreadsheets."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -16,6 +17,7 @@ from tests.inventory.factories import (
     WarehouseFactory,
     WarehousePairingFactory,
 )
+from tests.orders.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +95,39 @@ def test_pairing_combined_mode_needs_a_target_when_there_are_several(admin_clien
     assert response.status_code == 200
     assert "combined_target" in response.context["form"].errors
     assert InventoryPolicy.objects.get(channel=objects.channel).mode == "per_warehouse"
+
+
+def test_pairing_suggests_loose_name_matches_for_a_person_to_accept(admin_client, objects):
+    WarehouseFactory(code="W-EC", name="East Coast DC")
+    WarehouseFactory(code="W-WEST", name="West")
+    WarehouseFactory(code="W-WEST2", name="west")  # two loose matches: no suggestion for "WEST"
+    coast = ChannelWarehouseFactory(channel=objects.channel, external_id="20", name="east  coast-dc", code="")
+    west = ChannelWarehouseFactory(channel=objects.channel, external_id="21", name="WEST", code="")
+    by_code = ChannelWarehouseFactory(channel=objects.channel, external_id="22", name="Elsewhere", code="east")
+    url = reverse("admin:inventory_pairing", args=[objects.channel.pk])
+    suggestions = admin_client.get(url).context["suggestions"]
+    assert {(s.channel_warehouse.pk, s.warehouse.code) for s in suggestions} == {
+        (coast.pk, "W-EC"),
+        (by_code.pk, "EAST"),
+    }
+    assert not coast.warehouses.exists()  # only suggested until a person accepts
+
+    response = admin_client.post(url, {"accept_suggestions": "1", "suggested": [coast.pk]})
+    assert response.status_code == 302
+    assert list(coast.warehouses.values_list("code", flat=True)) == ["W-EC"]
+    assert not by_code.warehouses.exists() and not west.warehouses.exists()
+    assert [s.channel_warehouse.pk for s in admin_client.get(url).context["suggestions"]] == [by_code.pk]
+
+
+def test_accepting_pairing_suggestions_needs_the_change_permission(client, objects):
+    coast = ChannelWarehouseFactory(channel=objects.channel, external_id="20", name="main", code="")
+    viewer = UserFactory()
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_channelwarehouse"))
+    client.force_login(viewer)
+    url = reverse("admin:inventory_pairing", args=[objects.channel.pk])
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"accept_suggestions": "1", "suggested": [coast.pk]}).status_code == 403
+    assert not coast.warehouses.exists()
 
 
 def _policy_post(objects, **values):

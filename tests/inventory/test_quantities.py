@@ -181,7 +181,7 @@ def test_query_count_does_not_grow_with_listings(setup, django_assert_max_num_qu
         policy = InventoryPolicy(channel=setup.channel)
         return len(list(quantities_compute(rules=policy_rules(policy, excluded_warehouse_ids=set())).quantities()))
 
-    with django_assert_max_num_queries(7) as few:
+    with django_assert_max_num_queries(8) as few:
         assert run() == 2
     for _ in range(30):
         item = ItemFactory()

@@ -10,7 +10,7 @@ from django.utils.module_loading import import_string
 from catalog.models import ItemMapping
 from integrations.connectors import connector_for
 from integrations.flows import RunReport
-from inventory.models import InventoryPolicy, PushIntent, PushLedger
+from inventory.models import ChannelWarehouse, Discrepancy, InventoryPolicy, PushIntent, PushLedger
 from inventory.pushes import intents_claim
 from inventory.quantities import quantities_compute
 from inventory.upload import changes_diff, intents_record
@@ -316,3 +316,40 @@ def test_settled_intents_older_than_the_retention_are_forgotten(sandbox, sales, 
         PushLedger.objects.filter(mapping__channel=channel).count()
         == ItemMapping.objects.filter(channel=channel).count() * 3
     )
+
+
+# A channel warehouse the policy stops feeding: its last quantities must not stay on the channel.
+
+
+def test_switching_to_combined_mode_pushes_0_once_to_the_warehouses_no_longer_fed(sandbox, sales):
+    channel = sales("channeladvisor")
+    ca = sandbox.api("channeladvisor")
+    run(channel, "inventory.upload")
+    assert ca.quantity(SKU, "EAST") > 0
+    main = ChannelWarehouse.objects.get(channel=channel, external_id="11")
+    InventoryPolicy.objects.filter(channel=channel).update(mode="combined", combined_target=main)
+
+    result = run(channel, "inventory.upload")
+    listings = ItemMapping.objects.filter(channel=channel).count()
+    assert ca.quantity(SKU, "EAST") == 0 and ca.quantity(SKU, "FBA") == 0
+    assert ca.quantity(SKU, "MAIN") == sum(q - a for (sku, _), (q, a) in sandbox.world.stock.items() if sku == SKU)
+    assert ledger(channel, SKU, "12") == 0
+    assert result.failed == 0 and result.seen == listings * 3
+
+    ca.calls.clear()
+    assert run(channel, "inventory.upload").updated == 0  # 0 once, then left alone
+    assert ca.calls_to("POST", CA_UPDATE) == 0
+
+
+def test_a_warehouse_no_longer_fed_stays_reconciled(sandbox, sales):
+    channel = sales("channeladvisor")
+    ca = sandbox.api("channeladvisor")
+    run(channel, "inventory.upload")
+    main = ChannelWarehouse.objects.get(channel=channel, external_id="11")
+    InventoryPolicy.objects.filter(channel=channel).update(mode="combined", combined_target=main)
+    run(channel, "inventory.upload")
+    ca.set_quantity(SKU, "EAST", 9)  # sold out there by hand, or a stale figure came back
+
+    run(channel, "inventory.reconcile")
+    row = Discrepancy.objects.get(channel=channel, mapping__channel_sku=SKU, channel_warehouse__external_id="12")
+    assert (row.hub_quantity, row.channel_quantity) == (0, 9)

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from catalog.models import ItemMapping, MappingStatus
 from integrations.models import SyncIssue
 from orders.models import EventKind, Order, OrderStatus
 from tests.factories import ChannelFactory, ItemFactory
@@ -230,7 +231,7 @@ def test_resubmit_fetches_the_order_fresh_maps_it_again_and_submits_it_under_a_n
     old_number = order.fulfillment_number
 
     page = action(admin_client, "resubmit", [order]).content.decode()
-    assert f"Delete {old_number} from" in page and "fetch it fresh" in page
+    assert "Fetch it fresh" in page and f"only then delete {old_number} from" in page
     result = action(admin_client, "resubmit", [order], confirm=True).content.decode()
     assert "1 of 1 order done" in result
 
@@ -288,3 +289,52 @@ def test_the_order_rules_page_stores_the_notification_secret_write_only(admin_cl
     admin_client.post(reverse("admin:orders_orderrules_change", args=[rules.pk]), {**data, "hook_secret": ""})
     channel.refresh_from_db()
     assert channel.credentials["hook_secret"] == "s3cret-value"  # blank keeps it
+
+
+# Resubmit checks before it deletes: an order never leaves the warehouse for a submission that cannot follow.
+
+
+def test_resubmit_with_the_channel_down_deletes_nothing_and_says_the_order_stays(admin_client, submitted, sandbox):
+    order = submitted[0]
+    oms = sandbox.api("oms")
+    sandbox.api("extensiv").inject("status", times=1000, status=503, method="GET", path="/v1")
+    text = action(admin_client, "resubmit", [order], confirm=True).content.decode()
+    sandbox.api("extensiv").clear_faults()
+    assert "0 of 1 order done" in text
+    assert f"{order.fulfillment_number} stays in the fulfillment system" in text
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SUBMITTED
+    assert oms.orders[order.fulfillment_number]["status"] == "open"
+    assert oms.calls_to("DELETE", "/api/v1/orders") == 0
+
+
+def test_resubmit_of_an_order_that_would_be_held_deletes_nothing_and_says_why(admin_client, submitted, sandbox):
+    order = submitted[0]
+    line = order.lines.filter(parent__isnull=True).first()
+    ItemMapping.objects.filter(channel=order.channel, channel_sku=line.channel_sku).update(
+        status=MappingStatus.UNMAPPED, item=None
+    )
+    text = action(admin_client, "resubmit", [order], confirm=True).content.decode()
+    assert "Not resubmitted: it would be held" in text and line.channel_sku in text
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SUBMITTED and order.lines.get(pk=line.pk).item_id == line.item_id
+    assert sandbox.api("oms").orders[order.fulfillment_number]["status"] == "open"
+
+
+def test_an_order_left_out_of_the_warehouse_is_said_in_red_and_in_the_issue_queue(admin_client, submitted, sandbox):
+    order = submitted[0]
+    sandbox.api("oms").inject("status", times=1000, status=422, method="POST", path="/api/v1/orders$")
+    action(admin_client, "resubmit", [order], confirm=True)
+    sandbox.api("oms").clear_faults()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DELETED
+    issue = SyncIssue.objects.get(status="open", record_key=f"{order.channel.slug}/{order.external_id}")
+    assert "out of the warehouse" in issue.message and issue.channel_id == order.channel.fulfillment_id
+    page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert "Out of the warehouse: deleted from" in page
+
+    assert "1 of 1 order done" in action(admin_client, "resubmit", [order], confirm=True).content.decode()
+    issue.refresh_from_db()
+    assert issue.status == "resolved"
+    page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert "Out of the warehouse" not in page

@@ -106,6 +106,7 @@ URLS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 EXTRA_POSTS = [
     ("policy preview", "admin:inventory_inventorypolicy_change", {"_preview": "Preview"}, OPERATORS),
     ("policy preview before adding", "admin:inventory_inventorypolicy_add", {"_preview": "Preview"}, OPERATORS),
+    ("pairing suggestions accepted", "admin:inventory_pairing", {"accept_suggestions": "1"}, OPERATORS),
 ]
 
 ACTIONS: dict[str, dict[str, frozenset[str]]] = {
