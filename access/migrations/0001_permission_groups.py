@@ -21,9 +21,9 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
         ("catalog", "0003_catalog_sync"),
-        ("integrations", "0002_channel_credentials_permission"),
-        ("inventory", "0001_initial"),
-        ("orders", "0004_shipment_corrections"),
+        ("integrations", "0003_channel_credentials_permission"),
+        ("inventory", "0002_reconcile_flow"),
+        ("orders", "0005_submitting_claim"),
     ]
 
     operations = [migrations.RunPython(create_groups, delete_groups)]
