@@ -3,15 +3,21 @@ Actions gather the selection, call one service and report; every page runs a fix
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
+from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm
 
 from catalog.automap import mapping_automap
+from catalog.candidates import mapping_candidates
 from catalog.models import BundleComponent, Item, ItemMapping, MappingStatus
 from catalog.resources import ItemMappingResource, MappingCSV, MappingXLSX
 from catalog.services import mapping_accept_suggestion, mapping_choose_item, mapping_ignore, mapping_unignore
@@ -118,7 +124,9 @@ class ItemMappingForm(forms.ModelForm):
 @admin.register(ItemMapping)
 class ItemMappingAdmin(ImportExportMixin, admin.ModelAdmin):
     form = ItemMappingForm
-    list_display = ["channel_sku", "channel", "channel_upc", "status", "item", "method", "suggested_item", "reason"]
+    list_display = [
+        "channel_sku", "channel", "channel_upc", "status", "item", "method", "suggested_item", "reason", "choices",
+    ]  # fmt: skip
     list_filter = [("channel", ChannelFilter), "status", "method"]
     search_fields = ["channel_sku", "=channel_upc", "item__sku"]
     search_help_text = "Channel SKU or item SKU (contains), or an exact channel UPC"
@@ -129,10 +137,10 @@ class ItemMappingAdmin(ImportExportMixin, admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 100
     actions = ["automap_selected", "ignore_selected", "unignore_selected", "accept_suggestion"]
-    readonly_fields = ["status", "method", "suggested_item", "note", "data", "created_at", "updated_at"]
+    readonly_fields = ["status", "method", "suggested_item", "note", "choices", "data", "created_at", "updated_at"]
     fieldsets = [
         ("Listing", {"fields": ["channel", "channel_sku", "channel_product_id", "channel_upc", "title"]}),
-        ("Mapping", {"fields": ["item", "status", "method", "suggested_item", "note"]}),
+        ("Mapping", {"fields": ["item", "status", "method", "suggested_item", "note", "choices"]}),
         ("Downloaded data", {"fields": ["data", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
@@ -145,6 +153,60 @@ class ItemMappingAdmin(ImportExportMixin, admin.ModelAdmin):
     @admin.display(description="reason")
     def reason(self, mapping: ItemMapping) -> str:
         return Truncator(mapping.note).chars(120)
+
+    @admin.display(description="map to")
+    def choices(self, mapping: ItemMapping) -> str:
+        """A conflict's candidate items, each a one-click POST (inside the page's own form, which has the CSRF
+        token). Lists set `candidates` for the whole page in one query (get_changelist_instance)."""
+        if not getattr(mapping, "can_choose", False):
+            return ""
+        candidates = getattr(mapping, "candidates", None)
+        if candidates is None:
+            candidates = mapping_candidates(mappings=[mapping]).get(mapping.pk, [])
+        url = "admin:catalog_itemmapping_choose"
+        return format_html_join(
+            " ",
+            '<button type="submit" class="button" formmethod="post" formaction="{}" name="next" value="{}">{}</button>',
+            ((reverse(url, args=[mapping.pk, item.pk]), mapping.back_to, item.sku) for item in candidates),
+        )
+
+    def get_changelist_instance(self, request: HttpRequest):
+        changelist = super().get_changelist_instance(request)
+        page = list(changelist.result_list)  # evaluated once here; the template iterates the same rows
+        can_choose = self.has_change_permission(request)
+        candidates = mapping_candidates(mappings=page) if can_choose else {}
+        for mapping in page:
+            mapping.can_choose, mapping.back_to = can_choose, request.get_full_path()
+            mapping.candidates = candidates.get(mapping.pk, [])
+        return changelist
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field=None):
+        mapping = super().get_object(request, object_id, from_field)
+        if mapping is not None:
+            mapping.can_choose = self.has_change_permission(request, mapping)
+            mapping.back_to = request.get_full_path()
+        return mapping
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        choose = path("<int:pk>/choose/<int:item_id>/", view(self.choose_view), name="catalog_itemmapping_choose")
+        return [choose, *super().get_urls()]
+
+    @method_decorator(require_POST)
+    def choose_view(self, request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
+        """Map the listing to one of its candidates, through the same service as choosing it on the form."""
+        mapping = get_object_or_404(ItemMapping.objects.select_related("channel"), pk=pk)
+        if not self.has_change_permission(request, mapping):
+            raise PermissionDenied
+        item = get_object_or_404(Item, pk=item_id)
+        if not item.active:
+            self.message_user(request, f"{item.sku} is inactive; choose an active item.", messages.ERROR)
+        else:
+            mapping_choose_item(mapping=mapping, item=item, user=request.user)
+            self.message_user(request, f"{mapping.channel_sku} on {mapping.channel} is mapped to {item.sku}.")
+        back = request.POST.get("next", "")
+        safe = url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure())
+        return HttpResponseRedirect(back if safe else reverse("admin:catalog_itemmapping_changelist"))
 
     def save_model(self, request: HttpRequest, obj: ItemMapping, form: forms.ModelForm, change: bool) -> None:
         if "item" in form.changed_data:

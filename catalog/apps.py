@@ -7,6 +7,8 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         from catalog.flows import FLOWS
+        from catalog.issue_targets import register_targets
         from integrations.flows import register
 
         register(*FLOWS)
+        register_targets()  # the listing or item an issue is about, for its admin page

@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 
 from catalog.keys import sku_key, upc_key
 from catalog.models import PROTECTED_METHODS, Item, ItemMapping, MappingMethod, MappingStatus
-from catalog.upserts import upsert
+from integrations.bulk import upsert
 from integrations.models import Channel
 
 GENERAL = "<Item Number>"

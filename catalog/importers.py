@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from catalog.keys import upc_key, upc_variants
 from catalog.models import Item, ItemMapping, MappingMethod, MappingStatus
 from catalog.spreadsheets import COLUMNS, cell_restore, cell_text
-from catalog.upserts import upsert
+from integrations.bulk import upsert
 from integrations.chunks import batched
 from integrations.models import Channel
 

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from catalog.automap import mapping_automap
 from catalog.models import BundleComponent, Item, ItemMapping, MappingStatus
 from catalog.sync_common import FLOW, say
-from catalog.upserts import upsert
+from integrations.bulk import upsert
 from integrations.chunks import batched
 from integrations.connectors.records import BadRecord, CatalogItem
 from integrations.cursors import cursor_advance
@@ -56,6 +56,7 @@ class ItemsRun:
     latest: datetime | None = None
     matching_changed: bool = False
     pending: dict[str, CatalogItem] = field(default_factory=dict)  # bundles waiting for a component
+    bundle_counts: dict[str, str] = field(default_factory=dict)  # bundle SKU -> the count it went to, if any
 
 
 def items_download(
@@ -111,6 +112,7 @@ def _chunk(run: ItemsRun, chunk: tuple[CatalogItem | BadRecord, ...]) -> None:
             )
         if parts_changed:
             bundles.append(record)
+            run.bundle_counts[sku] = "created" if row is None else "updated"
         _count(run, record, row is None, fields_changed or parts_changed)
     if run.dry_run:
         _upcs_checked(run, writes, existing)
@@ -139,6 +141,8 @@ def _usable(run: ItemsRun, chunk: tuple[CatalogItem | BadRecord, ...]) -> dict[s
         if problem:
             run.report.issue(record.sku or "item", problem, _payload(record))
             continue
+        if record.sku in records:
+            run.report.skipped += 1  # the earlier copy of a repeated SKU: the last one is the one counted
         records[record.sku] = (record, values)
     return records
 
@@ -233,7 +237,9 @@ def _upcs_checked(run: ItemsRun, writes: list[tuple[CatalogItem, tuple]], existi
         holder = holders.setdefault(record.upc, record.sku)
         if holder != record.sku:
             message = f"UPC {record.upc} already belongs to item {holder}; stored without a UPC until one of them gets another UPC in the fulfillment system"
-            run.report.issue(record.sku, message, _payload(record))
+            # Stored without its UPC: it was counted created or updated, and now counts as failed instead.
+            counted = "updated" if record.sku in existing else "created"
+            run.report.issue(record.sku, message, _payload(record), counted_as=counted)
             writes[n] = (replace(record, upc=""), (*values[:upc_at], "", *values[upc_at + 1 :]))
 
 
@@ -276,7 +282,10 @@ def _finish_bundles(run: ItemsRun) -> None:
     known = set(Item.objects.filter(sku__in=parts).order_by().values_list("sku", flat=True))
     for record in run.pending.values():
         missing = ", ".join(sorted(set(_parts(record)) - known))
-        run.report.issue(record.sku, f"bundle components not in the catalog: {missing}", _payload(record))
+        counted = run.bundle_counts.get(record.sku, "")
+        run.report.issue(
+            record.sku, f"bundle components not in the catalog: {missing}", _payload(record), counted_as=counted
+        )
 
 
 def _payload(record: CatalogItem) -> dict:

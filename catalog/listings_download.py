@@ -24,7 +24,7 @@ from django.db import transaction
 from catalog.automap import Decision, ItemIndex, mapping_automap
 from catalog.models import PROTECTED_METHODS, ItemMapping, MappingStatus
 from catalog.sync_common import FLOW, say
-from catalog.upserts import upsert
+from integrations.bulk import upsert
 from integrations.chunks import batched
 from integrations.connectors.records import BadRecord, Listing
 from integrations.cursors import cursor_advance
@@ -81,6 +81,8 @@ def listings_download(
     """Upsert a channel's listings in chunks, then auto-map the new and changed ones and move the cursor."""
     run = ListingsRun(channel=channel, report=report, dry_run=dry_run, lookup=lookup, open_keys=set(open_keys))
     _settled(run)
+    if not dry_run:
+        _leftovers_counted(channel, report)
     for chunk in batched(records, chunk_size):
         with transaction.atomic():
             _chunk(run, chunk)
@@ -100,12 +102,22 @@ def listings_automap(
     with transaction.atomic():
         for sku, status, note in pending.values_list("channel_sku", "status", "note").iterator(CHUNK):
             if status == MappingStatus.CONFLICT:
-                report.issue(sku, f"{AMBIGUOUS}: {note}", {"channel_sku": sku})
+                # Counted updated when flagged (in this run, or by _leftovers_counted): stored, but in conflict.
+                report.issue(sku, f"{AMBIGUOUS}: {note}", {"channel_sku": sku}, counted_as="updated")
             elif sku in open_keys:
                 report.succeeded(sku)
         pending.update(automap_pending=False)
         if position:
             cursor_advance(channel=channel, flow=FLOW, position=position)
+
+
+def _leftovers_counted(channel: Channel, report: RunReport) -> None:
+    """Listings a run that died left flagged are auto-mapped in this run: count them as this run's, so each
+    flagged listing the auto-mapping pass sees has been counted once (updated) before it meets a conflict."""
+    leftovers = ItemMapping.objects.filter(channel=channel, automap_pending=True).count()
+    if leftovers:
+        report.seen, report.updated = report.seen + leftovers, report.updated + leftovers
+        report.note(f"{leftovers} listing(s) left flagged by an interrupted run were auto-mapped again")
 
 
 def _settled(run: ListingsRun) -> None:
@@ -135,7 +147,8 @@ def _chunk(run: ListingsRun, chunk: tuple[Listing | BadRecord, ...]) -> None:
     planned = []
     for sku, record in records.items():
         row = existing.get(sku)
-        product_id, refused = _product_id(run, record, row[1] if row else None)
+        failed_before = run.report.failed
+        product_id, refused, lookup_failed = _product_id(run, record, row[1] if row else None)
         values = (product_id, record.upc, record.title[:300], record.data)
         if refused:
             planned.append(_refused(run, record, values, row, refused))
@@ -146,8 +159,12 @@ def _chunk(run: ListingsRun, chunk: tuple[Listing | BadRecord, ...]) -> None:
             _count(run.report, sku, new=False)
         else:
             run.report.skipped += 1
-            if sku in run.open_keys and row[6] != MappingStatus.CONFLICT:
+            if sku in run.open_keys and row[6] != MappingStatus.CONFLICT and not lookup_failed:
                 run.report.succeeded(sku)
+        if lookup_failed:
+            bucket = "skipped" if row is not None and not refused and tuple(row[1:5]) == values else ""
+            bucket = bucket or ("created" if row is None else "updated")
+            _lookup_failed(run, record, lookup_failed, bucket, failed=run.report.failed > failed_before)
     if not run.dry_run:
         _write(planned)
 
@@ -160,7 +177,7 @@ def _new(run: ListingsRun, sku: str, values: tuple) -> Planned:
     decision = run.index.decide(sku, values[1])
     row = _row(run.channel, sku, values, pending=False, decision=decision)
     if decision.status == MappingStatus.CONFLICT:
-        run.report.issue(sku, f"{AMBIGUOUS}: {decision.note}", {"channel_sku": sku})
+        run.report.issue(sku, f"{AMBIGUOUS}: {decision.note}", {"channel_sku": sku}, counted_as="created")
     elif sku in run.open_keys:
         run.report.succeeded(sku)
     return Planned(row, NEW)
@@ -179,8 +196,10 @@ def _usable(run: ListingsRun, chunk: tuple[Listing | BadRecord, ...]) -> dict[st
         if problem:
             run.report.issue(record.sku or "listing", problem, _payload(record))
             continue
-        if record.sku in records and records[record.sku].product_id != record.product_id:
-            run.product_ids.setdefault(record.sku, records[record.sku].product_id)
+        if record.sku in records:
+            run.report.skipped += 1  # the earlier copy of a repeated SKU: the last one is the one counted
+            if records[record.sku].product_id != record.product_id:
+                run.product_ids.setdefault(record.sku, records[record.sku].product_id)
         records[record.sku] = record
     return records
 
@@ -196,39 +215,48 @@ def _problem(record: Listing) -> str:
     return ""
 
 
-def _product_id(run: ListingsRun, record: Listing, stored: str | None) -> tuple[str, str]:
-    """(the product id to store, "") or ("", why it was refused). The id is trusted as it comes unless it is
-    missing or differs from the one stored (an empty one included: it may have been refused) or seen earlier in
-    the run; then the channel is asked which products have the SKU."""
+def _product_id(run: ListingsRun, record: Listing, stored: str | None) -> tuple[str, str, str]:
+    """(the product id to store, why it was refused, why the look-up failed), the last two "" when they did not
+    happen. The id is trusted as it comes unless it is missing or differs from the one stored (an empty one
+    included: it may have been refused) or seen earlier in the run; then the channel is asked which products
+    have the SKU."""
     seen = run.product_ids.get(record.sku)
     run.product_ids[record.sku] = record.product_id
     differs = (stored is not None and stored != record.product_id) or (seen and seen != record.product_id)
     if record.product_id and not differs:
-        return record.product_id, ""
+        return record.product_id, "", ""
     if run.lookup is None:
-        return record.product_id, ""
+        return record.product_id, "", ""
     try:
         ids = sorted(set(run.lookup(record.sku)))
     except AuthFailed:
         raise
     except ChannelError as exc:
-        run.report.issue(record.sku, f"looking up the product id of SKU {record.sku} failed: {exc}", _payload(record))
-        return stored or record.product_id, ""
+        return stored or record.product_id, "", f"looking up the product id of SKU {record.sku} failed: {exc}"
     if len(ids) > 1:
-        return "", f"SKU {record.sku} {NOT_UNIQUE} (products {', '.join(ids)}): no product id stored"
-    return (ids[0] if ids else record.product_id), ""
+        return "", f"SKU {record.sku} {NOT_UNIQUE} (products {', '.join(ids)}): no product id stored", ""
+    return (ids[0] if ids else record.product_id), "", ""
+
+
+def _lookup_failed(run: ListingsRun, record: Listing, reason: str, bucket: str, *, failed: bool) -> None:
+    """The listing was stored with the id it had; its issue moves it from the count it got (`bucket`) to failed,
+    unless another issue of the same listing already did (`failed`): one listing, one count."""
+    if failed:
+        run.report.flag(record.sku, reason, _payload(record))
+    else:
+        run.report.issue(record.sku, reason, _payload(record), counted_as=bucket)
 
 
 def _refused(run: ListingsRun, record: Listing, values: tuple, row: tuple | None, reason: str) -> Planned:
     """A listing whose SKU is not unique: stored without a product id and a conflict, unless a person decided
     it; then the decision and the product id it has stand (a person may have typed it in), and only a listing
     left without one goes to the issue queue."""
-    _count(run.report, record.sku, new=row is None)
+    counted = _count(run.report, record.sku, new=row is None)
     if row is not None and (row[5] in PROTECTED_METHODS or row[6] == MappingStatus.IGNORED):
         if not row[1]:
-            run.report.issue(record.sku, reason, _payload(record))
+            run.report.issue(record.sku, reason, _payload(record), counted_as=counted)
         return Planned(_row(run.channel, record.sku, (row[1], *values[1:]), pending=False), CHANGED)
-    run.report.issue(record.sku, reason, _payload(record))
+    run.report.issue(record.sku, reason, _payload(record), counted_as=counted)
     conflict = Decision(None, "", MappingStatus.CONFLICT, reason)
     return Planned(_row(run.channel, record.sku, values, pending=False, decision=conflict), REFUSED)
 
@@ -238,13 +266,15 @@ def _row(channel: Channel, sku: str, values: tuple, *, pending: bool, decision: 
     return (channel.pk, sku, *values, pending, decision.item_id, decision.method, decision.status, decision.note)
 
 
-def _count(report: RunReport, sku: str, *, new: bool) -> None:
+def _count(report: RunReport, sku: str, *, new: bool) -> str:
+    """Count the listing created or updated; the name of the count."""
     if new:
         report.created += 1
         say(report, f"create listing {sku}")
-    else:
-        report.updated += 1
-        say(report, f"update listing {sku}")
+        return "created"
+    report.updated += 1
+    say(report, f"update listing {sku}")
+    return "updated"
 
 
 def _write(planned: list[Planned]) -> None:

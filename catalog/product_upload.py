@@ -17,7 +17,7 @@ from itertools import groupby
 from typing import Any
 
 from catalog.models import Item, UploadKind
-from catalog.sync_common import UPLOAD_FLOW, open_issue_keys, say
+from catalog.sync_common import UPLOAD_FLOW, say
 from catalog.uploads import content_hash, uploads_accepted, uploads_changed
 from integrations.chunks import batched
 from integrations.connectors.base import SettingsError
@@ -25,6 +25,7 @@ from integrations.connectors.capabilities import ProductSink
 from integrations.connectors.records import Product, ProductSize
 from integrations.flows import RunReport
 from integrations.models import Channel
+from integrations.selectors import open_issue_keys
 
 PRICE_TYPES = {"wholesale": "wholesale_price", "retail": "retail_price"}
 ONE_SIZE = "OS"
@@ -78,7 +79,7 @@ def products_upload(*, channel: Channel, connector: ProductSink, report: RunRepo
         "season": connector.settings.get("season"),
         "currency": connector.settings.get("currency"),
     }
-    open_keys = open_issue_keys(channel=channel, flow=UPLOAD_FLOW)
+    open_keys = open_issue_keys(channel_id=channel.pk, flow=UPLOAD_FLOW)
     for batch in batched(catalog_products(wholesale=wholesale, retail=retail, currency=context["currency"]), BATCH):
         report.seen += len(batch)
         hashes = {p.key: content_hash([asdict(p.product), context]) for p in batch}

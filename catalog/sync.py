@@ -16,11 +16,12 @@ from datetime import datetime
 from catalog.items_download import items_download
 from catalog.listings_download import listings_download
 from catalog.product_upload import products_upload
-from catalog.sync_common import FLOW, open_issue_keys, read_since
+from catalog.sync_common import FLOW, read_since
 from integrations.connectors import connector_for
 from integrations.connectors.capabilities import ItemSource, ListingSource, ProductSink, capability
 from integrations.flows import RunReport
 from integrations.models import Channel
+from integrations.selectors import open_issue_keys
 
 
 def catalog_items_download(
@@ -28,7 +29,7 @@ def catalog_items_download(
 ) -> None:
     """Items from the fulfillment system changed since the cursor."""
     start = read_since(channel=channel, flow=FLOW, since=since)
-    open_keys = open_issue_keys(channel=channel, flow=FLOW)
+    open_keys = open_issue_keys(channel_id=channel.pk, flow=FLOW)
     with closing(connector_for(channel)) as connector:
         records = capability(connector, ItemSource).items_download(since=start)
         items_download(channel=channel, records=records, report=report, dry_run=dry_run, open_keys=open_keys)
@@ -39,7 +40,7 @@ def catalog_listings_download(
 ) -> None:
     """A sales channel's listings changed since the cursor, into the mapping table."""
     start = read_since(channel=channel, flow=FLOW, since=since)
-    open_keys = open_issue_keys(channel=channel, flow=FLOW)
+    open_keys = open_issue_keys(channel_id=channel.pk, flow=FLOW)
     with closing(connector_for(channel)) as connector:
         source = capability(connector, ListingSource)
         listings_download(

@@ -2,9 +2,9 @@
 
 from datetime import datetime, timedelta
 
-from integrations.cursors import cursor_position
-from integrations.flows import RunReport, parse_position
-from integrations.models import Channel, SyncIssue
+from integrations.cursors import cursor_window_start
+from integrations.flows import RunReport
+from integrations.models import Channel
 
 FLOW = "catalog.download"
 UPLOAD_FLOW = "catalog.upload"
@@ -15,17 +15,8 @@ SAY_LIMIT = 500  # dry-run lines kept for the terminal; counts carry the rest
 
 
 def read_since(*, channel: Channel, flow: str, since: datetime | None) -> datetime | None:
-    """`since` when given, else the cursor minus the overlap window, else None (everything)."""
-    if since is not None:
-        return since
-    position = parse_position(cursor_position(channel=channel, flow=flow))
-    return position - OVERLAP if position else None
-
-
-def open_issue_keys(*, channel: Channel, flow: str) -> set[str]:
-    """Record keys with an open issue: only those need `report.succeeded` to resolve them."""
-    issues = SyncIssue.objects.filter(channel=channel, flow=flow, status=SyncIssue.Status.OPEN)
-    return set(issues.values_list("record_key", flat=True))
+    """`since` when given, else the cursor minus the catalog's overlap window, else None (everything)."""
+    return cursor_window_start(channel=channel, flow=flow, since=since, overlap=OVERLAP)
 
 
 def say(report: RunReport, line: str) -> None:

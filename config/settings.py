@@ -163,3 +163,15 @@ INVENTORY_FANOUT_LISTINGS = env.int("INVENTORY_FANOUT_LISTINGS", default=5000)
 INVENTORY_CHUNK_LISTINGS = env.int("INVENTORY_CHUNK_LISTINGS", default=2000)
 INVENTORY_SENDING_STALE_SECONDS = env.int("INVENTORY_SENDING_STALE_SECONDS", default=Q_CLUSTER["timeout"])
 INVENTORY_INTENT_RETENTION_DAYS = env.int("INVENTORY_INTENT_RETENTION_DAYS", default=7)
+
+# Alerts (integrations/alerts.py): a digest per channel to its contacts, at most one per ALERT_INTERVAL_MINUTES,
+# with links that start with SITE_URL. EMAIL_URL picks the mail backend: the console by default (the demo prints
+# digests), smtp://user:password@host:587/?tls=True in production.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+ALERT_INTERVAL_MINUTES = env.int("ALERT_INTERVAL_MINUTES", default=60)
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="switchyard@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Sync runs older than this are deleted by the runner as each flow runs (the latest success of a flow is kept).
+SYNC_RUN_RETENTION_DAYS = env.int("SYNC_RUN_RETENTION_DAYS", default=30)

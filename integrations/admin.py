@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -20,6 +20,7 @@ from integrations.flows import default_interval, registered
 from integrations.forms import ChannelForm, channel_form_class, flow_fields, setting_field
 from integrations.health import PING
 from integrations.http import ChannelError
+from integrations.issue_targets import issue_targets
 from integrations.models import CREDENTIALS_PERMISSION, Channel, SyncCursor, SyncIssue, SyncRun
 from integrations.queue_admin import ScheduleAdmin  # noqa: F401  (re-registers django-q2's screens)
 from integrations.runner import failure_reason
@@ -105,6 +106,8 @@ class ChannelAdmin(admin.ModelAdmin):
             fieldsets.append(("Credentials", {"fields": ["credentials_state"]}))
         note = "Each enabled flow runs on a schedule at its interval; “Run now” above runs it once."
         fieldsets.append(("Flows", {"fields": [flow_fields(flow) for flow in form.flows], "description": note}))
+        note = "A digest when a flow fails or goes stale or new issues open: at most one an hour (docs/operations.md)."
+        fieldsets.append(("Alerts", {"fields": ["contacts", "alert_webhook_url"], "description": note}))
         return fieldsets
 
     @method_decorator(sensitive_post_parameters())
@@ -162,8 +165,7 @@ class ChannelAdmin(admin.ModelAdmin):
         queued = [
             queue_flow(channel=channel, flow=flow, trigger=SyncRun.Trigger.MANUAL)
             for channel in queryset.filter(enabled=True)
-            for flow in sorted(channel.flow_settings)
-            if channel.flow_enabled(flow)
+            for flow in channel.enabled_flows()
         ]
         self.message_user(request, f"Queued {len(queued)} run(s).")
 
@@ -245,7 +247,11 @@ class SyncRunAdmin(admin.ModelAdmin):
     list_filter = ["status", "channel", FlowFilter, "trigger", "dry_run"]
     list_select_related = ["channel"]
     show_full_result_count = False
-    readonly_fields = [f.name for f in SyncRun._meta.fields] + ["took"]
+    readonly_fields = [f.name for f in SyncRun._meta.fields] + ["took", "issues"]
+
+    @admin.display(description="issues opened or seen again")
+    def issues(self, run: SyncRun) -> str:
+        return run_issues_html(run)
 
     @admin.display(description="duration")
     def took(self, run: SyncRun) -> str:
@@ -260,16 +266,18 @@ class SyncRunAdmin(admin.ModelAdmin):
 
 @admin.register(SyncIssue)
 class SyncIssueAdmin(admin.ModelAdmin):
-    list_display = ["record_key", "channel", "flow", "status", "occurrences", "message", "updated_at"]
+    list_display = ["record_key", "about", "channel", "flow", "status", "occurrences", "message", "updated_at"]
     list_filter = ["status", "channel", FlowFilter]
     list_select_related = ["channel"]
     search_fields = ["record_key"]
     show_full_result_count = False
     actions = ["retry", "resolve"]
+    change_form_template = "admin/integrations/syncissue/change_form.html"
     fields = [
         "channel",
         "flow",
         "record_key",
+        "about",
         "status",
         "message",
         "pretty_payload",
@@ -278,8 +286,59 @@ class SyncIssueAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "resolved_at",
+        "resolution_note",
     ]
     readonly_fields = fields  # type: ignore[assignment]
+
+    @admin.display(description="about")
+    def about(self, issue: SyncIssue) -> str:
+        # Lists get `target` set for the whole page at once (get_changelist_instance); a change page resolves one.
+        target = issue.target if hasattr(issue, "target") else issue_targets([issue]).get(issue.pk)
+        if issue.channel_wide:
+            return "the channel as a whole"
+        return format_html('<a href="{}">{}</a>', target.url, target.label) if target else "-"
+
+    def get_changelist_instance(self, request: HttpRequest):
+        changelist = super().get_changelist_instance(request)
+        page = list(changelist.result_list)  # evaluated once here; the template iterates the same rows
+        targets = issue_targets(page)
+        for issue in page:
+            issue.target = targets.get(issue.pk)
+        return changelist
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/retry/", view(self.retry_view), name="integrations_syncissue_retry"),
+            path("<int:pk>/resolve/", view(self.resolve_view), name="integrations_syncissue_resolve"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        can_act = super().has_change_permission(request)
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "can_act": can_act})
+
+    @method_decorator(require_POST)
+    def retry_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        issues = self._issues_for_change(request, pk)
+        issues_retry(issues=issues)
+        self.message_user(request, "Queued a run of its flow; the issue resolves when its record goes through.")
+        return HttpResponseRedirect(reverse("admin:integrations_syncissue_change", args=[pk]))
+
+    @method_decorator(require_POST)
+    def resolve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        issues = self._issues_for_change(request, pk)
+        if issues_resolve(issues=issues, note=request.POST.get("note", "")[:2000]):
+            self.message_user(request, "Resolved.", messages.SUCCESS)
+        else:
+            self.message_user(request, "This issue was already resolved.", messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:integrations_syncissue_change", args=[pk]))
+
+    def _issues_for_change(self, request: HttpRequest, pk: int) -> QuerySet[SyncIssue]:
+        if not super().has_change_permission(request):
+            raise PermissionDenied
+        get_object_or_404(SyncIssue, pk=pk)
+        return SyncIssue.objects.filter(pk=pk)
 
     @admin.display(description="payload")
     def pretty_payload(self, issue: SyncIssue) -> str:
@@ -297,6 +356,31 @@ class SyncIssueAdmin(admin.ModelAdmin):
     @admin.action(description="Mark resolved", permissions=["change"])
     def resolve(self, request: HttpRequest, queryset: QuerySet[SyncIssue]) -> None:
         self.message_user(request, f"Resolved {issues_resolve(issues=queryset)} issue(s).")
+
+
+def run_issues_html(run: SyncRun, shown: int = 50) -> str:
+    """The issues a run opened or saw again (two queries): opened ones were created while it ran, and only one
+    run of a flow runs at a time, so the window is its own."""
+    issues = SyncIssue.objects.filter(channel_id=run.channel_id, flow=run.flow)
+    window = Q(created_at__gte=run.started_at, created_at__lte=run.finished_at) if run.finished_at else Q(pk=None)
+    rows = list(issues.filter(window | Q(last_run=run)).order_by("-created_at")[: shown + 1])
+    if not rows:
+        return "None."
+    items = format_html_join(
+        "",
+        '<li><a href="{}">{}</a> — {} ({})</li>',
+        (
+            (reverse("admin:integrations_syncissue_change", args=[i.pk]), i.record_key, i.message[:200], i.status)
+            for i in rows[:shown]
+        ),
+    )
+    more = format_html(
+        '<p><a href="{}?channel__id__exact={}&flow={}">All issues of this flow</a></p>',
+        reverse("admin:integrations_syncissue_changelist"),
+        run.channel_id,
+        run.flow,
+    )
+    return format_html("<ul>{}</ul>{}", items, more if len(rows) > shown else "")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -47,6 +47,15 @@ def cursor_position(*, channel: Channel, flow: str) -> str:
     return position or ""
 
 
+def cursor_window_start(*, channel: Channel, flow: str, since: datetime | None, overlap: timedelta) -> datetime | None:
+    """Where a download starts: `since` when given, else the cursor minus `overlap` (the re-read window that
+    catches a row committed just behind the last run), else None (everything)."""
+    if since is not None:
+        return since
+    position = cursor_position(channel=channel, flow=flow)
+    return datetime.fromisoformat(position) - overlap if position else None
+
+
 def cursor_advance(*, channel: Channel, flow: str, position: datetime | str) -> bool:
     """Move the cursor forward to `position`, never back; True when it moved.
 

@@ -10,6 +10,7 @@ from integrations.models import Channel, ChannelRole, SyncRun
 from integrations.sandbox.registry import SANDBOX_CLASSES, Sandboxes
 
 DEMO_SLUGS = {kind: f"{kind}-demo" for kind in SANDBOX_CLASSES}
+DEMO_CONTACT = "ops@example.com"
 
 
 @transaction.atomic
@@ -28,6 +29,7 @@ def demo_channels_setup(*, sandboxes: Sandboxes) -> list[Channel]:
         for flow in flows.supported(connector_class(kind), channel.role):
             channel.set_flow(flow, enabled=True)
         channel.enabled = True
+        channel.contacts = channel.contacts or DEMO_CONTACT  # alert digests print on the console (EMAIL_URL)
         channel.save()
         if channel.role == ChannelRole.FULFILLMENT:
             fulfillment = channel

@@ -22,7 +22,12 @@ class IssueReport:
 
 @dataclass
 class RunReport:
-    """What a flow did: counts, per-record issues, and the records that succeeded (to resolve old issues)."""
+    """What a flow did: counts, per-record issues, and the records that succeeded (to resolve old issues).
+
+    Each record seen lands in one count: seen = created + updated + skipped + failed + unknown. `unknown` is a
+    record whose outcome the run could not learn (a push the channel never answered). What else happened that
+    the counts cannot say (pushes handed to chunk tasks) goes to `notes`, shown on the run's page.
+    """
 
     flow: str
     dry_run: bool = False
@@ -31,12 +36,23 @@ class RunReport:
     updated: int = 0
     skipped: int = 0
     failed: int = 0
+    unknown: int = 0
     issues: list[IssueReport] = field(default_factory=list)
     succeeded_keys: set[str] = field(default_factory=set)
     lines: list[str] = field(default_factory=list)  # what a dry run would do, for the terminal
+    notes: list[str] = field(default_factory=list)
 
-    def issue(self, record_key: str, message: str, payload: Any = None) -> None:
+    def issue(self, record_key: str, message: str, payload: Any = None, *, counted_as: str = "") -> None:
+        """Send a record to the issue queue and count it failed. A record the run already counted (`counted_as`:
+        "created", "updated", "skipped" or "unknown") moves from that count, so it is counted once."""
         self.failed += 1
+        if counted_as:
+            setattr(self, counted_as, getattr(self, counted_as) - 1)
+        self.flag(record_key, message, payload)
+
+    def flag(self, record_key: str, message: str, payload: Any = None) -> None:
+        """Open an issue about something this run does not count as a failed record (an earlier run's push, the
+        channel as a whole)."""
         self.issues.append(IssueReport(str(record_key), message, payload))
 
     def succeeded(self, *record_keys: str) -> None:
@@ -44,6 +60,14 @@ class RunReport:
 
     def say(self, line: str) -> None:
         self.lines.append(line)
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    @property
+    def unaccounted(self) -> int:
+        """Records seen but in no count; non-zero only when a note says where they went."""
+        return self.seen - self.created - self.updated - self.skipped - self.failed - self.unknown
 
 
 FlowFunc = Callable[..., None]

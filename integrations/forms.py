@@ -26,7 +26,8 @@ class ChannelForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        fields = ["name", "slug", "kind", "role", "base_url", "fulfillment", "enabled"]
+        fields = ["name", "slug", "kind", "role", "base_url", "fulfillment", "enabled", "contacts", "alert_webhook_url"]
+        widgets = {"contacts": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -1,5 +1,7 @@
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models
 from django.db.models import Q
 
@@ -11,6 +13,26 @@ class ChannelKind(models.TextChoices):
     NUORDER = "nuorder", "NuORDER"
     EXTENSIV = "extensiv", "Extensiv Order Manager"
     OMS = "oms", "Fulfillment system (OMS REST)"
+
+
+# The health check (integrations/health.py) runs on every channel unless a person turns it off.
+HEALTH_CHECK_FLOW = "integrations.ping"
+ON_BY_DEFAULT = frozenset({HEALTH_CHECK_FLOW})
+
+
+def split_addresses(text: str) -> list[str]:
+    return text.replace(",", "\n").split()
+
+
+def validate_contacts(text: str) -> None:
+    bad = []
+    for address in split_addresses(text):
+        try:
+            validate_email(address)
+        except ValidationError:
+            bad.append(address)
+    if bad:
+        raise ValidationError(f"Not an e-mail address: {', '.join(bad)}")
 
 
 class ChannelRole(models.TextChoices):
@@ -44,6 +66,20 @@ class Channel(models.Model):
         limit_choices_to={"role": ChannelRole.FULFILLMENT},
         help_text="The fulfillment system this channel's orders go to.",
     )
+    contacts = models.TextField(
+        blank=True,
+        validators=[validate_contacts],
+        help_text="E-mail addresses that get this channel's alert digest, one per line or comma-separated.",
+    )
+    alert_webhook_url = models.URLField(
+        "alert webhook URL",
+        max_length=500,
+        blank=True,
+        help_text='Optional: the same digest is POSTed here as Slack-compatible JSON ({"text": ...}).',
+    )
+    # When the last digest went out, and which flows it reported red or stale (integrations/alerts.py).
+    alerted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    alert_state = models.JSONField(blank=True, default=dict, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -60,7 +96,14 @@ class Channel(models.Model):
         return self.name
 
     def flow_enabled(self, flow: str) -> bool:
-        return bool(self.flow_settings.get(flow, {}).get("enabled", False))
+        return bool(self.flow_settings.get(flow, {}).get("enabled", flow in ON_BY_DEFAULT))
+
+    def enabled_flows(self) -> list[str]:
+        """The flows switched on, sorted: those in flow_settings, plus the ones on by default unless turned off."""
+        return sorted(flow for flow in set(self.flow_settings) | ON_BY_DEFAULT if self.flow_enabled(flow))
+
+    def contact_emails(self) -> list[str]:
+        return split_addresses(self.contacts)
 
     def flow_interval(self, flow: str, default: int) -> int:
         return int(self.flow_settings.get(flow, {}).get("interval") or default)
@@ -116,7 +159,9 @@ class SyncRun(models.Model):
     updated = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    unknown = models.PositiveIntegerField(default=0, help_text="Records whose outcome the run could not learn.")
     error = models.TextField(blank=True)
+    note = models.TextField(blank=True, help_text="What else happened, beyond the counts.")
 
     class Meta:
         ordering = ["-started_at"]
@@ -153,6 +198,7 @@ class SyncIssue(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["status", "-updated_at"]
@@ -167,3 +213,12 @@ class SyncIssue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel.slug} {self.flow} {self.record_key}"
+
+    @property
+    def channel_wide(self) -> bool:
+        return self.record_key == CHANNEL_ISSUE_KEY
+
+
+# The record key of the one issue a flow opens when it fails on the channel as a whole (refused credentials,
+# 5xx after retries, connection refused); the open-issue constraint keeps it one per channel and flow.
+CHANNEL_ISSUE_KEY = "channel"

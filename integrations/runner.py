@@ -13,15 +13,18 @@ from integrations.connectors import connector_class
 from integrations.connectors.base import SettingsError
 from integrations.cursors import cursor_lock
 from integrations.flows import RunReport, get_flow, registered, supported
-from integrations.http import ChannelError
-from integrations.models import Channel, SyncRun
+from integrations.http import AuthFailed, ChannelError, RateLimited, ServerError, TransportError
+from integrations.models import CHANNEL_ISSUE_KEY, HEALTH_CHECK_FLOW, Channel, SyncRun
 from integrations.redaction import redact_text
-from integrations.services import issues_record
+from integrations.services import issues_record, runs_forget
 
 log = logging.getLogger("integrations.runner")
 
 BUSY = "another run of this flow on this channel is in progress"
 INTERRUPTED = "interrupted: the worker stopped before the run finished"
+# Failures of the channel as a whole rather than of one record: each opens the flow's channel-level issue.
+CHANNEL_WIDE = (AuthFailed, ServerError, TransportError, RateLimited, SettingsError)
+COUNTS = ("seen", "created", "updated", "skipped", "failed", "unknown")
 
 
 def flow_run(
@@ -45,8 +48,11 @@ def flow_run(
         if not won:
             return _skipped(channel, flow, trigger, dry_run, BUSY)
         run = _start(channel, flow, trigger, dry_run)
-        error = _call(run, report, since)
-        return _finish(run, report, error)
+        error, channel_wide = _call(run, report, since)
+        run = _finish(run, report, error, channel_wide)
+    if not dry_run:
+        _after(run, opened_issues=bool(report.issues))
+    return run
 
 
 def flow_refusal(*, channel: Channel, flow: str) -> str:
@@ -97,40 +103,67 @@ def _start(channel: Channel, flow: str, trigger: str, dry_run: bool) -> SyncRun:
     return SyncRun.objects.create(channel=channel, flow=flow, trigger=trigger, dry_run=dry_run)
 
 
-def _call(run: SyncRun, report: RunReport, since: datetime | None) -> str:
-    """Call the flow; the failure reason, or "" when it returned."""
+def _call(run: SyncRun, report: RunReport, since: datetime | None) -> tuple[str, bool]:
+    """Call the flow; (the failure reason or "" when it returned, whether the channel as a whole failed)."""
     try:
         get_flow(run.flow, run.channel.role).func(run.channel, report=report, since=since, dry_run=run.dry_run)
     except (ChannelError, SettingsError) as exc:
         log.warning("%s on %s failed: %s", run.flow, run.channel.slug, exc)
-        return failure_reason(exc)
+        return failure_reason(exc), isinstance(exc, CHANNEL_WIDE)
     except Exception as exc:
         # The traceback goes to the log (through the redaction filter); the run keeps a one-line reason.
         log.exception("%s on %s crashed", run.flow, run.channel.slug)
-        return failure_reason(exc)
-    return ""
+        return failure_reason(exc), False
+    return "", False
 
 
-def _finish(run: SyncRun, report: RunReport, error: str) -> SyncRun:
+def _finish(run: SyncRun, report: RunReport, error: str, channel_wide: bool = False) -> SyncRun:
+    if channel_wide:
+        report.flag(CHANNEL_ISSUE_KEY, f"{run.flow} could not work with the channel: {error}")
+    elif not error:
+        report.succeeded(CHANNEL_ISSUE_KEY)  # the channel answered: its channel-level issue, if any, closes
     if not run.dry_run:
         issues_record(run=run, issues=report.issues, succeeded=report.succeeded_keys)
-    if error:
-        run.status = SyncRun.Status.FAILED
-    elif report.failed or report.issues:
-        run.status = SyncRun.Status.PARTIAL
-    else:
-        run.status = SyncRun.Status.OK
-    run.seen, run.created, run.updated = report.seen, report.created, report.updated
-    run.skipped, run.failed = report.skipped, report.failed
+    run.status = run_status(report=report, error=error)
+    for name in COUNTS:
+        setattr(run, name, getattr(report, name))
+    run.note = "; ".join(report.notes)
     run.error, run.finished_at = error, timezone.now()
-    run.save(update_fields=["status", "seen", "created", "updated", "skipped", "failed", "error", "finished_at"])
+    run.save(update_fields=["status", *COUNTS, "note", "error", "finished_at"])
     log.info("%s on %s: %s", run.flow, run.channel.slug, run_summary(run))
     return run
 
 
+def _after(run: SyncRun, *, opened_issues: bool) -> None:
+    """Housekeeping once the run is recorded and the guard released: prune old runs of this flow (as the inventory
+    upload prunes its push intents), and check the channel's alerts when there may be news. The health check
+    always checks: that is what notices a flow gone stale."""
+    from integrations.alerts import alerts_send  # imported here: alerts reads flow health, which imports the runner
+
+    try:
+        runs_forget(channel=run.channel, flow=run.flow)
+        if run.status == SyncRun.Status.FAILED or opened_issues or run.flow == HEALTH_CHECK_FLOW:
+            alerts_send(channel=run.channel)
+    except Exception:
+        # Neither may fail the run, which is already recorded; the next run tries again.
+        log.exception("housekeeping after %s on %s failed", run.flow, run.channel.slug)
+
+
+def run_status(*, report: RunReport, error: str) -> str:
+    """A run's status from its report: failed with an error; partial when a record failed, opened an issue or was
+    left of unknown outcome; ok only when every record went through."""
+    if error:
+        return SyncRun.Status.FAILED
+    if report.failed or report.issues or report.unknown:
+        return SyncRun.Status.PARTIAL
+    return SyncRun.Status.OK
+
+
 def run_summary(run: SyncRun) -> str:
-    """`ok in 1.2s: seen 10, created 4, updated 5, skipped 1, failed 0`, plus the reason when there is one."""
+    """`ok in 1.2s: seen 10, created 4, updated 5, skipped 1, failed 0`, plus unknown when any, the note and the
+    reason when there are."""
     took = f" in {run.duration:.1f}s" if run.duration is not None else ""
-    counts = ", ".join(f"{name} {getattr(run, name)}" for name in ("seen", "created", "updated", "skipped", "failed"))
+    counts = ", ".join(f"{name} {getattr(run, name)}" for name in COUNTS if name != "unknown" or run.unknown)
+    note = f" ({run.note})" if run.note else ""
     reason = f" — {run.error}" if run.error else ""
-    return f"{run.status}{took}: {counts}{reason}"
+    return f"{run.status}{took}: {counts}{note}{reason}"

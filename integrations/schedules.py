@@ -15,7 +15,7 @@ from django_q.models import Schedule
 
 from integrations.flows import default_interval
 from integrations.models import Channel
-from integrations.tasks import RUN_FLOW
+from integrations.queue import RUN_FLOW
 
 
 @dataclass
@@ -56,8 +56,7 @@ def wanted_schedules(channel: Channel) -> dict[str, tuple[str, int]]:
         return {}
     return {
         schedule_name(channel, flow): (flow, channel.flow_interval(flow, default_interval(flow, channel.role)))
-        for flow in sorted(channel.flow_settings)
-        if channel.flow_enabled(flow)
+        for flow in channel.enabled_flows()
     }
 
 

@@ -2,8 +2,10 @@
 
 import json
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -11,6 +13,7 @@ from integrations.chunks import batched
 from integrations.connectors import connector_for
 from integrations.flows import IssueReport
 from integrations.models import Channel, SyncIssue, SyncRun
+from integrations.queue import queue_flow
 from integrations.redaction import redact_text
 
 # Keys per statement: well under SQLite's bound-parameter limit.
@@ -26,6 +29,21 @@ def channel_test_connection(*, channel: Channel) -> str:
         connector.close()
 
 
+def runs_forget(*, channel: Channel, flow: str, limit: int = 5000) -> int:
+    """Delete the flow's runs older than SYNC_RUN_RETENTION_DAYS (at most `limit` per call, so a first prune of a
+    large table is spread over several runs); the latest success stays, so "last success" never goes blank."""
+    cutoff = timezone.now() - timedelta(days=settings.SYNC_RUN_RETENTION_DAYS)
+    runs = SyncRun.objects.filter(channel=channel, flow=flow)
+    keep = runs.filter(status__in=(SyncRun.Status.OK, SyncRun.Status.PARTIAL)).order_by("-started_at")[:1]
+    old = runs.filter(started_at__lt=cutoff).exclude(status=SyncRun.Status.RUNNING).exclude(pk__in=keep)
+    ids = list(old.order_by("started_at").values_list("pk", flat=True)[:limit])
+    if not ids:
+        return 0
+    # The issues keep their text; only their link to the run goes (last_run is SET_NULL).
+    SyncIssue.objects.filter(last_run_id__in=ids).update(last_run=None)
+    return SyncRun.objects.filter(pk__in=ids).delete()[0]
+
+
 def issues_record(*, run: SyncRun, issues: Iterable[IssueReport], succeeded: Iterable[str]) -> None:
     """Upsert the open issue of every failed record and resolve the open issues of records that now succeeded.
 
@@ -37,11 +55,11 @@ def issues_record(*, run: SyncRun, issues: Iterable[IssueReport], succeeded: Ite
         _upsert_open(run, {key: latest[key] for key in keys})
 
 
-def issues_resolve(*, issues: QuerySet[SyncIssue]) -> int:
-    """Mark open issues resolved by hand; the number resolved."""
+def issues_resolve(*, issues: QuerySet[SyncIssue], note: str = "") -> int:
+    """Mark open issues resolved by hand, with the person's note on what was done; the number resolved."""
     now = timezone.now()
     return issues.filter(status=SyncIssue.Status.OPEN).update(
-        status=SyncIssue.Status.RESOLVED, resolved_at=now, updated_at=now
+        status=SyncIssue.Status.RESOLVED, resolved_at=now, updated_at=now, resolution_note=note.strip()
     )
 
 
@@ -50,8 +68,6 @@ def issues_retry(*, issues: QuerySet[SyncIssue]) -> int:
 
     The issues stay open until a run processes their record successfully, which resolves them.
     """
-    from integrations.tasks import queue_flow
-
     pairs = issues.order_by().values_list("channel_id", "flow").distinct()
     channels = Channel.objects.in_bulk({channel_id for channel_id, _ in pairs})
     for channel_id, flow in pairs:

@@ -1,11 +1,10 @@
 """django-q2 entry points: plain ids in, one service call, a plain summary out."""
 
-from django_q.tasks import async_task
-
 from integrations.models import Channel, SyncRun
-from integrations.runner import flow_run
+from integrations.queue import RUN_FLOW, queue_flow
+from integrations.runner import COUNTS, flow_run
 
-RUN_FLOW = "integrations.tasks.run_flow"
+__all__ = ["RUN_FLOW", "queue_flow", "run_flow"]
 
 
 def run_flow(channel_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHEDULE) -> dict:
@@ -17,11 +16,6 @@ def run_flow(channel_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHEDULE
     return {
         "run": run.pk,
         "status": run.status,
-        **{name: getattr(run, name) for name in ("seen", "created", "updated", "skipped", "failed")},
+        **{name: getattr(run, name) for name in COUNTS},
         "error": run.error,
     }
-
-
-def queue_flow(*, channel: Channel, flow: str, trigger: str = SyncRun.Trigger.MANUAL) -> str:
-    """Queue a run of the flow for any cluster worker; the django-q2 task id."""
-    return async_task(RUN_FLOW, channel.pk, flow, trigger, task_name=f"{channel.slug} {flow}", group=flow)

@@ -11,14 +11,12 @@ from django.utils import timezone
 from catalog.models import Item
 from integrations.chunks import batched
 from integrations.connectors.capabilities import StockSource
-from integrations.connectors.records import StockLevel as StockRecord
-from integrations.connectors.records import Supply
-from integrations.connectors.records import Warehouse as WarehouseRecord
-from integrations.cursors import cursor_advance, cursor_position
-from integrations.flows import RunReport, parse_position
+from integrations.connectors.records import StockLevelRecord, Supply, WarehouseRecord
+from integrations.cursors import cursor_advance, cursor_window_start
+from integrations.flows import RunReport
 from integrations.models import Channel
+from integrations.selectors import open_issue_keys
 from inventory.models import ChannelWarehouse, IncomingSupply, StockLevel, Warehouse, WarehousePairing
-from inventory.runs import open_issue_keys
 
 STOCK_FLOW = "inventory.download"
 SUPPLY_CURSOR = "inventory.download:supply"  # a second position of the same flow: supply pages on its own
@@ -28,11 +26,8 @@ UNKNOWN_ITEM = "the item is not in the catalog yet (run catalog.download on the 
 
 
 def read_since(*, channel: Channel, cursor: str, since: datetime | None) -> datetime | None:
-    """`since` when given, else the cursor minus the overlap window, else None (everything)."""
-    if since is not None:
-        return since
-    position = parse_position(cursor_position(channel=channel, flow=cursor))
-    return position - OVERLAP if position else None
+    """`since` when given, else the cursor minus the inventory's overlap window, else None (everything)."""
+    return cursor_window_start(channel=channel, flow=cursor, since=since, overlap=OVERLAP)
 
 
 def warehouses_upsert(records: Iterable[WarehouseRecord], *, report: RunReport, dry_run: bool) -> dict[str, int]:
@@ -79,7 +74,7 @@ def stock_download(
                 cursor_advance(channel=channel, flow=STOCK_FLOW, position=latest)
 
 
-def _stock_chunk(chunk: Sequence[StockRecord], report: RunReport, open_keys: set[str], dry_run: bool):
+def _stock_chunk(chunk: Sequence[StockLevelRecord], report: RunReport, open_keys: set[str], dry_run: bool):
     report.seen += len(chunk)
     items = dict(Item.objects.filter(sku__in={r.sku for r in chunk}).values_list("sku", "id"))
     warehouses = warehouse_ids(codes={r.warehouse for r in chunk}, create=not dry_run)

@@ -25,9 +25,9 @@ from integrations.connectors.capabilities import QuantitySink
 from integrations.connectors.records import QuantityResult, QuantityUpdate
 from integrations.flows import RunReport
 from integrations.http import AuthFailed, ChannelError
+from integrations.selectors import open_issue_keys
 from inventory.ledger import Key, channel_quantities, ledger_write
 from inventory.models import PushIntent
-from inventory.runs import open_issue_keys
 
 State = PushIntent.State
 CLAIM_CHUNK = 500  # ids per statement: well under SQLite's bound-parameter limit
@@ -96,6 +96,7 @@ def intents_push(*, channel_id: int, intent_ids: Sequence[int], connector: Quant
     intents = list(_claimed(claim))
     batch_size = max(1, connector.push_batch_size)
     open_keys = open_issue_keys(channel_id=channel_id, flow=report.flow)
+    unknown_before = report.unknown
     for number, batch in enumerate(batched(intents, batch_size)):
         try:
             results = connector.quantities_push([intent.update() for intent in batch])
@@ -103,15 +104,18 @@ def intents_push(*, channel_id: int, intent_ids: Sequence[int], connector: Quant
             # A batch may be several calls (one per product): some may have been applied before the error,
             # so the whole batch is of unknown outcome and the channel is read before anything more is sent.
             _mark_unknown(batch, str(exc))
+            report.unknown += len(batch)
             if isinstance(exc, AuthFailed):
                 _settle_failed(intents[(number + 1) * batch_size :], f"not sent: {exc}", report)
                 raise
             continue
         _settle_results(batch, results, report, open_keys)
-    if PushIntent.objects.filter(claim=claim, state=State.UNKNOWN).exists():
+    if report.unknown > unknown_before:
         # If the read fails too, the next run settles them before it sends anything for those listings.
         with contextlib.suppress(ChannelError):
             intents_settle(channel_id=channel_id, connector=connector, report=report, claim=claim)
+    if left := report.unknown - unknown_before:
+        report.note(f"{left} push(es) of unknown outcome: the next run reads the channel before sending more")
 
 
 def intents_claim(intent_ids: Iterable[int]) -> str:
@@ -161,6 +165,7 @@ def _settle_results(
         _set_errors({i.id: r.error or "refused" for i, r in refused}, State.FAILED, now)
         _set_state([i.id for i, _ in unanswered], State.UNKNOWN, error="the channel did not answer for this row")
         ledger_write({i.key: (i.quantity, i.incoming) for i, _ in accepted}, at=now)
+    report.unknown += len(unanswered)
     for intent, _ in accepted:
         if intent.record_key in open_keys:
             report.succeeded(intent.record_key)
@@ -223,28 +228,37 @@ def intents_settle(
         report.say(f"{len(to_read)} earlier push(es) of unknown outcome would first be settled by reading the channel")
         return blocked | keys
     found = channel_quantities(connector=connector, channel_id=channel_id, keys=keys)
-    return blocked | _settle_read(to_read, found, report)
+    return blocked | _settle_read(to_read, found, report, this_run=bool(claim))
 
 
-def _settle_read(rows: list[tuple], found: dict[Key, int], report: RunReport) -> set[Key]:
-    """Settle unknown pushes from the channel's figures: applied if the channel shows the pushed quantity."""
+def _settle_read(rows: list[tuple], found: dict[Key, int], report: RunReport, *, this_run: bool) -> set[Key]:
+    """Settle unknown pushes from the channel's figures: applied if the channel shows the pushed quantity.
+
+    Pushes of this run (`this_run`) move from its unknown count to the count of what happened; an earlier run's
+    are not this run's records: they get a note, and the listings they keep blocked count as unknown here.
+    """
     now, still_blocked = timezone.now(), set()
     applied, not_applied, ledger = [], {}, {}
     for pk, mapping_id, cw_id, base, _sent, quantity, incoming, error, sku, external_id, _state in rows:
         key = (mapping_id, cw_id)
         if key not in found:
             still_blocked.add(key)
-            report.issue(f"{sku}@{external_id}", UNSETTLED_MISSING)
+            report.flag(f"{sku}@{external_id}", UNSETTLED_MISSING)
             continue
         if found[key] == quantity:
             applied.append(pk)
-            report.created, report.updated = report.created + (base is None), report.updated + (base is not None)
+            if this_run:
+                report.created, report.updated = report.created + (base is None), report.updated + (base is not None)
             ledger[key] = (quantity, tuple(map(tuple, incoming or ())))
         else:
             why = f" ({error})" if error else ""
             not_applied[pk] = f"not applied{why}: the channel shows {found[key]}, the push meant {quantity}"
-            report.failed += 1  # no issue: the next run pushes again from what the channel shows
+            report.failed += this_run  # no issue: the next run pushes again from what the channel shows
             ledger[key] = (found[key], ())
+    if this_run:
+        report.unknown -= len(applied) + len(not_applied)
+    elif applied or not_applied:
+        report.note(f"earlier pushes of unknown outcome settled: {len(applied)} applied, {len(not_applied)} not")
     with transaction.atomic():
         _set_state(applied, State.SENT, error="", settled_at=now)
         _set_errors(not_applied, State.FAILED, now)

@@ -6,7 +6,8 @@ from datetime import datetime
 from django.utils import timezone
 
 from integrations.flows import RunReport
-from integrations.models import Channel, SyncIssue, SyncRun
+from integrations.models import Channel, SyncRun
+from integrations.runner import COUNTS, run_status
 from integrations.services import issues_record
 
 
@@ -14,30 +15,17 @@ def side_run_record(
     *, channel: Channel, report: RunReport, trigger: str, started_at: datetime, error: str = ""
 ) -> SyncRun:
     """A finished SyncRun for work done outside `flow_run`, with its issues recorded (and old ones resolved)."""
-    if error:
-        status = SyncRun.Status.FAILED
-    else:
-        status = SyncRun.Status.PARTIAL if report.failed or report.issues else SyncRun.Status.OK
+    status = run_status(report=report, error=error)
     run = SyncRun.objects.create(
         channel=channel,
         flow=report.flow,
         trigger=trigger,
         status=status,
         finished_at=timezone.now(),
-        seen=report.seen,
-        created=report.created,
-        updated=report.updated,
-        skipped=report.skipped,
-        failed=report.failed,
+        **{name: getattr(report, name) for name in COUNTS},
+        note="; ".join(report.notes),
         error=error[:500],
     )
     SyncRun.objects.filter(pk=run.pk).update(started_at=started_at)
     issues_record(run=run, issues=report.issues, succeeded=report.succeeded_keys)
     return run
-
-
-def open_issue_keys(*, channel_id: int, flow: str) -> set[str]:
-    """Record keys with an open issue: only those need `report.succeeded` to resolve them (a run that succeeds
-    on 300,000 rows should not send 300,000 keys to the issue queue)."""
-    issues = SyncIssue.objects.filter(channel_id=channel_id, flow=flow, status=SyncIssue.Status.OPEN)
-    return set(issues.values_list("record_key", flat=True))

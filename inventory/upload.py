@@ -107,7 +107,9 @@ def changes_diff(
         if row.target.retired and previous is None:
             continue  # never pushed there: nothing of ours to take back
         report.seen += 1
-        if key in blocked or previous == (row.quantity, row.wip):
+        if key in blocked:
+            report.unknown += 1  # an earlier push of this listing is still of unknown outcome: nothing sent
+        elif previous == (row.quantity, row.wip):
             report.skipped += 1
         elif previous is None and relative:
             unknown.append(row)
@@ -163,7 +165,9 @@ def _fan_out(channel_id: int, changes: list[Change], ids: list[int], report: Run
     for number, listings in enumerate(batched(sorted(by_listing), chunk_listings()), start=1):
         chunk = [pk for mapping_id in listings for pk in by_listing[mapping_id]]
         tasks.append(async_task(CHUNK_TASK, channel_id, chunk, task_name=f"inventory push {channel_id}/{number}"))
-    report.say(f"{len(ids)} push(es) for {len(by_listing)} listings queued as {len(tasks)} chunk task(s)")
+    queued = f"{len(ids)} push(es) for {len(by_listing)} listings queued as {len(tasks)} chunk task(s)"
+    report.say(queued)
+    report.note(f"{queued}: their outcomes are in the chunk runs")
     return tasks
 
 

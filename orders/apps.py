@@ -8,5 +8,7 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from integrations.flows import register
         from orders.flows import FLOWS
+        from orders.issue_targets import register_targets
 
         register(*FLOWS)
+        register_targets()  # the order or shipment an issue is about, for its admin page

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from integrations.connectors.records import Order as OrderRecord
+from integrations.connectors.records import OrderRecord
 from integrations.models import Channel
 from orders.models import Customer
 from orders.records import address_dict, customer_ref

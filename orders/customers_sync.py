@@ -21,15 +21,15 @@ from typing import Any
 from django.db.models import Q
 
 from catalog.models import UploadKind
-from catalog.sync_common import open_issue_keys, say
+from catalog.sync_common import say
 from catalog.uploads import content_hash, uploads_accepted, uploads_changed
 from integrations.chunks import batched
 from integrations.connectors import connector_for
 from integrations.connectors.capabilities import CustomerSink, capability
-from integrations.connectors.records import Address
-from integrations.connectors.records import Customer as CustomerRecord
+from integrations.connectors.records import Address, CustomerRecord
 from integrations.flows import RunReport
 from integrations.models import Channel
+from integrations.selectors import open_issue_keys
 from orders.models import Customer, Order
 from orders.records import address_from
 
@@ -52,7 +52,7 @@ def customers_upload_flow(
 def customers_upload(*, channel: Channel, connector: CustomerSink, report: RunReport, dry_run: bool) -> None:
     """Compare each hub customer with what the channel accepted; upload the new and changed ones in batches."""
     currency = str(connector.settings.get("currency") or "USD")
-    open_keys = open_issue_keys(channel=channel, flow=FLOW)
+    open_keys = open_issue_keys(channel_id=channel.pk, flow=FLOW)
     for batch in batched(customer_records(channel=channel, currency=currency), BATCH):
         report.seen += len(batch)
         hashes = {record.external_id: content_hash(asdict(record)) for record in batch}

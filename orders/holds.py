@@ -8,9 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import MappingStatus
+from integrations.bulk import rows_insert
 from integrations.connectors.records import Address
 from integrations.models import Channel
-from orders.bulk import rows_insert
 from orders.lines import CatalogLookup, component_rows
 from orders.models import EventKind, HoldReason, Order, OrderEvent, OrderLine, OrderRules, OrderStatus
 from orders.records import address_from

@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.models import Channel, SyncRun
-from integrations.tasks import queue_flow
+from integrations.queue import queue_flow
 from orders.models import DownloadRequest
 
 SIGNATURE_HEADER = "X-Switchyard-Signature"

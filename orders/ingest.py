@@ -15,11 +15,10 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from integrations.connectors.records import BadRecord
-from integrations.connectors.records import Order as OrderRecord
+from integrations.bulk import rows_insert
+from integrations.connectors.records import BadRecord, OrderRecord
 from integrations.flows import RunReport
 from integrations.models import Channel
-from orders.bulk import rows_insert
 from orders.cancellation import CANCELLED_HERE, cancel_kept, cancels_here
 from orders.customers import customers_upsert
 from orders.lines import CatalogLookup, build_lines, lines_save

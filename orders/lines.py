@@ -8,9 +8,9 @@ from typing import Any
 
 from catalog.automap import mapping_automap
 from catalog.models import BundleComponent, ItemMapping, MappingStatus
-from integrations.connectors.records import OrderLine as LineRecord
+from integrations.bulk import rows_insert
+from integrations.connectors.records import OrderLineRecord
 from integrations.models import Channel
-from orders.bulk import rows_insert
 from orders.models import OrderLine
 
 CENT = Decimal("0.01")
@@ -62,7 +62,7 @@ class CatalogLookup:
     def components(self, item_id: int | None) -> tuple[Component, ...]:
         return self.bundles.get(item_id, ()) if item_id else ()
 
-    def ensure_listings(self, lines: Iterable[LineRecord]) -> int:
+    def ensure_listings(self, lines: Iterable[OrderLineRecord]) -> int:
         """Create a listing for every SKU the channel sold that the hub has never seen and auto-map it (by UPC
         or SKU pattern, as catalog downloads do), so it is mapped or shows on the mapping screen; how many."""
         new = {}
@@ -108,11 +108,11 @@ class CatalogLookup:
         self.bundles.update({item_id: tuple(found) for item_id, found in parts.items()})
 
 
-Row = dict[str, Any]  # an OrderLine's values by attribute name (order_id, item_id, ...): see orders/bulk.py
+Row = dict[str, Any]  # an OrderLine's values by attribute name (order_id, item_id, ...): see integrations/bulk.py
 LineGroup = tuple[Row, list[Row]]
 
 
-def build_lines(*, order_id: int, records: Iterable[LineRecord], lookup: CatalogLookup) -> list[LineGroup]:
+def build_lines(*, order_id: int, records: Iterable[OrderLineRecord], lookup: CatalogLookup) -> list[LineGroup]:
     """The order's lines: each channel line with its component lines when its item is a bundle."""
     groups = []
     for position, record in enumerate(records):
@@ -121,7 +121,7 @@ def build_lines(*, order_id: int, records: Iterable[LineRecord], lookup: Catalog
     return groups
 
 
-def line_row(*, order_id: int, record: LineRecord, position: int, lookup: CatalogLookup) -> Row:
+def line_row(*, order_id: int, record: OrderLineRecord, position: int, lookup: CatalogLookup) -> Row:
     listing = lookup.listing(record.sku)
     item_id = listing.mapped_item_id if listing else None
     return {

@@ -15,7 +15,7 @@ from django.db import transaction
 from integrations.connectors import connector_for
 from integrations.connectors.base import Connector
 from integrations.connectors.capabilities import FulfillmentTarget, OrderSource, capability
-from integrations.connectors.records import Order as OrderRecord
+from integrations.connectors.records import OrderRecord
 from integrations.http import ChannelError, Conflict
 from integrations.models import Channel
 from orders.cancellation import CANCELLED_HERE, order_locked

@@ -7,9 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from integrations.connectors.records import Address, CustomerRef
-from integrations.connectors.records import Order as OrderRecord
-from integrations.connectors.records import OrderLine as LineRecord
+from integrations.connectors.records import Address, CustomerRef, OrderLineRecord, OrderRecord
 from orders.models import OrderRules
 
 ADDRESS_FIELDS = ("name", "company", "line1", "line2", "city", "state", "postal_code", "country", "phone", "email")
@@ -162,7 +160,7 @@ def _address(address: Address) -> tuple[str, ...]:
     return tuple(getattr(address, name) for name in ADDRESS_FIELDS)
 
 
-def _line(line: LineRecord) -> tuple[Any, ...]:
+def _line(line: OrderLineRecord) -> tuple[Any, ...]:
     parts = tuple((part.sku, part.quantity, part.product_id) for part in line.bundle_parts)
     return (line.external_id, line.sku, line.quantity, str(line.unit_price), line.product_id, line.upc, parts)
 

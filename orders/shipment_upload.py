@@ -29,8 +29,7 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from integrations.connectors.capabilities import ShipmentSink
-from integrations.connectors.records import Shipment as ShipmentRecord
-from integrations.connectors.records import ShipmentLine as ShipmentLineRecord
+from integrations.connectors.records import ShipmentLineRecord, ShipmentRecord
 from integrations.flows import RunReport
 from integrations.http import AuthFailed, ChannelError, ClientError
 from integrations.models import Channel

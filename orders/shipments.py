@@ -28,8 +28,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.chunks import batched
-from integrations.connectors.records import Shipment as ShipmentRecord
-from integrations.connectors.records import ShipmentLine as ShipmentLineRecord
+from integrations.connectors.records import ShipmentLineRecord, ShipmentRecord
 from integrations.flows import RunReport
 from integrations.models import Channel, SyncIssue
 from integrations.runner import supported_flows

@@ -23,9 +23,9 @@ from integrations.connectors.capabilities import (
     ShipmentSource,
     capability,
 )
-from integrations.connectors.records import Order as OrderRecord
-from integrations.cursors import cursor_advance, cursor_position
-from integrations.flows import RunReport, parse_position
+from integrations.connectors.records import OrderRecord
+from integrations.cursors import cursor_advance, cursor_window_start
+from integrations.flows import RunReport
 from integrations.models import Channel
 from orders.acknowledgement import orders_acknowledge
 from orders.cancellation import cancellations_mark, cancellations_process
@@ -158,9 +158,8 @@ def download_start(*, channel: Channel, flow: str) -> datetime | None:
 
     A channel's first download without a go-live date reads everything its connector filters let through.
     """
-    position = parse_position(cursor_position(channel=channel, flow=flow))
     go_live = OrderRules.objects.filter(channel=channel).values_list("earliest_order_date", flat=True).first()
-    start = position - OVERLAP if position else go_live
+    start = cursor_window_start(channel=channel, flow=flow, since=None, overlap=OVERLAP) or go_live
     return max(start, go_live) if start and go_live else start
 
 

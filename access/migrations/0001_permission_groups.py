@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
         ("catalog", "0003_catalog_sync"),
-        ("integrations", "0003_channel_credentials_permission"),
+        ("integrations", "0004_channel_credentials_permission"),
         ("inventory", "0002_reconcile_flow"),
         ("orders", "0005_submitting_claim"),
     ]

@@ -1,4 +1,9 @@
-"""Connector registry: `connector_for(channel)` builds the right connector from a channel row."""
+"""Connector registry: `connector_for(channel)` builds the right connector from a channel row.
+
+Layout (docs/connectors.md): capabilities.py is the contract flows rely on, base.py the Connector every class
+stands on, reader.py the payload checks parsers use, records.py what goes in and out; then one package per
+external system, each with connector.py (the class and the capabilities it claims), parse.py (payload <-> record)
+and, where the API needs them, auth.py/client.py."""
 
 from typing import Any
 

@@ -5,12 +5,11 @@ know HTTP and the API's field names; they import no model and take/return the re
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
-from integrations.connectors.records import Shipment
-from integrations.http import BadResponse, HttpClient, RateLimit, RetryPolicy
+from integrations.connectors.reader import PayloadReader
+from integrations.connectors.records import ShipmentRecord
+from integrations.http import HttpClient, RateLimit, RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,7 @@ class Connector:
         self.credentials_saver = credentials_saver
         self.settings = validate_settings(self.settings_schema, settings or {})
         self.label = label or self.kind
+        self.reader = PayloadReader(self.label)  # what parse.py functions get instead of the connector
         self.http = self.make_client(retry=retry or RetryPolicy(), timeout=timeout or (5.0, 30.0))
 
     def make_client(self, *, retry: RetryPolicy, timeout: tuple[float, float]) -> HttpClient:
@@ -76,51 +76,10 @@ class Connector:
     def close(self) -> None:
         self.http.close()
 
-    def shipment_correct(self, *, external_id: str, shipment: Shipment, held: Shipment) -> None:
+    def shipment_correct(self, *, external_id: str, shipment: ShipmentRecord, held: ShipmentRecord) -> None:
         """Give a shipment the channel already holds (`held`, as `shipments_list` read it) the tracking number,
         carrier and service of `shipment`. Only where `corrects_shipments`."""
         raise NotImplementedError
-
-    # Payload helpers: a missing or malformed field is a BadResponse that names it, never a KeyError.
-
-    def field(self, obj: Any, name: str, where: str = "", *, kind: type | None = None) -> Any:
-        if not isinstance(obj, Mapping):
-            raise BadResponse(f"expected an object{_at(where)}, got {type(obj).__name__}", channel=self.label)
-        if name not in obj or obj[name] is None:
-            raise BadResponse(f"field '{name}' is missing{_at(where)}", channel=self.label)
-        value = obj[name]
-        if kind is not None and not isinstance(value, kind):
-            raise BadResponse(f"field '{name}'{_at(where)} is not a {kind.__name__}", channel=self.label)
-        return value
-
-    def opt(self, obj: Mapping[str, Any], name: str, default: Any = "") -> Any:
-        value = obj.get(name)
-        return default if value is None else value
-
-    def decimal(self, value: Any, name: str, where: str = "") -> Decimal:
-        try:
-            return Decimal(str(value))
-        except (InvalidOperation, ValueError):
-            raise BadResponse(f"field '{name}'{_at(where)} is not a number: {value!r}", channel=self.label) from None
-
-    def integer(self, value: Any, name: str, where: str = "") -> int:
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise BadResponse(f"field '{name}'{_at(where)} is not an integer: {value!r}", channel=self.label) from None
-
-    def timestamp(self, value: Any, name: str, where: str = "") -> datetime | None:
-        if value in (None, ""):
-            return None
-        try:
-            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise BadResponse(f"field '{name}'{_at(where)} is not a date: {value!r}", channel=self.label) from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _at(where: str) -> str:
-    return f" in {where}" if where else ""
 
 
 class SettingsError(ValueError):

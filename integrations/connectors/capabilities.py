@@ -19,19 +19,19 @@ from integrations.connectors.records import (
     BadRecord,
     CatalogItem,
     ChannelQuantity,
-    Customer,
+    CustomerRecord,
     FulfillmentOrder,
     FulfillmentStatus,
     Listing,
-    Order,
+    OrderRecord,
     Product,
     QuantityResult,
     QuantityUpdate,
-    Shipment,
-    StockLevel,
+    ShipmentRecord,
+    StockLevelRecord,
     Supply,
     UploadResult,
-    Warehouse,
+    WarehouseRecord,
 )
 from integrations.http import ChannelError
 
@@ -49,11 +49,13 @@ class Capability(Protocol):
 
 
 class OrderSource(Capability, Protocol):
-    def orders_download(self, *, since: datetime | None, until: datetime | None = None) -> Iterator[Order | BadRecord]:
+    def orders_download(
+        self, *, since: datetime | None, until: datetime | None = None
+    ) -> Iterator[OrderRecord | BadRecord]:
         """Orders created or changed in the window, oldest first; a payload it cannot read is a BadRecord."""
         ...
 
-    def order_get(self, external_id: str) -> Order:
+    def order_get(self, external_id: str) -> OrderRecord:
         """One order by the channel's id (the admin's re-download)."""
         ...
 
@@ -65,7 +67,7 @@ class OrderAcknowledger(Capability, Protocol):
 
 
 class CancellationSource(Capability, Protocol):
-    def cancellations_download(self, *, since: datetime | None) -> Iterator[Order | str]:
+    def cancellations_download(self, *, since: datetime | None) -> Iterator[OrderRecord | str]:
         """Orders cancelled since `since`: the order (with its updated_at, which moves the cursor) or its id."""
         ...
 
@@ -73,15 +75,15 @@ class CancellationSource(Capability, Protocol):
 class ShipmentSink(Capability, Protocol):
     corrects_shipments: ClassVar[bool]  # shipment_correct can change a shipment the channel already holds
 
-    def shipments_list(self, external_id: str) -> list[Shipment]:
+    def shipments_list(self, external_id: str) -> list[ShipmentRecord]:
         """The shipments the channel holds for an order (read back before a retry, so nothing goes twice)."""
         ...
 
-    def shipment_upload(self, *, external_id: str, shipment: Shipment) -> None:
+    def shipment_upload(self, *, external_id: str, shipment: ShipmentRecord) -> None:
         """Send one shipment of an order: its tracking and lines; the order is shipped when `order_complete`."""
         ...
 
-    def shipment_correct(self, *, external_id: str, shipment: Shipment, held: Shipment) -> None:
+    def shipment_correct(self, *, external_id: str, shipment: ShipmentRecord, held: ShipmentRecord) -> None:
         """Give `held` (as shipments_list read it) the tracking, carrier and service of `shipment`."""
         ...
 
@@ -119,13 +121,13 @@ class ProductSink(Capability, Protocol):
 
 
 class CustomerSink(Capability, Protocol):
-    def customers_upload(self, customers: Sequence[Customer]) -> list[UploadResult]:
+    def customers_upload(self, customers: Sequence[CustomerRecord]) -> list[UploadResult]:
         """Create or replace customers; one result per customer, in order."""
         ...
 
 
 class WarehouseSource(Capability, Protocol):
-    def warehouses_download(self) -> list[Warehouse]:
+    def warehouses_download(self) -> list[WarehouseRecord]:
         """Every warehouse the account has: channel warehouses to pair, or the fulfillment system's own."""
         ...
 
@@ -152,13 +154,13 @@ class FulfillmentTarget(Capability, Protocol):
 
 
 class ShipmentSource(Capability, Protocol):
-    def shipments_download(self, *, since: datetime | None) -> Iterator[Shipment]:
+    def shipments_download(self, *, since: datetime | None) -> Iterator[ShipmentRecord]:
         """Shipments created or changed since `since`, oldest first."""
         ...
 
 
 class StockSource(Capability, Protocol):
-    def inventory_download(self, *, since: datetime | None) -> Iterator[StockLevel]:
+    def inventory_download(self, *, since: datetime | None) -> Iterator[StockLevelRecord]:
         """Stock per item and warehouse changed since `since`."""
         ...
 

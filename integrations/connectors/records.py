@@ -1,4 +1,5 @@
-"""Plain records that connectors return and take: no models, no raw JSON beyond `raw`."""
+"""Plain records that connectors return and take: no models, no raw JSON beyond `raw`. A record named like a
+model ends in Record (OrderRecord, not orders.Order), so the code that turns one into the other needs no alias."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -41,7 +42,7 @@ class BundlePart:
 
 
 @dataclass(frozen=True)
-class OrderLine:
+class OrderLineRecord:
     external_id: str
     sku: str
     quantity: int
@@ -54,7 +55,7 @@ class OrderLine:
 
 
 @dataclass(frozen=True)
-class Order:
+class OrderRecord:
     external_id: str
     number: str
     status: str
@@ -66,7 +67,7 @@ class Order:
     bill_to: Address = field(default_factory=Address)
     shipping_method: str = ""
     customer: CustomerRef | None = None
-    lines: tuple[OrderLine, ...] = ()
+    lines: tuple[OrderLineRecord, ...] = ()
     attributes: dict[str, Any] = field(default_factory=dict)  # tags, site, notes, custom fields
     cancelled: bool = False
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -104,14 +105,14 @@ class FulfillmentStatus:
 
 
 @dataclass(frozen=True)
-class ShipmentLine:
+class ShipmentLineRecord:
     line_ref: str  # for the fulfillment system: the hub's line reference; for a channel: its line id
     sku: str
     quantity: int
 
 
 @dataclass(frozen=True)
-class Shipment:
+class ShipmentRecord:
     external_id: str
     order_number: str  # the fulfillment order number (OMS) or the channel order id (upload)
     tracking_number: str
@@ -120,7 +121,7 @@ class Shipment:
     invoice_number: str = ""
     warehouse: str = ""
     shipped_at: datetime | None = None
-    lines: tuple[ShipmentLine, ...] = ()
+    lines: tuple[ShipmentLineRecord, ...] = ()
     order_complete: bool = False  # on upload: every line of the order is now shipped or cancelled
     updated_at: datetime | None = None
     channel_ref: str = ""  # read back from a sales channel: its own id for the shipment (CA's fulfillment ID)
@@ -153,7 +154,7 @@ class CatalogItem:
 
 
 @dataclass(frozen=True)
-class StockLevel:
+class StockLevelRecord:
     sku: str
     warehouse: str
     on_hand: int
@@ -173,7 +174,7 @@ class Supply:
 
 
 @dataclass(frozen=True)
-class Warehouse:
+class WarehouseRecord:
     external_id: str
     name: str
     code: str = ""
@@ -233,7 +234,7 @@ class Product:
 
 
 @dataclass(frozen=True)
-class Customer:
+class CustomerRecord:
     external_id: str
     name: str
     code: str = ""

@@ -16,8 +16,8 @@ from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
+from integrations.bulk import rows_insert
 from integrations.models import Channel, ChannelKind, ChannelRole, SyncIssue
-from orders.bulk import rows_insert
 from orders.models import Customer, HoldReason, Order, OrderStatus
 
 ORDERS = {"tiny": 2_000, "small": 100_000, "full": 1_000_000}

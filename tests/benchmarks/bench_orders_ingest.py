@@ -18,9 +18,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from catalog.models import Item, ItemMapping, MappingStatus
-from integrations.connectors.records import Address, CustomerRef
-from integrations.connectors.records import Order as OrderRecord
-from integrations.connectors.records import OrderLine as LineRecord
+from integrations.connectors.records import Address, CustomerRef, OrderLineRecord, OrderRecord
 from integrations.flows import RunReport
 from integrations.models import Channel, ChannelKind
 from orders.ingest import OrderIngest
@@ -79,7 +77,7 @@ def _records(n: int) -> list[OrderRecord]:
             shipping_method="UPS Ground",
             customer=CustomerRef(external_id=f"C{i % CUSTOMERS}", name=f"Customer {i % CUSTOMERS}"),
             lines=tuple(
-                LineRecord(
+                OrderLineRecord(
                     external_id=f"{i}-{j}", sku=_sku((i + j) % SKUS), quantity=1 + j, unit_price=Decimal("25.00")
                 )
                 for j in range(LINES)

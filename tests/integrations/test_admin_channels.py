@@ -281,5 +281,29 @@ def test_actions_test_connection_and_run_enabled_flows(admin_client, channel, qu
         f"{unreachable}: connection failed — wms: connection failed"
     ]
     queued = admin_client.post(url, {"action": "run_enabled_flows", "_selected_action": [channel.pk]}, follow=True)
-    assert "Queued 1 run(s)." in messages_of(queued)
-    assert [t["args"] for t in queued_tasks()] == [(channel.pk, "orders.download", "manual")]
+    assert "Queued 2 run(s)." in messages_of(queued)  # the health check is on by default
+    assert [t["args"] for t in queued_tasks()] == [
+        (channel.pk, "integrations.ping", "manual"),
+        (channel.pk, "orders.download", "manual"),
+    ]
+
+
+def test_contacts_must_be_email_addresses_and_nothing_is_saved_otherwise():
+    channel = ChannelFactory(credentials={"refresh_token": "x"})
+    form = example_form(channel, setting_profile_id="1", contacts="ops@example.com\nnot-an-address")
+    assert not form.is_valid()
+    assert form.errors["contacts"] == ["Not an e-mail address: not-an-address"]
+    channel.refresh_from_db()
+    assert channel.contacts == ""
+
+
+def test_contacts_and_webhook_are_saved_from_the_channel_form():
+    channel = ChannelFactory(credentials={"refresh_token": "x"})
+    hook = "https://hooks.example.com/services/T0/B0/x"
+    form = example_form(
+        channel, setting_profile_id="1", contacts="a@example.com, b@example.com", alert_webhook_url=hook
+    )
+    assert form.is_valid(), form.errors
+    form.save()
+    channel.refresh_from_db()
+    assert (channel.contact_emails(), channel.alert_webhook_url) == (["a@example.com", "b@example.com"], hook)

@@ -5,7 +5,7 @@ distribution centers read back."""
 import pytest
 
 from integrations.connectors.channeladvisor import ChannelAdvisorConnector
-from integrations.connectors.records import ChannelQuantity, QuantityResult, QuantityUpdate, Warehouse
+from integrations.connectors.records import ChannelQuantity, QuantityResult, QuantityUpdate, WarehouseRecord
 from integrations.http import RetryPolicy
 
 FAST = RetryPolicy(backoff=0.01)
@@ -201,7 +201,7 @@ def test_warehouses_download_leaves_out_deleted_dcs(connect, ca):
     warehouses = connect().warehouses_download()
 
     assert warehouses == [
-        Warehouse(str(ca.dc_id("MAIN")), "Main warehouse", "MAIN"),
-        Warehouse(str(ca.dc_id("EAST")), "East coast", "EAST"),
-        Warehouse(str(ca.dc_id("FBA")), "Amazon FBA", "FBA"),
+        WarehouseRecord(str(ca.dc_id("MAIN")), "Main warehouse", "MAIN"),
+        WarehouseRecord(str(ca.dc_id("EAST")), "East coast", "EAST"),
+        WarehouseRecord(str(ca.dc_id("FBA")), "Amazon FBA", "FBA"),
     ]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from integrations.connectors.channeladvisor import ChannelAdvisorConnector
-from integrations.connectors.records import Shipment, ShipmentLine
+from integrations.connectors.records import ShipmentLineRecord, ShipmentRecord
 from integrations.http import ClientError, RetryPolicy, ServerError, TransportError
 
 FAST = RetryPolicy(backoff=0.01)
@@ -44,11 +44,11 @@ def order(ca):
     return next(o for o in ca.orders.values() if len(o["Items"]) == 3)
 
 
-def shipment_of(order: dict, quantities: dict[int, int], **fields) -> Shipment:
+def shipment_of(order: dict, quantities: dict[int, int], **fields) -> ShipmentRecord:
     items = {i["ID"]: i for i in order["Items"]}
-    lines = tuple(ShipmentLine(str(item_id), items[item_id]["Sku"], qty) for item_id, qty in quantities.items())
+    lines = tuple(ShipmentLineRecord(str(item_id), items[item_id]["Sku"], qty) for item_id, qty in quantities.items())
     values = {"external_id": "SH-1", "order_number": "SO-1", "tracking_number": "1Z999", "carrier": "UPS"}
-    return Shipment(**(values | {"service": "Ground", "lines": lines} | fields))
+    return ShipmentRecord(**(values | {"service": "Ground", "lines": lines} | fields))
 
 
 def test_partial_shipment_ships_only_its_lines(connect, ca, order):
@@ -111,7 +111,7 @@ def test_shipments_list_reads_back_fulfillments_with_tracking(connect, ca, order
 
     assert (listed.external_id, listed.order_number, listed.tracking_number) == ("SH-1", str(order["ID"]), "1Z999")
     assert (listed.carrier, listed.service, listed.order_complete) == ("UPS", "Ground", False)
-    assert listed.lines == (ShipmentLine(str(first["ID"]), first["Sku"], 1),)
+    assert listed.lines == (ShipmentLineRecord(str(first["ID"]), first["Sku"], 1),)
 
 
 def test_shipments_list_is_empty_before_anything_shipped(connect, order):
@@ -137,7 +137,7 @@ def test_unknown_class_for_the_carrier_is_refused(connect, ca, order):
 
 
 def test_line_reference_that_is_not_an_order_item_id_is_refused_before_sending(connect, ca, order):
-    shipment = shipment_of(order, {}, lines=(ShipmentLine("LINE-1", "X", 1),))
+    shipment = shipment_of(order, {}, lines=(ShipmentLineRecord("LINE-1", "X", 1),))
 
     with pytest.raises(ClientError, match="OrderItemID"):
         connect().shipment_upload(external_id=str(order["ID"]), shipment=shipment)

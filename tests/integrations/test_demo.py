@@ -21,3 +21,14 @@ def test_demo_once_runs_every_flow_and_ships_and_corrects_shipments_on_the_chann
     assert uploads.exists() and not uploads.exclude(state=UploadState.SENT).exists()
     assert OrderEvent.objects.filter(message__contains="tracking corrected to").count() == 1
     assert "shipments.upload" in out.getvalue()
+
+
+def test_every_run_of_a_demo_cycle_adds_up():
+    call_command("demo", once=True, stdout=io.StringIO())
+    counts = SyncRun.objects.values_list("channel__slug", "flow", "seen", "created", "updated", "skipped", "failed",
+                                         "unknown", "note")  # fmt: skip
+    assert [
+        row
+        for row in counts
+        if row[2] != sum(row[3:8]) and not row[8]  # a note says where the rest went
+    ] == []

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from integrations.connectors.extensiv import ExtensivConnector
-from integrations.connectors.records import Shipment, ShipmentLine
+from integrations.connectors.records import ShipmentLineRecord, ShipmentRecord
 from integrations.http import ClientError, NotFound, RetryPolicy, ServerError, TransportError
 
 FAST = RetryPolicy(backoff=0.01)
@@ -39,8 +39,8 @@ def connect(sandbox, om, request):
         connector.close()
 
 
-def shipment(order_id: str, tracking: str = "1Z999", lines: tuple[ShipmentLine, ...] = ()) -> Shipment:
-    return Shipment(
+def shipment(order_id: str, tracking: str = "1Z999", lines: tuple[ShipmentLineRecord, ...] = ()) -> ShipmentRecord:
+    return ShipmentRecord(
         external_id=f"S-{tracking}",
         order_number=order_id,
         tracking_number=tracking,
@@ -74,8 +74,8 @@ def test_upload_body_is_the_documented_envelope(connect, om):
 
 def test_partial_shipment_by_line_keeps_the_order_open_until_every_item_ships(connect, om):
     items = om.orders[90002]["orderItems"]
-    first = ShipmentLine(str(items[0]["orderItemId"]), items[0]["listingSku"], items[0]["quantityOrdered"])
-    rest = tuple(ShipmentLine(str(i["orderItemId"]), i["listingSku"], i["quantityOrdered"]) for i in items[1:])
+    first = ShipmentLineRecord(str(items[0]["orderItemId"]), items[0]["listingSku"], items[0]["quantityOrdered"])
+    rest = tuple(ShipmentLineRecord(str(i["orderItemId"]), i["listingSku"], i["quantityOrdered"]) for i in items[1:])
     connector = connect()
 
     connector.shipment_upload(external_id="90002", shipment=shipment("90002", "1ZA", (first,)))
@@ -97,7 +97,7 @@ def test_line_without_an_order_item_id_is_matched_by_listing_sku(connect, om):
     item = om.orders[90003]["orderItems"][0]
 
     connect().shipment_upload(
-        external_id="90003", shipment=shipment("90003", lines=(ShipmentLine("", item["listingSku"], 1),))
+        external_id="90003", shipment=shipment("90003", lines=(ShipmentLineRecord("", item["listingSku"], 1),))
     )
 
     assert om.shipments_of(90003)[0]["items"][0]["orderItemId"] == item["orderItemId"]
@@ -108,14 +108,14 @@ def test_shipments_list_reads_back_what_the_order_carries(connect, om):
     connector = connect()
     connector.shipment_upload(
         external_id="90002",
-        shipment=shipment("90002", "1ZP", (ShipmentLine(str(item["orderItemId"]), item["listingSku"], 1),)),
+        shipment=shipment("90002", "1ZP", (ShipmentLineRecord(str(item["orderItemId"]), item["listingSku"], 1),)),
     )
 
     (listed,) = connector.shipments_list("90002")
 
     assert (listed.tracking_number, listed.carrier, listed.service) == ("1ZP", "UPS", "Ground")
     assert listed.order_number == "90002"
-    assert listed.lines == (ShipmentLine(str(item["orderItemId"]), item["listingSku"], 1),)
+    assert listed.lines == (ShipmentLineRecord(str(item["orderItemId"]), item["listingSku"], 1),)
     assert listed.shipped_at == datetime(2026, 11, 4, 15, 30, tzinfo=UTC)
 
 

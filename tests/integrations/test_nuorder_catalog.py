@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from integrations.connectors.nuorder import NuOrderConnector
-from integrations.connectors.records import Address, Customer, Product, ProductSize
+from integrations.connectors.records import Address, CustomerRecord, Product, ProductSize
 from integrations.http import RetryPolicy
 
 
@@ -90,7 +90,7 @@ def test_a_refused_product_is_reported_on_its_row(api, nuorder):
 
 def test_customers_upload_upserts_the_company_by_code(api, nuorder):
     address = Address(name="Kim", line1="9 Elm St", city="Austin", state="TX", postal_code="78702", country="US")
-    customer = Customer(
+    customer = CustomerRecord(
         external_id="C-77",
         name="Shop Z",
         code="SHOPZ",
@@ -108,13 +108,13 @@ def test_customers_upload_upserts_the_company_by_code(api, nuorder):
         ("shipping", "9 Elm St", "78702"),
         ("shipping", "1 Dock Rd", ""),
     ]
-    [again] = connector.customers_upload([Customer(external_id="C-77", name="Shop Z Ltd", code="SHOPZ")])
+    [again] = connector.customers_upload([CustomerRecord(external_id="C-77", name="Shop Z Ltd", code="SHOPZ")])
     assert again.channel_id == result.channel_id
     assert api.companies["SHOPZ"]["name"] == "Shop Z Ltd"
 
 
 def test_a_customer_without_code_is_keyed_by_its_external_id(api, nuorder):
-    [result] = nuorder().customers_upload([Customer(external_id="C-78", name="Shop Y")])
+    [result] = nuorder().customers_upload([CustomerRecord(external_id="C-78", name="Shop Y")])
     assert result.ok and api.companies["C-78"]["_id"] == result.channel_id
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from integrations.connectors.nuorder import NuOrderConnector
-from integrations.connectors.nuorder.payloads import order_from_json
+from integrations.connectors.nuorder.parse import order_from_json
 from integrations.connectors.records import BadRecord
 from integrations.http import BadResponse, Conflict, NotFound, RetryPolicy
 
@@ -112,7 +112,7 @@ def test_same_product_and_size_twice_get_distinct_line_ids(api, nuorder):
 
 def test_recorded_sample_parses_and_the_sandbox_serves_the_same_keys(api, nuorder):
     sample = json.loads(SAMPLE.read_text())
-    order = order_from_json(nuorder(), sample)
+    order = order_from_json(nuorder().reader, sample)
     assert [(line.sku, line.quantity, line.upc) for line in order.lines] == [
         ("ST-2-red-M", 1, "000000000017"),
         ("ST-2-red-L", 4, "000000000024"),

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from integrations.connectors.nuorder import NuOrderConnector
-from integrations.connectors.records import Shipment, ShipmentLine
+from integrations.connectors.records import ShipmentLineRecord, ShipmentRecord
 from integrations.http import BadResponse, ClientError, RetryPolicy
 
 
@@ -40,15 +40,15 @@ def _order_and_lines(api, nuorder):
     return raw, nuorder().order_get(raw["_id"]).lines
 
 
-def _shipment(lines, *, external_id="SHP-1", tracking="1Z999", complete=False, quantity=None) -> Shipment:
-    return Shipment(
+def _shipment(lines, *, external_id="SHP-1", tracking="1Z999", complete=False, quantity=None) -> ShipmentRecord:
+    return ShipmentRecord(
         external_id=external_id,
         order_number="",
         tracking_number=tracking,
         carrier="UPS",
         service="Ground",
         shipped_at=datetime(2026, 11, 20, 15, 0, tzinfo=UTC),
-        lines=tuple(ShipmentLine(line.external_id, line.sku, quantity or line.quantity) for line in lines),
+        lines=tuple(ShipmentLineRecord(line.external_id, line.sku, quantity or line.quantity) for line in lines),
         order_complete=complete,
     )
 
@@ -128,7 +128,9 @@ def test_a_shipment_entered_by_hand_with_the_same_tracking_is_not_duplicated(api
 
 def test_a_line_not_on_the_order_is_refused_before_sending(api, nuorder):
     raw, _ = _order_and_lines(api, nuorder)
-    bad = Shipment(external_id="SHP-X", order_number="", tracking_number="1Z1", lines=(ShipmentLine("nope:S", "X", 1),))
+    bad = ShipmentRecord(
+        external_id="SHP-X", order_number="", tracking_number="1Z1", lines=(ShipmentLineRecord("nope:S", "X", 1),)
+    )
     with pytest.raises(ClientError, match="'nope:S' is not on order"):
         nuorder().shipment_upload(external_id=raw["_id"], shipment=bad)
     assert api.order(raw["_id"])["shipments"] == []

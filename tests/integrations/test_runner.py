@@ -302,3 +302,23 @@ def test_resolving_thousands_of_records_takes_a_bounded_number_of_queries(
     register_flow(FLOW, lambda channel, *, report, **kw: report.succeeded(*keys))
     with django_assert_max_num_queries(20):
         run(channel)
+
+
+def test_a_run_with_records_of_unknown_outcome_is_partial_and_says_so(channel, register_flow):
+    def flow(channel, *, report, since=None, dry_run=False):
+        report.seen, report.created, report.unknown = 3, 1, 2
+        report.note("2 push(es) of unknown outcome")
+
+    register_flow(FLOW, flow)
+    result = run(channel)
+    assert (result.status, result.unknown, result.note) == (SyncRun.Status.PARTIAL, 2, "2 push(es) of unknown outcome")
+
+
+def test_an_issue_about_a_record_already_counted_moves_it_to_failed(channel, register_flow):
+    def flow(channel, *, report, since=None, dry_run=False):
+        report.seen, report.updated = 2, 2
+        report.issue("A-1", "stored, but in conflict", counted_as="updated")
+
+    register_flow(FLOW, flow)
+    result = run(channel)
+    assert (result.seen, result.updated, result.failed) == (2, 1, 1)

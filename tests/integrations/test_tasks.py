@@ -24,6 +24,7 @@ def test_run_flow_runs_the_flow_and_returns_the_run_summary(register_flow):
         "updated": 0,
         "skipped": 0,
         "failed": 0,
+        "unknown": 0,
         "error": "",
     }
     assert run.trigger == SyncRun.Trigger.SCHEDULE

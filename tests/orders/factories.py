@@ -154,11 +154,15 @@ def address(**changes: str) -> records.Address:
     return records.Address(**{**ADDRESS, **changes})
 
 
-def line_record(external_id: str, sku: str, quantity: int = 1, price: str = "10.00", **fields) -> records.OrderLine:
-    return records.OrderLine(external_id=external_id, sku=sku, quantity=quantity, unit_price=Decimal(price), **fields)
+def line_record(
+    external_id: str, sku: str, quantity: int = 1, price: str = "10.00", **fields
+) -> records.OrderLineRecord:
+    return records.OrderLineRecord(
+        external_id=external_id, sku=sku, quantity=quantity, unit_price=Decimal(price), **fields
+    )
 
 
-def order_record(external_id: str = "1001", *lines: records.OrderLine, **fields) -> records.Order:
+def order_record(external_id: str = "1001", *lines: records.OrderLineRecord, **fields) -> records.OrderRecord:
     """A channel order as a connector returns it; lines default to one line of SKU `SKU-1`."""
     values = {
         "number": f"N{external_id}",
@@ -173,4 +177,4 @@ def order_record(external_id: str = "1001", *lines: records.OrderLine, **fields)
         "raw": {"id": external_id},
     }
     values.update(fields)
-    return records.Order(external_id=external_id, lines=lines or (line_record("1", "SKU-1"),), **values)
+    return records.OrderRecord(external_id=external_id, lines=lines or (line_record("1", "SKU-1"),), **values)

@@ -51,8 +51,8 @@ class ChannelAdvisorClient(Connector):
         if response.status_code in (400, 401):
             raise self._grant_refused(response)
         body = self.http.json(response)
-        token = self.field(body, "access_token", "the token response", kind=str)
-        lifetime = self.integer(self.field(body, "expires_in", "the token response"), "expires_in")
+        token = self.reader.field(body, "access_token", "the token response", kind=str)
+        lifetime = self.reader.integer(self.reader.field(body, "expires_in", "the token response"), "expires_in")
         return token, float(lifetime)
 
     def _grant_refused(self, response: Any) -> AuthFailed:
@@ -74,7 +74,7 @@ class ChannelAdvisorClient(Connector):
         headers = {"Prefer": f"odata.maxpagesize={self.settings['page_size']}"}
         while url:
             body = self.http.json(self.http.get(url, params=query, headers=headers))
-            yield from self.field(body, "value", f"the {path} page", kind=list)
+            yield from self.reader.field(body, "value", f"the {path} page", kind=list)
             url, query = self._next_link(body, path, seen), None
 
     def _next_link(self, body: dict, path: str, seen: set[str]) -> str | None:
@@ -93,7 +93,7 @@ class ChannelAdvisorClient(Connector):
         single = {k: v for k, v in params.items() if k in ("$expand", "$select")}
         for row in rows:
             if _cut(row):
-                entity_id = self._id(str(self.field(row, "ID", f"a row of {path}")))
+                entity_id = self._id(str(self.reader.field(row, "ID", f"a row of {path}")))
                 row = self.http.json(self.http.get(f"{path}({entity_id})", params=single))
             yield row
 

@@ -20,10 +20,10 @@ from integrations.connectors.capabilities import (
     ShipmentSink,
     WarehouseSource,
 )
-from integrations.connectors.channeladvisor import mapping
+from integrations.connectors.channeladvisor import parse
 from integrations.connectors.channeladvisor.inventory import InventoryMixin
 from integrations.connectors.channeladvisor.query import all_of, any_of, number, utc
-from integrations.connectors.records import Listing, Order, Shipment, Warehouse
+from integrations.connectors.records import Listing, OrderRecord, ShipmentRecord, WarehouseRecord
 
 ORDER_EXPAND = "Items($expand=BundleComponents),Fulfillments($expand=Items)"
 PRODUCT_EXPAND = "Attributes,Images,Labels"
@@ -84,12 +84,14 @@ class ChannelAdvisorConnector(
     def test_connection(self) -> str:
         """List the profiles the token reaches (the cheapest authenticated call)."""
         profiles = list(self._pages("/v1/Profiles", {}))
-        names = ", ".join(str(self.opt(p, "AccountName") or self.field(p, "ID", "a profile")) for p in profiles)
+        names = ", ".join(
+            str(self.reader.opt(p, "AccountName") or self.reader.field(p, "ID", "a profile")) for p in profiles
+        )
         return f"ChannelAdvisor: {len(profiles)} profile(s): {names}"
 
     # Orders.
 
-    def orders_download(self, *, since: datetime | None, until: datetime | None = None) -> Iterator[Order]:
+    def orders_download(self, *, since: datetime | None, until: datetime | None = None) -> Iterator[OrderRecord]:
         """Orders updated in [since, until], narrowed by the profile, status, DC and export settings."""
         statuses = all_of(
             any_of("ShippingStatus", self.settings["shipping_status"]),
@@ -97,13 +99,13 @@ class ChannelAdvisorConnector(
         )
         yield from self._orders(since, until, statuses, exported_filter=True)
 
-    def cancellations_download(self, *, since: datetime | None) -> Iterator[Order]:
+    def cancellations_download(self, *, since: datetime | None) -> Iterator[OrderRecord]:
         """Orders cancelled (ShippingStatus Canceled) and updated since `since`."""
         yield from self._orders(since, None, "ShippingStatus eq 'Canceled'", exported_filter=False)
 
-    def order_get(self, external_id: str) -> Order:
+    def order_get(self, external_id: str) -> OrderRecord:
         """One order with every item and fulfillment."""
-        return mapping.order(self, self._order_payload(external_id))
+        return parse.order(self.reader, self._order_payload(external_id))
 
     def order_acknowledge(self, *, external_id: str, fulfillment_number: str) -> None:
         """Mark the order exported for this application (CA keeps no field for the fulfillment number)."""
@@ -114,11 +116,11 @@ class ChannelAdvisorConnector(
         """Clear the exported flag, so `unexported_only` downloads see the order again."""
         self.http.delete(f"/v1/Orders({self._id(external_id)})/Export")
 
-    def shipments_list(self, external_id: str) -> list[Shipment]:
+    def shipments_list(self, external_id: str) -> list[ShipmentRecord]:
         """The order's fulfillments with tracking, lines by OrderItemID (what CA already has)."""
-        return mapping.shipments(self, self._order_payload(external_id))
+        return parse.shipments(self.reader, self._order_payload(external_id))
 
-    def shipment_upload(self, *, external_id: str, shipment: Shipment) -> None:
+    def shipment_upload(self, *, external_id: str, shipment: ShipmentRecord) -> None:
         """Ship the lines of `shipment` (OrderItemID + quantity) on the order; no lines ships all open items."""
         value: dict[str, Any] = {
             "TrackingNumber": shipment.tracking_number,
@@ -142,7 +144,7 @@ class ChannelAdvisorConnector(
         # Not retried: CA does not de-duplicate Ship calls; after a lost answer, read shipments_list first.
         self.http.post(f"/v1/Orders({self._id(external_id)})/Ship", json_body={"Value": value})
 
-    def shipment_correct(self, *, external_id: str, shipment: Shipment, held: Shipment) -> None:
+    def shipment_correct(self, *, external_id: str, shipment: ShipmentRecord, held: ShipmentRecord) -> None:
         """Set tracking, carrier and class on the fulfillment CA holds (PATCH /v1/Fulfillments(ID)); NoChange
         keeps its delivery status (left out, CA would mark it shipped again)."""
         fulfillment_id = self._id(held.channel_ref, "a fulfillment ID")
@@ -157,10 +159,10 @@ class ChannelAdvisorConnector(
 
     # Inventory.
 
-    def warehouses_download(self) -> list[Warehouse]:
+    def warehouses_download(self) -> list[WarehouseRecord]:
         """Distribution centers, leaving out deleted ones."""
         rows = self._pages("/v1/DistributionCenters", {})
-        return [mapping.warehouse(self, row) for row in rows if not self.opt(row, "IsDeleted", False)]
+        return [parse.warehouse(self.reader, row) for row in rows if not self.reader.opt(row, "IsDeleted", False)]
 
     # Catalog.
 
@@ -170,7 +172,7 @@ class ChannelAdvisorConnector(
         if since is not None:
             params["$filter"] = f"UpdateDateUtc ge {utc(since)}"
         for product in self._complete(self._pages("/v1/Products", params), "/v1/Products", params):
-            yield mapping.listing(self, product)
+            yield parse.listing(self.reader, product)
 
     # Internals.
 
@@ -183,7 +185,7 @@ class ChannelAdvisorConnector(
         if not params["$filter"]:
             del params["$filter"]
         for data in self._complete(self._pages("/v1/Orders", params), "/v1/Orders", params):
-            yield mapping.order(self, data)
+            yield parse.order(self.reader, data)
 
     def _order_payload(self, external_id: str) -> dict:
         response = self.http.get(f"/v1/Orders({self._id(external_id)})", params={"$expand": ORDER_EXPAND})

@@ -3,7 +3,7 @@ up by exact SKU), and the DCQuantities read back for reconciliation and for sett
 
 from collections.abc import Iterator, Sequence
 
-from integrations.connectors.channeladvisor import mapping
+from integrations.connectors.channeladvisor import parse
 from integrations.connectors.channeladvisor.client import ChannelAdvisorClient
 from integrations.connectors.channeladvisor.query import any_of, quote
 from integrations.connectors.records import ChannelQuantity, QuantityResult, QuantityUpdate
@@ -47,16 +47,16 @@ class InventoryMixin(ChannelAdvisorClient):
             if chunk is not None:
                 params["$filter"] = any_of("Sku", chunk)
             for product in self._complete(self._pages("/v1/Products", params), "/v1/Products", params):
-                if chunk is None or self.field(product, "Sku", "a product") in chunk:
-                    yield from mapping.dc_quantities(self, product)
+                if chunk is None or self.reader.field(product, "Sku", "a product") in chunk:
+                    yield from parse.dc_quantities(self.reader, product)
 
     def product_ids_for_sku(self, sku: str) -> list[str]:
         """IDs of the products whose SKU is exactly `sku` (CA's own match ignores case)."""
         params = {"$filter": f"Sku eq {quote(sku)}", "$select": "ID,Sku"}
         return [
-            str(self.field(p, "ID", "a product"))
+            str(self.reader.field(p, "ID", "a product"))
             for p in self._pages("/v1/Products", params)
-            if self.field(p, "Sku", "a product") == sku
+            if self.reader.field(p, "Sku", "a product") == sku
         ]
 
     def _product_for(self, update: QuantityUpdate, ids_by_sku: dict[str, list[str]]) -> tuple[str, str]:

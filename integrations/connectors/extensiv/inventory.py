@@ -4,6 +4,7 @@ errors with a 1-based index) and read it back (GET /v1/productstocks/total) for 
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from integrations.connectors.reader import PayloadReader
 from integrations.connectors.records import ChannelQuantity, QuantityResult, QuantityUpdate
 from integrations.http import BadResponse, RateLimit, RateLimiter
 
@@ -18,9 +19,7 @@ class InventoryMixin:
     label: str
     settings: dict[str, Any]
     push_batch_size: int
-    field: Any
-    integer: Any
-    opt: Any
+    reader: PayloadReader
     _call: Any
     _pages: Any
     _warehouses: Any
@@ -51,14 +50,16 @@ class InventoryMixin:
         # Master-SKU mode reads every product as itself; listing mode only what a listing stands for.
         as_itself = skus is None and not self.settings["use_listing_sku"]
         for warehouse in self._synced_warehouses():
-            warehouse_id = str(self.field(warehouse, "warehouseId", "a warehouse"))
+            warehouse_id = str(self.reader.field(warehouse, "warehouseId", "a warehouse"))
             for row in self._stock_rows(warehouse_id, masters):
-                product = self.field(row, "product", "a stock total")
-                master = str(self.field(product, "masterSku", "a stock total"))
+                product = self.reader.field(row, "product", "a stock total")
+                master = str(self.reader.field(product, "masterSku", "a stock total"))
                 where = f"the stock total of {master}"
-                quantity = self.integer(self.field(row, "onHandQuantity", where), "onHandQuantity", where)
+                quantity = self.reader.integer(self.reader.field(row, "onHandQuantity", where), "onHandQuantity", where)
                 for sku in channel_skus.get(master, [master] if as_itself else []):
-                    yield ChannelQuantity(sku, warehouse_id, quantity, product_id=str(self.opt(product, "productId")))
+                    yield ChannelQuantity(
+                        sku, warehouse_id, quantity, product_id=str(self.reader.opt(product, "productId"))
+                    )
 
     def _synced_warehouses(self) -> list[dict[str, Any]]:
         """The OM warehouses in scope: sync_warehouse if set, never an excluded one (matched by id or name)."""
@@ -66,7 +67,10 @@ class InventoryMixin:
         only = str(self.settings["sync_warehouse"]).lower()
         synced = []
         for row in self._warehouses():
-            names = {str(self.field(row, "warehouseId", "a warehouse")).lower(), str(row.get("name") or "").lower()}
+            names = {
+                str(self.reader.field(row, "warehouseId", "a warehouse")).lower(),
+                str(row.get("name") or "").lower(),
+            }
             if not names & excluded and (not only or only in names):
                 synced.append(row)
         return synced
@@ -106,17 +110,19 @@ class InventoryMixin:
         body = self._call("POST", ADJUST_PATH, json_body=rows, safe_to_retry=True)
         if not isinstance(body, dict) or ("errors" not in body and "results" not in body):
             raise BadResponse("field 'errors' is missing in the inventory adjust answer", channel=self.label)
-        errors = self.opt(body, "errors", [])
+        errors = self.reader.opt(body, "errors", [])
         if not isinstance(errors, list):
             raise BadResponse("field 'errors' in the inventory adjust answer is not a list", channel=self.label)
         failed = {}
         for error in errors:
-            index = self.integer(self.field(error, "index", "an adjust error"), "index", "an adjust error")
+            index = self.reader.integer(
+                self.reader.field(error, "index", "an adjust error"), "index", "an adjust error"
+            )
             if not 1 <= index <= len(rows):  # OM's index is 1-based
                 raise BadResponse(
                     f"adjust error index {index} is outside the {len(rows)} rows sent", channel=self.label
                 )
-            code, message = self.opt(error, "errorCode"), self.opt(error, "message")
+            code, message = self.reader.opt(error, "errorCode"), self.reader.opt(error, "message")
             failed[index - 1] = f"{code}: {message}" if code else str(message or "refused")
         return failed
 
@@ -137,15 +143,16 @@ class InventoryMixin:
         if masters is None or len(masters) > SKU_QUERY_LIMIT:
             wanted = set(masters) if masters is not None else None
             for row in self._pages(STOCK_TOTALS_PATH, params):
-                product = self.field(row, "product", "a stock total")
-                if wanted is None or self.field(product, "masterSku", "a stock total") in wanted:
+                product = self.reader.field(row, "product", "a stock total")
+                if wanted is None or self.reader.field(product, "masterSku", "a stock total") in wanted:
                     yield row
             return
         for master in masters:  # the `sku` filter is what skubanaAccess sends; rows are checked again above
             yield from (
                 row
                 for row in self._pages(STOCK_TOTALS_PATH, {**params, "sku": master})
-                if self.field(self.field(row, "product", "a stock total"), "masterSku", "a stock total") == master
+                if self.reader.field(self.reader.field(row, "product", "a stock total"), "masterSku", "a stock total")
+                == master
             )
 
 

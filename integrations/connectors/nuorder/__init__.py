@@ -1,4 +1,4 @@
-"""The NuORDER connector: `connector.py` speaks the API, `payloads.py` turns its JSON into records and back."""
+"""The NuORDER connector: `connector.py` speaks the API, `parse.py` turns its JSON into records and back."""
 
 from integrations.connectors.nuorder.connector import NuOrderConnector
 

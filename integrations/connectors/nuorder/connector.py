@@ -25,18 +25,18 @@ from integrations.connectors.capabilities import (
     ShipmentSink,
     WarehouseSource,
 )
-from integrations.connectors.nuorder import payloads
+from integrations.connectors.nuorder import parse
 from integrations.connectors.records import (
     BadRecord,
     ChannelQuantity,
-    Customer,
-    Order,
+    CustomerRecord,
+    OrderRecord,
     Product,
     QuantityResult,
     QuantityUpdate,
-    Shipment,
+    ShipmentRecord,
     UploadResult,
-    Warehouse,
+    WarehouseRecord,
 )
 from integrations.http import (
     AuthFailed,
@@ -120,7 +120,9 @@ class NuOrderConnector(
 
     # Orders
 
-    def orders_download(self, *, since: datetime | None, until: datetime | None = None) -> Iterator[Order | BadRecord]:
+    def orders_download(
+        self, *, since: datetime | None, until: datetime | None = None
+    ) -> Iterator[OrderRecord | BadRecord]:
         """Orders in the configured statuses modified in [since, until); an unreadable one comes as a BadRecord."""
         seen: set[str] = set()
         for status in self.settings["order_statuses"]:
@@ -129,44 +131,46 @@ class NuOrderConnector(
                     seen.add(order.external_id)
                     yield order
 
-    def cancellations_download(self, *, since: datetime | None) -> Iterator[Order | str]:
+    def cancellations_download(self, *, since: datetime | None) -> Iterator[OrderRecord | str]:
         """Cancelled orders modified since `since`; one that cannot be read comes as its bare `_id`."""
         for order in self._orders_in("cancelled", since, None):
-            if isinstance(order, Order):
+            if isinstance(order, OrderRecord):
                 yield order
             elif order.external_id:
                 yield order.external_id
 
-    def order_get(self, external_id: str) -> Order:
+    def order_get(self, external_id: str) -> OrderRecord:
         """One order by its NuORDER `_id`."""
-        return payloads.order_from_json(self, self._order_json(external_id))
+        return parse.order_from_json(self.reader, self._order_json(external_id))
 
-    def order_get_by_number(self, number: str) -> Order:
+    def order_get_by_number(self, number: str) -> OrderRecord:
         """One order by its order number (after acknowledgement, the fulfillment number)."""
         data = self.http.json(self.http.get(f"/api/order/number/{_seg(number)}"))
-        return payloads.order_from_json(self, data)
+        return parse.order_from_json(self.reader, data)
 
     def order_acknowledge(self, *, external_id: str, fulfillment_number: str) -> None:
         """Mark processed, then replace the order number with the fulfillment number; a repeat does nothing."""
         order = self._order_json(external_id)
-        status = self.field(order, "status", f"order {external_id}")
+        status = self.reader.field(order, "status", f"order {external_id}")
         if status == "cancelled":
             raise Conflict("the order is cancelled on NuORDER", channel=self.label)
         if status not in DONE_STATUSES:
             # Setting a status is idempotent, so a retry after a lost answer cannot do harm.
             self.http.post(f"/api/order/{_seg(external_id)}/processed", safe_to_retry=True)
-        if self.field(order, "order_number", f"order {external_id}") != fulfillment_number:
+        if self.reader.field(order, "order_number", f"order {external_id}") != fulfillment_number:
             body = {"order_number": fulfillment_number}
             self.http.post(f"/api/order/{_seg(external_id)}", json_body=body, safe_to_retry=True)
 
-    def _orders_in(self, status: str, since: datetime | None, until: datetime | None) -> Iterator[Order | BadRecord]:
+    def _orders_in(
+        self, status: str, since: datetime | None, until: datetime | None
+    ) -> Iterator[OrderRecord | BadRecord]:
         # The whole array comes back at once [V-code]; whether the server pages it is unknown [I].
         for data in self._list(self.http.get(f"/api/orders/{_seg(status)}/detail"), f"{status} orders"):
             try:
-                updated = payloads.order_updated_at(self, data)
+                updated = parse.order_updated_at(self.reader, data)
                 if updated is not None and ((since and updated < since) or (until and updated >= until)):
                     continue
-                order: Order | BadRecord = payloads.order_from_json(self, data)
+                order: OrderRecord | BadRecord = parse.order_from_json(self.reader, data)
             except BadResponse as exc:
                 order_id = data.get("_id") if isinstance(data, dict) else None
                 order = BadRecord(external_id=str(order_id or ""), reason=exc.reason, raw=data)
@@ -174,33 +178,33 @@ class NuOrderConnector(
 
     def _order_json(self, external_id: str) -> dict[str, Any]:
         data = self.http.json(self.http.get(f"/api/order/{_seg(external_id)}"))
-        self.field(data, "_id", "order")
+        self.reader.field(data, "_id", "order")
         return data
 
     # Shipments: stored inside the order; no endpoint creates one on its own [I].
 
-    def shipments_list(self, external_id: str) -> list[Shipment]:
+    def shipments_list(self, external_id: str) -> list[ShipmentRecord]:
         """The shipments NuORDER already holds for an order."""
-        return payloads.shipments_from_json(self, self._order_json(external_id))
+        return parse.shipments_from_json(self.reader, self._order_json(external_id))
 
-    def shipment_upload(self, *, external_id: str, shipment: Shipment) -> None:
+    def shipment_upload(self, *, external_id: str, shipment: ShipmentRecord) -> None:
         """Append the shipment to the order unless it is there; mark shipped only when the order is complete."""
         order = self._order_json(external_id)
-        existing = list(self.opt(order, "shipments", []))
-        if not payloads.shipment_exists(existing, shipment):
-            entry = payloads.shipment_to_json(self, order, shipment)
+        existing = list(self.reader.opt(order, "shipments", []))
+        if not parse.shipment_exists(existing, shipment):
+            entry = parse.shipment_to_json(self.reader, order, shipment)
             # The body sets the whole array, so sending it twice leaves the same order: safe to retry.
             body = {"shipments": [*existing, entry]}
             self.http.post(f"/api/order/{_seg(external_id)}", json_body=body, safe_to_retry=True)
         if shipment.order_complete and order.get("status") != "shipped":
             self.http.post(f"/api/order/{_seg(external_id)}/shipped", safe_to_retry=True)
 
-    def shipment_correct(self, *, external_id: str, shipment: Shipment, held: Shipment) -> None:
+    def shipment_correct(self, *, external_id: str, shipment: ShipmentRecord, held: ShipmentRecord) -> None:
         """Replace the order's entry for the shipment with one carrying the new tracking, carrier and service."""
         order = self._order_json(external_id)
-        existing = list(self.opt(order, "shipments", []))
-        entry = payloads.shipment_to_json(self, order, shipment)
-        body = {"shipments": [entry if payloads.shipment_exists([e], held) else e for e in existing]}
+        existing = list(self.reader.opt(order, "shipments", []))
+        entry = parse.shipment_to_json(self.reader, order, shipment)
+        body = {"shipments": [entry if parse.shipment_exists([e], held) else e for e in existing]}
         # The body sets the whole array, so sending it twice leaves the same order: safe to retry.
         self.http.post(f"/api/order/{_seg(external_id)}", json_body=body, safe_to_retry=True)
 
@@ -224,7 +228,7 @@ class NuOrderConnector(
         return [results[i] for i in range(len(updates))]
 
     def _push_product(self, product_id: str, updates: list[QuantityUpdate]) -> str:
-        body = payloads.inventory_to_json(updates)
+        body = parse.inventory_to_json(updates)
         try:
             # An absolute set: repeating it after a lost answer leaves the same quantities.
             self.http.post(f"/api/inventory/{_seg(product_id)}", json_body=body, safe_to_retry=True)
@@ -238,19 +242,21 @@ class NuOrderConnector(
         """ATS per warehouse and size as NuORDER holds it; pass the mapped product ids to read only those."""
         wanted = set(skus) if skus is not None else None
         for product in self._products(product_ids):
-            for quantity in payloads.quantities_from_product(self, product):
+            for quantity in parse.quantities_from_product(self.reader, product):
                 if wanted is None or quantity.sku in wanted:
                     yield quantity
 
-    def warehouses_download(self) -> list[Warehouse]:
+    def warehouses_download(self) -> list[WarehouseRecord]:
         """The brand's warehouses [I: GET /api/warehouses]; the id is the name inventory pushes use."""
         rows = self._list(self.http.get("/api/warehouses"), "warehouses")
         warehouses = []
         for i, row in enumerate(rows):
-            name = str(self.field(row, "name", f"warehouses[{i}]"))
-            code = str(self.opt(row, "code", name))
+            name = str(self.reader.field(row, "name", f"warehouses[{i}]"))
+            code = str(self.reader.opt(row, "code", name))
             warehouses.append(
-                Warehouse(external_id=name, name=name, code=code, active=bool(self.opt(row, "active", True)))
+                WarehouseRecord(
+                    external_id=name, name=name, code=code, active=bool(self.reader.opt(row, "active", True))
+                )
             )
         return warehouses
 
@@ -261,23 +267,23 @@ class NuOrderConnector(
         season, currency = self.settings["season"], self.settings["currency"]
         return [
             self._upsert(
-                "/api/product/new/force", p.external_id, payloads.product_to_json(p, season=season, currency=currency)
+                "/api/product/new/force", p.external_id, parse.product_to_json(p, season=season, currency=currency)
             )
             for p in products
         ]
 
-    def customers_upload(self, customers: Sequence[Customer]) -> list[UploadResult]:
+    def customers_upload(self, customers: Sequence[CustomerRecord]) -> list[UploadResult]:
         """Create or update each customer as a NuORDER company (keyed by code); the result carries its `_id`."""
         currency = self.settings["currency"]
         return [
-            self._upsert("/api/company/new/force", c.external_id, payloads.company_to_json(c, currency=currency))
+            self._upsert("/api/company/new/force", c.external_id, parse.company_to_json(c, currency=currency))
             for c in customers
         ]
 
     def _upsert(self, path: str, external_id: str, body: dict[str, Any]) -> UploadResult:
         try:
             data = self.http.json(self.http.put(path, json_body=body))  # PUT: idempotent upsert, retried
-            channel_id = str(self.field(data, "_id", path))
+            channel_id = str(self.reader.field(data, "_id", path))
         except REFUSED as exc:
             return UploadResult(external_id=external_id, ok=False, error=exc.reason)
         return UploadResult(external_id=external_id, ok=True, channel_id=channel_id)

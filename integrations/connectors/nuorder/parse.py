@@ -1,29 +1,29 @@
 """NuORDER JSON ↔ records. A NuORDER product is one style in one colour with sizes; each size has a UPC.
 
 Identity choices (the hub relies on them):
-- an order line is one size of one `line_items[]` entry: `OrderLine.external_id` is `"<product _id>:<size>"`
+- an order line is one size of one `line_items[]` entry: `OrderLineRecord.external_id` is `"<product _id>:<size>"`
   (a second occurrence of the same product and size in one order gets `":2"`, `":3"`, … appended);
 - the channel SKU of a size is `"<style_number>-<color>-<size>"`, empty parts left out (`1001-RED-S`,
   `GM501-OS`); NuORDER itself identifies a size by its UPC, which is on every line, so auto-mapping goes by UPC;
-- `OrderLine.product_id` is the NuORDER product `_id` (what inventory pushes need).
+- `OrderLineRecord.product_id` is the NuORDER product `_id` (what inventory pushes need).
 """
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from integrations.connectors.base import Connector
+from integrations.connectors.reader import PayloadReader
 from integrations.connectors.records import (
     Address,
     ChannelQuantity,
-    Customer,
+    CustomerRecord,
     CustomerRef,
-    Order,
-    OrderLine,
+    OrderLineRecord,
+    OrderRecord,
     Product,
     QuantityUpdate,
-    Shipment,
-    ShipmentLine,
+    ShipmentLineRecord,
+    ShipmentRecord,
 )
 from integrations.http import BadResponse, ClientError
 
@@ -46,142 +46,142 @@ def channel_sku(style_number: str, color: str, size: str) -> str:
     return "-".join(part for part in (style_number, color, size) if part)
 
 
-def order_from_json(c: Connector, data: Any) -> Order:
-    order_id = str(c.field(data, "_id", "order"))
+def order_from_json(r: PayloadReader, data: Any) -> OrderRecord:
+    order_id = str(r.field(data, "_id", "order"))
     where = f"order {order_id}"
-    retailer = _mapping(c, data, "retailer", where)
-    return Order(
+    retailer = _mapping(r, data, "retailer", where)
+    return OrderRecord(
         external_id=order_id,
-        number=str(c.field(data, "order_number", where)),
-        status=str(c.field(data, "status", where)),
-        placed_at=c.timestamp(data.get("created_on"), "created_on", where),
-        updated_at=order_updated_at(c, data),
-        currency=str(c.opt(data, "currency_code", "USD")),
-        total=c.decimal(c.opt(data, "total", 0), "total", where),
-        ship_to=_address(c, data, "shipping_address", retailer, where),
-        bill_to=_address(c, data, "billing_address", retailer, where),
-        shipping_method=str(c.opt(data, "shipping_method", "")),
-        customer=_customer(c, retailer, where) if retailer else None,
-        lines=tuple(_order_lines(c, data, where)),
+        number=str(r.field(data, "order_number", where)),
+        status=str(r.field(data, "status", where)),
+        placed_at=r.timestamp(data.get("created_on"), "created_on", where),
+        updated_at=order_updated_at(r, data),
+        currency=str(r.opt(data, "currency_code", "USD")),
+        total=r.decimal(r.opt(data, "total", 0), "total", where),
+        ship_to=_address(r, data, "shipping_address", retailer, where),
+        bill_to=_address(r, data, "billing_address", retailer, where),
+        shipping_method=str(r.opt(data, "shipping_method", "")),
+        customer=_customer(r, retailer, where) if retailer else None,
+        lines=tuple(_order_lines(r, data, where)),
         attributes={name: data[name] for name in _ATTRIBUTES if data.get(name) not in (None, "", [])},
         cancelled=data.get("status") == "cancelled",
         raw=data,
     )
 
 
-def order_updated_at(c: Connector, data: Mapping[str, Any]):
+def order_updated_at(r: PayloadReader, data: Mapping[str, Any]):
     where = f"order {data.get('_id')}"
-    return c.timestamp(data.get("modified_on"), "modified_on", where) or c.timestamp(
+    return r.timestamp(data.get("modified_on"), "modified_on", where) or r.timestamp(
         data.get("created_on"), "created_on", where
     )
 
 
-def line_sizes(c: Connector, data: Any, where: str) -> Iterator[tuple[str, dict, dict]]:
+def line_sizes(r: PayloadReader, data: Any, where: str) -> Iterator[tuple[str, dict, dict]]:
     """(line id, product, size entry) for every size of every line item, ids as the module docstring says."""
     seen: Counter[str] = Counter()
-    for i, item in enumerate(c.field(data, "line_items", where, kind=list)):
+    for i, item in enumerate(r.field(data, "line_items", where, kind=list)):
         at = f"{where} line_items[{i}]"
-        product = c.field(item, "product", at, kind=dict)
-        product_id = str(c.field(product, "_id", f"{at}.product"))
-        c.field(product, "style_number", f"{at}.product")
-        for j, size in enumerate(c.field(item, "sizes", at, kind=list)):
-            name = str(c.field(size, "size", f"{at}.sizes[{j}]"))
+        product = r.field(item, "product", at, kind=dict)
+        product_id = str(r.field(product, "_id", f"{at}.product"))
+        r.field(product, "style_number", f"{at}.product")
+        for j, size in enumerate(r.field(item, "sizes", at, kind=list)):
+            name = str(r.field(size, "size", f"{at}.sizes[{j}]"))
             line_id = f"{product_id}:{name}"
             seen[line_id] += 1
             yield (line_id if seen[line_id] == 1 else f"{line_id}:{seen[line_id]}"), product, size
 
 
-def _order_lines(c: Connector, data: Any, where: str) -> Iterator[OrderLine]:
-    for line_id, product, size in line_sizes(c, data, where):
+def _order_lines(r: PayloadReader, data: Any, where: str) -> Iterator[OrderLineRecord]:
+    for line_id, product, size in line_sizes(r, data, where):
         at = f"{where} line {line_id}"
-        quantity = c.integer(c.field(size, "quantity", at), "quantity", at)
+        quantity = r.integer(r.field(size, "quantity", at), "quantity", at)
         if quantity == 0:  # NuORDER grids carry every size of a style; unordered sizes are zero
             continue
-        style, color = str(product["style_number"]), str(c.opt(product, "color", ""))
-        yield OrderLine(
+        style, color = str(product["style_number"]), str(r.opt(product, "color", ""))
+        yield OrderLineRecord(
             external_id=line_id,
             sku=channel_sku(style, color, str(size["size"])),
             quantity=quantity,
-            unit_price=c.decimal(c.opt(size, "price", 0), "price", at),
-            title=str(c.opt(product, "name", "")) or f"{style} {color}".strip(),
+            unit_price=r.decimal(r.opt(size, "price", 0), "price", at),
+            title=str(r.opt(product, "name", "")) or f"{style} {color}".strip(),
             product_id=str(product["_id"]),
-            upc=str(c.opt(size, "upc", "")),
+            upc=str(r.opt(size, "upc", "")),
         )
 
 
-def _mapping(c: Connector, data: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:
+def _mapping(r: PayloadReader, data: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:
     value = data.get(name) or {}
     if not isinstance(value, Mapping):
-        raise BadResponse(f"field '{name}' in {where} is not an object", channel=c.label)
+        raise BadResponse(f"field '{name}' in {where} is not an object", channel=r.label)
     return value
 
 
-def _address(c: Connector, data: Mapping[str, Any], name: str, retailer: Mapping[str, Any], where: str) -> Address:
-    address = _mapping(c, data, name, where)
+def _address(r: PayloadReader, data: Mapping[str, Any], name: str, retailer: Mapping[str, Any], where: str) -> Address:
+    address = _mapping(r, data, name, where)
     if not address:
         return Address()
     return Address(
-        name=str(c.opt(retailer, "buyer_name", "")),
-        company=str(c.opt(retailer, "retailer_name", "")),
-        line1=str(c.opt(address, "line_1", "")),
-        line2=str(c.opt(address, "line_2", "")),
-        city=str(c.opt(address, "city", "")),
-        state=str(c.opt(address, "state", "")),
-        postal_code=str(c.opt(address, "zip", "")),
-        country=str(c.opt(address, "country", "")),
-        phone=str(c.opt(address, "phone", "")),
-        email=str(c.opt(retailer, "buyer_email", "")),
+        name=str(r.opt(retailer, "buyer_name", "")),
+        company=str(r.opt(retailer, "retailer_name", "")),
+        line1=str(r.opt(address, "line_1", "")),
+        line2=str(r.opt(address, "line_2", "")),
+        city=str(r.opt(address, "city", "")),
+        state=str(r.opt(address, "state", "")),
+        postal_code=str(r.opt(address, "zip", "")),
+        country=str(r.opt(address, "country", "")),
+        phone=str(r.opt(address, "phone", "")),
+        email=str(r.opt(retailer, "buyer_email", "")),
     )
 
 
-def _customer(c: Connector, retailer: Mapping[str, Any], where: str) -> CustomerRef:
+def _customer(r: PayloadReader, retailer: Mapping[str, Any], where: str) -> CustomerRef:
     return CustomerRef(
-        external_id=str(c.field(retailer, "_id", f"{where} retailer")),
-        name=str(c.opt(retailer, "retailer_name", "")),
-        email=str(c.opt(retailer, "buyer_email", "")),
-        code=str(c.opt(retailer, "retailer_code", "")),
+        external_id=str(r.field(retailer, "_id", f"{where} retailer")),
+        name=str(r.opt(retailer, "retailer_name", "")),
+        email=str(r.opt(retailer, "buyer_email", "")),
+        code=str(r.opt(retailer, "retailer_code", "")),
     )
 
 
 # Shipments live inside the order (`shipments[]`); no endpoint creates one on its own.
 
 
-def shipments_from_json(c: Connector, order: Mapping[str, Any]) -> list[Shipment]:
-    order_id = str(c.field(order, "_id", "order"))
-    shipments = c.opt(order, "shipments", [])
+def shipments_from_json(r: PayloadReader, order: Mapping[str, Any]) -> list[ShipmentRecord]:
+    order_id = str(r.field(order, "_id", "order"))
+    shipments = r.opt(order, "shipments", [])
     if not isinstance(shipments, list):
-        raise BadResponse(f"field 'shipments' in order {order_id} is not a list", channel=c.label)
-    return [_shipment(c, order_id, i, data) for i, data in enumerate(shipments)]
+        raise BadResponse(f"field 'shipments' in order {order_id} is not a list", channel=r.label)
+    return [_shipment(r, order_id, i, data) for i, data in enumerate(shipments)]
 
 
-def _shipment(c: Connector, order_id: str, index: int, data: Any) -> Shipment:
+def _shipment(r: PayloadReader, order_id: str, index: int, data: Any) -> ShipmentRecord:
     where = f"order {order_id} shipments[{index}]"
     if not isinstance(data, Mapping):
-        raise BadResponse(f"{where} is not an object", channel=c.label)
-    tracking = [str(t) for t in c.opt(data, "tracking_numbers", [])]
+        raise BadResponse(f"{where} is not an object", channel=r.label)
+    tracking = [str(t) for t in r.opt(data, "tracking_numbers", [])]
     lines = [
-        ShipmentLine(line_ref=f"{product['_id']}:{size['size']}", sku=_sku(c, product, size), quantity=q)
-        for _, product, size in line_sizes(c, {"line_items": c.opt(data, "line_items", [])}, where)
-        if (q := c.integer(c.field(size, "quantity", where), "quantity", where))
+        ShipmentLineRecord(line_ref=f"{product['_id']}:{size['size']}", sku=_sku(r, product, size), quantity=q)
+        for _, product, size in line_sizes(r, {"line_items": r.opt(data, "line_items", [])}, where)
+        if (q := r.integer(r.field(size, "quantity", where), "quantity", where))
     ]
-    return Shipment(
-        external_id=str(c.opt(data, "external_id", "") or c.opt(data, "_id", "") or ",".join(tracking)),
+    return ShipmentRecord(
+        external_id=str(r.opt(data, "external_id", "") or r.opt(data, "_id", "") or ",".join(tracking)),
         order_number=order_id,
         tracking_number=tracking[0] if tracking else "",
-        carrier=str(c.opt(data, "carrier", "")),
-        service=str(c.opt(data, "service", "")),
-        invoice_number=str(c.opt(data, "invoice_number", "")),
-        warehouse=str(c.opt(data, "warehouse", "")),
-        shipped_at=c.timestamp(data.get("shipped_on"), "shipped_on", where),
+        carrier=str(r.opt(data, "carrier", "")),
+        service=str(r.opt(data, "service", "")),
+        invoice_number=str(r.opt(data, "invoice_number", "")),
+        warehouse=str(r.opt(data, "warehouse", "")),
+        shipped_at=r.timestamp(data.get("shipped_on"), "shipped_on", where),
         lines=tuple(lines),
     )
 
 
-def _sku(c: Connector, product: Mapping[str, Any], size: Mapping[str, Any]) -> str:
-    return channel_sku(str(product["style_number"]), str(c.opt(product, "color", "")), str(size["size"]))
+def _sku(r: PayloadReader, product: Mapping[str, Any], size: Mapping[str, Any]) -> str:
+    return channel_sku(str(product["style_number"]), str(r.opt(product, "color", "")), str(size["size"]))
 
 
-def shipment_exists(existing: Iterable[Any], shipment: Shipment) -> bool:
+def shipment_exists(existing: Iterable[Any], shipment: ShipmentRecord) -> bool:
     """Already on the order: the same external id, or (for shipments entered by hand) the same tracking number."""
     for data in existing:
         if not isinstance(data, Mapping):
@@ -194,14 +194,14 @@ def shipment_exists(existing: Iterable[Any], shipment: Shipment) -> bool:
     return False
 
 
-def shipment_to_json(c: Connector, order: Mapping[str, Any], shipment: Shipment) -> dict[str, Any]:
+def shipment_to_json(r: PayloadReader, order: Mapping[str, Any], shipment: ShipmentRecord) -> dict[str, Any]:
     """A NuORDER shipment entry; line refs are the order's line ids (`"<product _id>:<size>"`)."""
     where = f"order {order.get('_id')}"
-    sizes = {line_id: (product, size) for line_id, product, size in line_sizes(c, order, where)}
+    sizes = {line_id: (product, size) for line_id, product, size in line_sizes(r, order, where)}
     grouped: dict[str, dict[str, Any]] = {}
     for line in shipment.lines:
         if line.line_ref not in sizes:
-            raise ClientError(f"line '{line.line_ref}' is not on {where}", channel=c.label)
+            raise ClientError(f"line '{line.line_ref}' is not on {where}", channel=r.label)
         product, size = sizes[line.line_ref]
         entry = grouped.setdefault(
             str(product["_id"]),
@@ -259,31 +259,31 @@ def _size_entry(update: QuantityUpdate, quantity: int) -> dict[str, Any]:
     return entry
 
 
-def product_sizes(c: Connector, product: Any) -> Iterator[tuple[str, str, str]]:
+def product_sizes(r: PayloadReader, product: Any) -> Iterator[tuple[str, str, str]]:
     """(channel sku, size, upc) of each size of a product."""
-    product_id = str(c.field(product, "_id", "product"))
+    product_id = str(r.field(product, "_id", "product"))
     where = f"product {product_id}"
-    style, color = str(c.field(product, "style_number", where)), str(c.opt(product, "color", ""))
-    for i, size in enumerate(c.field(product, "sizes", where, kind=list)):
-        name = str(c.field(size, "size", f"{where} sizes[{i}]"))
-        yield channel_sku(style, color, name), name, str(c.opt(size, "upc", ""))
+    style, color = str(r.field(product, "style_number", where)), str(r.opt(product, "color", ""))
+    for i, size in enumerate(r.field(product, "sizes", where, kind=list)):
+        name = str(r.field(size, "size", f"{where} sizes[{i}]"))
+        yield channel_sku(style, color, name), name, str(r.opt(size, "upc", ""))
 
 
-def quantities_from_product(c: Connector, product: Any) -> Iterator[ChannelQuantity]:
+def quantities_from_product(r: PayloadReader, product: Any) -> Iterator[ChannelQuantity]:
     """The ATS (`immediate`, not prebook) NuORDER holds per warehouse and size [I: `inventory` on the product]."""
-    product_id = str(c.field(product, "_id", "product"))
+    product_id = str(r.field(product, "_id", "product"))
     where = f"product {product_id} inventory"
-    by_size = {size: sku for sku, size, _ in product_sizes(c, product)}
-    for i, entry in enumerate(c.opt(product, "inventory", [])):
-        warehouse = str(c.field(entry, "warehouse", f"{where}[{i}]"))
+    by_size = {size: sku for sku, size, _ in product_sizes(r, product)}
+    for i, entry in enumerate(r.opt(product, "inventory", [])):
+        warehouse = str(r.field(entry, "warehouse", f"{where}[{i}]"))
         if entry.get("prebook"):
             continue
-        for bucket in c.field(entry, "wip", f"{where}[{i}]", kind=list):
-            if c.field(bucket, "name", f"{where}[{i}].wip") != IMMEDIATE:
+        for bucket in r.field(entry, "wip", f"{where}[{i}]", kind=list):
+            if r.field(bucket, "name", f"{where}[{i}].wip") != IMMEDIATE:
                 continue
-            for size in c.field(bucket, "sizes", f"{where}[{i}].wip", kind=list):
-                name = str(c.field(size, "size", where))
-                quantity = c.integer(c.field(size, "quantity", where), "quantity", where)
+            for size in r.field(bucket, "sizes", f"{where}[{i}].wip", kind=list):
+                name = str(r.field(size, "size", where))
+                quantity = r.integer(r.field(size, "quantity", where), "quantity", where)
                 sku = by_size.get(name, channel_sku(str(product["style_number"]), str(product.get("color", "")), name))
                 yield ChannelQuantity(sku=sku, warehouse_id=warehouse, quantity=quantity, product_id=product_id)
 
@@ -303,7 +303,7 @@ def product_to_json(product: Product, *, season: str, currency: str) -> dict[str
     }
 
 
-def company_to_json(customer: Customer, *, currency: str) -> dict[str, Any]:
+def company_to_json(customer: CustomerRecord, *, currency: str) -> dict[str, Any]:
     """A company upsert body; addresses carry `type` billing/shipping [I: the address shape]."""
     addresses = [_address_json(a, "billing") for a in customer.billing_addresses]
     addresses += [_address_json(a, "shipping") for a in customer.shipping_addresses]

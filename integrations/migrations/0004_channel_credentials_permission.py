@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0002_lease_holder'),
+        ('integrations', '0003_alerts_unknown_notes'),
     ]
 
     operations = [

@@ -1,0 +1,73 @@
+"""No false greens: an inventory upload that leaves pushes of unknown outcome is partial, never ok, and its
+counts add up (seen = created + updated + skipped + failed + unknown)."""
+
+import pytest
+
+from integrations.models import SyncRun
+from integrations.runner import flow_run
+from inventory.models import PushIntent
+from tests.inventory.conftest import run
+
+pytestmark = pytest.mark.django_db
+
+
+def adds_up(run_) -> bool:
+    return run_.seen == run_.created + run_.updated + run_.skipped + run_.failed + run_.unknown
+
+
+def off_by_one(api) -> None:
+    """Everything on NuORDER differs from the hub's figure, so every listing is pushed."""
+    for product in api.products.values():
+        for size in product["sizes"]:
+            for warehouse in ("default", "east"):
+                api.set_quantity(product["_id"], warehouse, size["size"], 1000)
+
+
+def test_pushes_left_unknown_after_503s_make_the_run_partial_with_an_unknown_count(sandbox, sales):
+    channel = sales("nuorder")
+    api = sandbox.api("nuorder")
+    off_by_one(api)
+    api.inject("status", times=1000, status=503, method="POST", path=r"^/api/inventory/")
+    api.inject("status", times=1000, status=503, method="GET", path=r"^/api/product/")  # the read-back too
+    result = run(channel, "inventory.upload")
+    pushes = PushIntent.objects.filter(state="unknown").count()
+    assert pushes > 0
+    assert (result.status, result.unknown, result.failed) == ("partial", pushes, 0)
+    assert adds_up(result)
+    assert f"{pushes} push(es) of unknown outcome" in result.note
+
+
+def test_the_next_run_that_still_cannot_read_them_back_fails_and_sends_nothing(sandbox, sales):
+    channel = sales("nuorder")
+    api = sandbox.api("nuorder")
+    off_by_one(api)
+    api.inject("status", times=1000, status=503, method="POST", path=r"^/api/inventory/")
+    api.inject("status", times=1000, status=503, method="GET", path=r"^/api/product/")
+    run(channel, "inventory.upload")
+    api.clear_faults()
+    api.inject("status", times=1000, status=503, method="GET", path=r"^/api/product/")  # still unreadable
+    api.calls.clear()
+    second = flow_run(channel=channel, flow="inventory.upload", trigger=SyncRun.Trigger.MANUAL)
+    assert second.status == "failed" and "503" in second.error
+    assert api.calls_to("POST", r"^/api/inventory/") == 0
+
+
+def test_once_the_channel_answers_the_unknown_pushes_are_settled_and_the_run_is_ok(sandbox, sales):
+    channel = sales("nuorder")
+    api = sandbox.api("nuorder")
+    off_by_one(api)
+    api.inject("status", times=1000, status=503, method="POST", path=r"^/api/inventory/")
+    api.inject("status", times=1000, status=503, method="GET", path=r"^/api/product/")
+    run(channel, "inventory.upload")
+    api.clear_faults()
+    result = run(channel, "inventory.upload")
+    assert (result.status, result.unknown) == ("ok", 0)
+    assert adds_up(result)
+    assert "earlier pushes of unknown outcome settled" in result.note
+    assert not PushIntent.objects.filter(state="unknown").exists()
+
+
+def test_a_clean_upload_adds_up_and_is_ok(sandbox, sales):
+    result = run(sales("channeladvisor"), "inventory.upload")
+    assert (result.status, result.unknown, result.note) == ("ok", 0, "")
+    assert adds_up(result)
