@@ -357,6 +357,9 @@ class SyncIssueAdmin(admin.ModelAdmin):
     def resolve(self, request: HttpRequest, queryset: QuerySet[SyncIssue]) -> None:
         self.message_user(request, f"Resolved {issues_resolve(issues=queryset)} issue(s).")
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # issues come from runs; an empty "add" saved a row without a channel (a 500)
+
 
 def run_issues_html(run: SyncRun, shown: int = 50) -> str:
     """The issues a run opened or saw again (two queries): opened ones were created while it ran, and only one
@@ -381,9 +384,6 @@ def run_issues_html(run: SyncRun, shown: int = 50) -> str:
         run.flow,
     )
     return format_html("<ul>{}</ul>{}", items, more if len(rows) > shown else "")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
 
 @admin.register(SyncCursor)

@@ -98,6 +98,9 @@ URLS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "admin:auth_user_password_change": (SUPERUSER, SUPERUSER),
     "admin:integrations_channel_test": (NOBODY, OPERATORS),
     "admin:integrations_channel_run": (NOBODY, OPERATORS),
+    "admin:integrations_syncissue_retry": (NOBODY, OPERATORS),
+    "admin:integrations_syncissue_resolve": (NOBODY, OPERATORS),
+    "admin:catalog_itemmapping_choose": (NOBODY, MAPPERS),  # one-click choice of a candidate item
     "admin:inventory_pairing_index": (STAFF, STAFF),
     "admin:inventory_pairing": (STAFF, OPERATORS),
 }
