@@ -12,3 +12,7 @@ class CatalogConfig(AppConfig):
 
         register(*FLOWS)
         register_targets()  # the listing or item an issue is about, for its admin page
+
+        from catalog.dashboard import register_panels as register_dashboard_panels
+
+        register_dashboard_panels()

@@ -123,7 +123,8 @@ def _counted(report: RunReport, planned: Planned, *, existing: bool) -> None:
         report.created += 1
     style = planned.product.style_number
     if planned.warning:
-        report.issue(f"style {style}", planned.warning)
+        # The product went through (counted above); the warning is about its style, for a person to look at.
+        report.flag(f"style {style}", planned.warning)
     else:
         report.succeeded(f"style {style}")
 

@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from integrations.connectors.base import SettingsError
+from integrations.fields import UNDECRYPTABLE, is_undecryptable
 from integrations.flows import default_interval, registered
 from integrations.forms import ChannelForm, channel_form_class, flow_fields, setting_field
 from integrations.health import PING
@@ -46,7 +47,7 @@ class FlowFilter(admin.SimpleListFilter):
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "kind", "role", "enabled", "open_issues"]
+    list_display = ["name", "slug", "kind", "role", "enabled", "credentials_state", "open_issues"]
     list_filter = ["kind", "role", "enabled"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -61,6 +62,12 @@ class ChannelAdmin(admin.ModelAdmin):
     def open_issues(self, channel: Channel) -> int:
         return channel.open_issue_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
+    @admin.display(description="credentials")
+    def credentials_state(self, channel: Channel) -> str:
+        if is_undecryptable(channel.credentials):
+            return UNDECRYPTABLE
+        return "stored" if channel.credentials else "none"
+
     def get_readonly_fields(self, request: HttpRequest, obj: Channel | None = None) -> list[str]:
         # The settings, credentials and flows sections belong to the kind: it is chosen once, when adding.
         if obj is None:
@@ -68,16 +75,17 @@ class ChannelAdmin(admin.ModelAdmin):
         if may_change_credentials(request):
             return ["kind"]
         # Read-only fields are taken out of the form, so a forged POST cannot set them either.
-        return ["kind", "base_url", "credentials_state", *channel_form_class(obj.kind).credential_field_names()]
+        return ["kind", "base_url", "credentials_held_back", *channel_form_class(obj.kind).credential_field_names()]
 
     @admin.display(description="credentials")
-    def credentials_state(self, channel: Channel) -> str:
+    def credentials_held_back(self, channel: Channel) -> str:
         names = [spec.name for spec in channel_form_class(channel.kind).credentials_schema]
-        stored = sum(1 for name in names if channel.credentials.get(name))
-        return (
-            f"{stored} of {len(names)} stored. Changing them, or the base URL they are sent to, needs the "
-            "“Can change channel credentials” permission."
+        state = (
+            UNDECRYPTABLE
+            if is_undecryptable(channel.credentials)
+            else f"{sum(1 for name in names if channel.credentials.get(name))} of {len(names)} stored"
         )
+        return f"{state}. Changing them, or the base URL they are sent to, needs the “Can change channel credentials” permission."
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Channel | None = None) -> dict[str, Any]:
         return {} if obj else self.prepopulated_fields
@@ -101,9 +109,14 @@ class ChannelAdmin(admin.ModelAdmin):
             fieldsets.append(("Settings", {"fields": [setting_field(spec) for spec in form.settings_schema]}))
         if form.credentials_schema and may_change_credentials(request):
             note = "Write-only: stored values are never shown. Leave a field blank to keep its stored value."
+            if is_undecryptable(obj.credentials):
+                note = (
+                    "The stored credentials cannot be decrypted (no key in FIELD_ENCRYPTION_KEY opens them): "
+                    "re-enter them. Until then every flow of this channel fails with that reason."
+                )
             fieldsets.append(("Credentials", {"fields": form.credential_field_names(), "description": note}))
         elif form.credentials_schema:
-            fieldsets.append(("Credentials", {"fields": ["credentials_state"]}))
+            fieldsets.append(("Credentials", {"fields": ["credentials_held_back"]}))
         note = "Each enabled flow runs on a schedule at its interval; “Run now” above runs it once."
         fieldsets.append(("Flows", {"fields": [flow_fields(flow) for flow in form.flows], "description": note}))
         note = "A digest when a flow fails or goes stale or new issues open: at most one an hour (docs/operations.md)."

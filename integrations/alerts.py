@@ -141,11 +141,15 @@ def _post_webhook(channel: Channel, text: str) -> None:
                         retry=RetryPolicy(attempts=1), timeout=(5.0, 10.0))  # fmt: skip
     try:
         client.post(channel.alert_webhook_url, json_body={"text": text}, safe_to_retry=False)
-    except ChannelError:
+    except ChannelError as exc:
+        # A Slack webhook's path is its secret: say why it failed, never where it points.
+        reason = f"the alert webhook of {channel.slug} failed: {exc.reason}" + (
+            f" ({exc.status})" if exc.status else ""
+        )
         if channel.contact_emails():
-            log.warning("the alert webhook of %s failed; the e-mail went out", channel.slug, exc_info=True)
+            log.warning("%s; the e-mail went out", reason)
             return
-        raise
+        raise ChannelError(reason) from None
     finally:
         client.close()
 

@@ -10,3 +10,7 @@ class InventoryConfig(AppConfig):
         from inventory.flows import FLOWS
 
         register(*FLOWS)
+
+        from inventory.dashboard import register_panels as register_dashboard_panels
+
+        register_dashboard_panels()

@@ -232,7 +232,11 @@ class PushIntent(models.Model):
                 name="intent_state_valid",
             ),
         ]
-        indexes = [models.Index(fields=["state", "created_at"], name="intent_state_idx")]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="intent_state_idx"),
+            # The dashboard's pushes-per-day chart reads a date range across every state.
+            models.Index(fields=["created_at"], name="intent_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.mapping_id}@{self.channel_warehouse_id} → {self.quantity} ({self.state})"

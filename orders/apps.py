@@ -12,3 +12,7 @@ class OrdersConfig(AppConfig):
 
         register(*FLOWS)
         register_targets()  # the order or shipment an issue is about, for its admin page
+
+        from orders.dashboard import register_panels as register_dashboard_panels
+
+        register_dashboard_panels()

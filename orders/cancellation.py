@@ -41,10 +41,12 @@ def cancellations_mark(*, channel: Channel, external_ids: Iterable[str], report:
             orders_transition(orders=local, to=OrderStatus.CANCELLED, message=CANCELLED_HERE)
             remote = [o for o in orders if o not in local and not o.cancel_requested]
             Order.objects.filter(pk__in=[o.pk for o in remote]).update(cancel_requested=True, updated_at=timezone.now())
-            for order in orders:
-                if order.status in LOCKED:
-                    cancel_kept(order=order, report=report, first_time=not order.cancel_requested)
-        report.seen += len(orders)
+            locked = [order for order in orders if order.status in LOCKED]
+            for order in locked:
+                cancel_kept(order=order, report=report, first_time=not order.cancel_requested)
+        # Counted here: those cancelled here (updated) and those kept (failed, in the issue queue). The rest are
+        # counted by cancellations_process, which deletes them from the fulfillment system in the same run.
+        report.seen += len(local) + len(locked)
         report.updated += len(local)
 
 
@@ -58,6 +60,7 @@ def cancellations_process(*, channel: Channel, connector: FulfillmentTarget, rep
     """Delete from the fulfillment system every order of the channel cancelled there and still open."""
     pending = Order.objects.filter(channel=channel, cancel_requested=True, status__in=IN_FULFILLMENT).order_by("id")
     for order in pending.iterator(chunk_size=200):
+        report.seen += 1
         order_cancel_in_fulfillment(order=order, connector=connector, report=report)
 
 
@@ -67,6 +70,7 @@ def order_cancel_in_fulfillment(*, order: Order, connector: FulfillmentTarget, r
     try:
         status = connector.order_status(number)
         if status.status == "cancelled":
+            report.updated += 1
             return _cancelled(order, f"Cancelled on the channel; {number} was already cancelled in fulfillment.")
         if status.locked:
             order_locked(order=order, status=status)

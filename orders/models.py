@@ -288,7 +288,11 @@ class ShipmentUpload(models.Model):
             models.CheckConstraint(condition=Q(state__in=UploadState.values), name="shipmentupload_state_valid"),
         ]
         # The upload flow's work queue; the admin's upload-state filter.
-        indexes = [models.Index(fields=["channel", "state", "next_attempt_at"], name="shipmentupload_queue_idx")]
+        indexes = [
+            models.Index(fields=["channel", "state", "next_attempt_at"], name="shipmentupload_queue_idx"),
+            # The dashboard's "failed shipment uploads": a handful of rows among millions, counted by shipment.
+            models.Index(fields=["shipment"], condition=Q(state="failed"), name="shipmentupload_failed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.shipment} to {self.channel_id}: {self.state}"

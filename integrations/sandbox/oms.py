@@ -244,7 +244,7 @@ class OmsSandbox(SandboxAPI):
         return self._set(row, on_hand=on_hand, allocated=allocated, available=max(0, on_hand - allocated))
 
     def add_item(self, sku: str, item_number: str = "", **fields: Any) -> dict:
-        item = {
+        item: dict[str, Any] = {
             "sku": sku,
             "item_number": item_number or sku,
             **dict.fromkeys(("color_code", "prepack_run", "size", "upc", "description"), ""),

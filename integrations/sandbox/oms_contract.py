@@ -60,7 +60,7 @@ def _plain(value: Any) -> Any:
 
 
 def _limit(request: Request) -> int:
-    raw = request.q("limit", "100")
+    raw = request.q("limit", "100") or ""
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
         raise HttpError(400, f"limit must be an integer from 1 to {MAX_LIMIT}.")
     return int(raw)

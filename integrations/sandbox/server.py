@@ -87,7 +87,7 @@ def route(method: str, pattern: str) -> Callable:
     """Mark a SandboxAPI method as the handler of METHOD + a full-match path regex (named groups → kwargs)."""
 
     def mark(func: Callable) -> Callable:
-        func._route = (method.upper(), re.compile(pattern))
+        func._route = (method.upper(), re.compile(pattern))  # type: ignore[attr-defined]  # read by the router
         return func
 
     return mark

@@ -146,6 +146,8 @@ def test_a_style_with_several_prices_sends_the_highest_and_queues_an_issue(nuord
     assert api.product_by_style("1001", "RED")["pricing"]["USD"]["wholesale"] == 14.0
     issue = SyncIssue.objects.get(channel=nuorder, flow=UPLOAD_FLOW, record_key="style 1001")
     assert "wholesale 10.00, 14.00" in issue.message
+    assert run.failed == 0  # every product went through: the warning is an issue, not a failed record
+    assert run.seen == run.created + run.updated + run.skipped
 
 
 def test_a_refused_product_is_queued_and_sent_again_next_time(nuorder, api):

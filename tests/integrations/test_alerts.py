@@ -166,3 +166,11 @@ def test_the_digest_reads_a_bounded_number_of_queries(refused, django_assert_max
     with django_assert_max_num_queries(5):
         digest = alert_digest(channel=refused)
     assert [health.flow for health in digest.red] == [PING]
+
+
+def test_a_failing_webhook_never_logs_its_url(sandbox_channel, site, caplog):
+    secret = "T000/B000/XXXXSECRET"
+    channel = sandbox_channel("oms", credentials={"api_key": "wrong"}, alert_webhook_url=f"http://127.0.0.1:9/{secret}")
+    ping(channel)
+    assert "alert webhook of oms-sandbox failed" in caplog.text
+    assert secret not in caplog.text

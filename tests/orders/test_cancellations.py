@@ -37,6 +37,7 @@ def test_an_open_order_cancelled_on_the_channel_is_deleted_from_the_fulfillment_
     assert order.status == OrderStatus.CANCELLED and not order.cancel_requested
     assert sandbox.api("oms").orders[order.fulfillment_number]["status"] == "cancelled"
     assert "deleted" in order.events.get(to_status="cancelled").message
+    assert (result.seen, result.updated, result.failed) == (1, 1, 0)  # counted once, where it was deleted
     others = Order.objects.filter(channel=channel).exclude(pk=order.pk)
     assert OrderStatus.CANCELLED not in set(others.values_list("status", flat=True))
 
@@ -55,6 +56,7 @@ def test_a_locked_order_cancelled_on_the_channel_is_kept_flagged_and_queued_for_
     assert "kept" in order.events.get(kind=EventKind.CANCEL).message
     assert "A person must stop it" in open_issues(channel, "cancellations.download")[order.external_id]
     assert result.status == "partial"
+    assert (result.seen, result.updated, result.failed) == (1, 0, 1)
 
     run(channel, "cancellations.download", since=order.placed_at)  # read again: one event, still queued
     assert order.events.filter(kind=EventKind.CANCEL).count() == 1

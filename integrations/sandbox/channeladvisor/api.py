@@ -295,7 +295,7 @@ class ChannelAdvisorSandbox(AccountState, SandboxAPI):
             return {item_id: qty for item_id, qty in open_qty.items() if qty > 0}
         shipped: dict[int, int] = {}
         for row in items if isinstance(items, list) else [None]:
-            item_id = row.get("OrderItemID") if isinstance(row, dict) else None
+            item_id: Any = row.get("OrderItemID") if isinstance(row, dict) else None
             quantity = row.get("Quantity") if isinstance(row, dict) else None
             if item_id not in open_qty:
                 raise HttpError(400, f"Order item {item_id} does not belong to order {order['ID']}.")

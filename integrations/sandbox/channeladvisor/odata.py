@@ -62,7 +62,7 @@ def tokenize(text: str) -> list[tuple[str, Any]]:
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
             raise ODataError(f"The query specified in the URI is not valid: unexpected {text[pos : pos + 20]!r}.")
-        kind = match.lastgroup
+        kind = match.lastgroup or ""  # every alternative of _TOKEN is a named group
         raw = match.group(kind)
         value: Any = raw
         if kind == "string":
@@ -306,8 +306,13 @@ def order_rows(rows: list[dict], text: str | None) -> list[dict]:
         name, _, direction = clause.partition(" ")
         if rows and name not in rows[0]:
             raise ODataError(f"Could not find a property named '{name}'.")
-        rows = sorted(rows, key=lambda r, n=name: (r.get(n) is None, r.get(n)), reverse=direction.strip() == "desc")
+        rows = sorted(rows, key=_sort_key(name), reverse=direction.strip() == "desc")
     return rows
+
+
+def _sort_key(name: str) -> Callable[[dict], tuple[bool, Any]]:
+    """Sort by one property; rows without it go last when ascending."""
+    return lambda row: (row.get(name) is None, row.get(name))
 
 
 def page_size_for(request: Request, default: int) -> int:
@@ -318,12 +323,12 @@ def page_size_for(request: Request, default: int) -> int:
 
 def envelope(request: Request, context: str, rows: list[dict], page_size: int) -> dict:
     """One page of `rows` (already filtered and ordered) with `@odata.nextLink` when more remain."""
-    skip = _int_option(request, "$skip", 0)
+    skip = _int_option(request, "$skip", 0) or 0
     top = _int_option(request, "$top", None)
     end = len(rows) if top is None else min(len(rows), skip + top)
     size = page_size_for(request, page_size)
     body: dict[str, Any] = {"@odata.context": context}
-    if request.q("$count", "").lower() == "true":
+    if (request.q("$count") or "").lower() == "true":
         body["@odata.count"] = len(rows)
     body["value"] = rows[skip : min(end, skip + size)]
     if skip + size < end:

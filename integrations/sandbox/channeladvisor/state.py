@@ -93,7 +93,8 @@ class AccountState:
         for sku, quantity in lines:
             order["Items"].append(self._order_item(order, self._product_by_sku(sku), quantity))
         order["TotalPrice"] = float(sum(Decimal(str(i["UnitPrice"])) * i["Quantity"] for i in order["Items"]))
-        order["Fulfillments"].append(self._pending_fulfillment(order, DC_IDS.get(dc, dc)))
+        dc_id: Any = DC_IDS.get(dc, dc)  # a code the sandbox does not know passes through as the id
+        order["Fulfillments"].append(self._pending_fulfillment(order, dc_id))
         order.update(fields)
         self.orders[order_id] = order
         return order

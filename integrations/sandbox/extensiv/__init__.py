@@ -245,7 +245,7 @@ class ExtensivSandbox(WorldMoves, SandboxAPI):
         if sku not in self.products:
             return {"errorCode": "ERR053", "message": f"Product {sku} does not exist"}
         warehouse = row.get("warehouseId")
-        stock = self.stock.get((sku, int(warehouse))) if str(warehouse).isdigit() else None
+        stock = self.stock.get((sku, int(str(warehouse)))) if str(warehouse).isdigit() else None
         if stock is None or stock["location"] != row.get("stockLocationName"):
             location = row.get("stockLocationName")
             return {"errorCode": "ERR097", "message": f"No product stock for {sku} at {location} in {warehouse}"}

@@ -106,7 +106,7 @@ class WorldMoves:
 
     def _plan_shipment(self, entry: dict) -> tuple[dict, dict, list[tuple[dict, int]]]:
         order_id, tracking = entry.get("orderId"), entry.get("trackingNumber")
-        order = self.orders.get(int(order_id)) if str(order_id).isdigit() else None
+        order = self.orders.get(int(str(order_id))) if str(order_id).isdigit() else None
         if order is None:
             raise HttpError(404, f"Order {order_id} not found")
         if not tracking:

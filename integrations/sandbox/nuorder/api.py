@@ -42,7 +42,7 @@ class NuOrderSandbox(SandboxAPI):
         "token_secret": "sandbox-nuorder-token-secret-9e7a",
     }
     channel_settings: ClassVar[dict[str, Any]] = {"season": seeding.SEASON}
-    accept_legacy: ClassVar[bool] = False
+    accept_legacy: bool = False  # the class default; reset() copies it to the instance
 
     def reset(self) -> None:
         self.ids = seeding.Ids()
