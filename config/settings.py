@@ -161,6 +161,12 @@ LOGGING = {
     "loggers": {"django_q": {"level": env("Q_LOG_LEVEL", default="WARNING")}},
 }
 
+# Order notifications: a signed timestamp further than this many seconds from now is refused (docs/orders.md).
+HOOK_TOLERANCE = env.int("HOOK_TOLERANCE", default=300)
+
+# Every admin message is redacted as it is added (integrations/message_storage.py).
+MESSAGE_STORAGE = "integrations.message_storage.RedactingMessageStorage"
+
 # Import/export: skip the per-row diff so large previews stay fast; our resources report their own errors.
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 IMPORT_EXPORT_USE_TRANSACTIONS = True

@@ -108,7 +108,10 @@ class ChannelAdmin(admin.ModelAdmin):
         if form.settings_schema:
             fieldsets.append(("Settings", {"fields": [setting_field(spec) for spec in form.settings_schema]}))
         if form.credentials_schema and may_change_credentials(request):
-            note = "Write-only: stored values are never shown. Leave a field blank to keep its stored value."
+            note = (
+                "Write-only: stored values are never shown. Leave a field blank to keep its stored value. "
+                "Stored values are never sent to a new address: when the base URL changes, enter them again."
+            )
             if is_undecryptable(obj.credentials):
                 note = (
                     "The stored credentials cannot be decrypted (no key in FIELD_ENCRYPTION_KEY opens them): "
@@ -127,6 +130,14 @@ class ChannelAdmin(admin.ModelAdmin):
     def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Credentials are posted here: keep every POST value out of error reports.
         return super().changeform_view(request, *args, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Channel, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        dropped = getattr(form, "dropped_credentials", [])
+        if dropped:
+            moved = form.address_moved
+            text = f"{moved[0].upper()}{moved[1:]} changed, so the stored {', '.join(dropped)} were dropped"
+            self.message_user(request, f"{text}: credentials are never sent to a new address.", messages.WARNING)
 
     def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> list:
         """The history entry names the fields that changed, except credentials: not their values, not their names."""

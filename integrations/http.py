@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from integrations.redaction import redact_mapping, redact_text
+from integrations.redaction import redact_mapping, redact_text, secrets_remember
 
 log = logging.getLogger("integrations.http")
 
@@ -30,6 +30,9 @@ class ChannelError(Exception):
     retryable = False
 
     def __init__(self, reason: str, *, channel: str = "", method: str = "", path: str = "", status: int | None = None):
+        # Redacted here, once for every error class: the reason may quote an upstream body that echoes a secret,
+        # and from here it goes to runs, issues, orders, admin messages and logs.
+        reason = redact_text(reason)
         self.reason, self.channel, self.method, self.path, self.status = reason, channel, method, path, status
         super().__init__(str(self))
 
@@ -266,6 +269,7 @@ class HttpClient:
             raise TransportError(
                 reason, outcome_unknown=sent, channel=self.channel, method=method, path=_path_of(url)
             ) from None
+        _remember_credential(response.request.headers.get("Authorization"))
         self._log(method, response.url, None, response, started, attempt, json_body if json_body is not None else data)
         return response
 
@@ -310,6 +314,15 @@ class HttpClient:
             redact_mapping(dict(sent_headers)),
             redact_text(_body_text(body))[:500],
         )
+
+
+def _remember_credential(authorization: str | bytes | None) -> None:
+    """What an upstream may echo back is what it was sent: the Basic pair (base64) or Bearer token, exactly.
+    OAuth 1 headers change with every request and are redacted by their parameter names instead."""
+    text = authorization.decode("latin-1") if isinstance(authorization, bytes) else authorization or ""
+    scheme, _, credential = text.partition(" ")
+    if scheme in ("Basic", "Bearer"):
+        secrets_remember([credential])
 
 
 def _body_text(body: Any) -> str:

@@ -367,3 +367,18 @@ class DownloadRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}: {'pending' if self.requested_at else 'idle'}"
+
+
+class HookNonce(models.Model):
+    """A notification signature already accepted: the same signed request again, within the tolerance window
+    that makes it fresh, is a replay. Rows older than the window are pruned as new ones arrive."""
+
+    channel = models.ForeignKey("integrations.Channel", on_delete=models.CASCADE, related_name="+")
+    signature = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "signature"], name="uniq_hook_nonce")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}: {self.signature[:12]}…"

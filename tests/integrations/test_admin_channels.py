@@ -165,7 +165,13 @@ class ExampleConnector(Connector, OrderSource, QuantitySink):
 
 
 def example_form(channel: Channel, **data: Any):
-    base = {"name": channel.name, "slug": channel.slug, "kind": channel.kind, "role": channel.role}
+    base = {
+        "name": channel.name,
+        "slug": channel.slug,
+        "kind": channel.kind,
+        "role": channel.role,
+        "base_url": channel.base_url,  # posted back unchanged, as the page does: a new one needs the credentials
+    }
     return connector_form_class(ExampleConnector)({**base, **data}, instance=channel)
 
 
