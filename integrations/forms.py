@@ -10,7 +10,7 @@ from django import forms
 from integrations.connectors import connector_class
 from integrations.connectors.base import Connector, CredentialSpec, SettingsError, SettingSpec, validate_settings
 from integrations.fields import UNDECRYPTABLE, is_undecryptable
-from integrations.flows import default_interval, supported
+from integrations.flows import default_interval, flow_label, supported
 from integrations.models import Channel
 
 MAX_INTERVAL = 7 * 24 * 60  # minutes
@@ -153,7 +153,7 @@ def connector_form_class(connector: type[Connector]) -> type[ChannelForm]:
     flows = supported(connector, connector.role)
     for flow in flows:
         enabled, interval = flow_fields(flow)
-        fields[enabled] = forms.BooleanField(label=flow, required=False)
+        fields[enabled] = forms.BooleanField(label=flow_label(flow), required=False)
         fields[interval] = forms.IntegerField(
             label="every (minutes)",
             required=False,

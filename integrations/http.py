@@ -349,11 +349,25 @@ def _default_error_reason(response: requests.Response) -> str:
         body = response.json()
     except ValueError:
         return response.text[:200]
+    return body_message(body)
+
+
+# Where APIs put the sentence meant for a person, most specific first: OAuth's error_description before its
+# error code, ChannelAdvisor's OData "Message", Spring's "detail", a nested {"error": {"message": …}}.
+MESSAGE_KEYS = ("error_description", "message", "Message", "errorMessage", "detail", "title", "error", "Error")
+LIST_KEYS = ("errors", "Errors", "details")
+
+
+def body_message(body: Any) -> str:
+    """The channel's own message in a JSON error body, however it nests it; never the repr of a dict or list.
+    Empty when the body carries no text, so the caller falls back to the HTTP reason."""
+    if isinstance(body, str | int | float) and not isinstance(body, bool):
+        return str(body)[:300]
+    if isinstance(body, list):
+        return "; ".join(filter(None, (body_message(entry) for entry in body[:3])))
     if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            return str(error.get("message") or error)
-        for key in ("message", "status_message", "error_description", "error"):
-            if body.get(key):
-                return str(body[key])
-    return str(body)[:200]
+        for key in (*MESSAGE_KEYS, *LIST_KEYS):
+            text = body_message(body.get(key)) if body.get(key) else ""
+            if text:
+                return text
+    return ""

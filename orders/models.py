@@ -202,7 +202,12 @@ class OrderLine(models.Model):
         indexes = [models.Index(fields=["channel_sku"], name="orderline_channel_sku_idx")]
 
     def __str__(self) -> str:
-        return f"{self.channel_sku or self.item_id} x {self.quantity}"
+        return f"{self.label}, qty {self.quantity}"
+
+    @property
+    def label(self) -> str:
+        """What a person calls the line: its SKU on the channel, else its title, else the channel's line id."""
+        return self.channel_sku or self.title or f"line {self.external_id}"
 
     @property
     def quantity_open(self) -> int:
@@ -256,7 +261,7 @@ class ShipmentLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.order_line_id} x {self.quantity}"
+        return f"{self.order_line.label}, qty {self.quantity}"
 
 
 class ShipmentUpload(models.Model):
@@ -295,7 +300,7 @@ class ShipmentUpload(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.shipment} to {self.channel_id}: {self.state}"
+        return f"shipment {self.shipment} to {self.channel}: {self.get_state_display().lower()}"
 
 
 class OrderEvent(models.Model):

@@ -77,6 +77,7 @@ class Fault:
     method: str | None = None
     path: str | None = None  # a regular expression searched in the path
     after: int = 0  # let this many matching requests through first (a fault on the third page)
+    message: str = "Injected fault"  # what a `status` fault's error body says
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method:
@@ -209,7 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(self.api.dispatch(request))
         if fault.kind == "status":
             headers = self.api.retry_after_headers(fault.retry_after) if fault.retry_after is not None else {}
-            body = self.api.error_body(fault.status, "Injected fault")
+            body = self.api.error_body(fault.status, fault.message)
             return self._send(Response(fault.status, body, headers))
         if fault.kind == "expired_token":
             return self._send(Response(401, self.api.error_body(401, "The access token has expired.")))

@@ -47,6 +47,7 @@ from integrations.http import (
     NotFound,
     RateLimit,
     RetryPolicy,
+    body_message,
 )
 from integrations.oauth1 import OAuth1
 
@@ -322,6 +323,4 @@ def _error_reason(response: requests.Response) -> str:
         body = response.json()
     except ValueError:
         return response.text[:200]
-    if isinstance(body, dict) and body.get("message"):
-        return str(body["message"])
-    return str(body)[:200]
+    return body_message(body)
