@@ -64,14 +64,15 @@ MODELS: dict[str, Access] = {
     "integrations.syncrun": FLOW_RECORDS,
     "integrations.syncissue": FLOW_RECORDS,  # resolved and retried with actions, never edited
     "integrations.synccursor": FLOW_RECORDS,
-    "catalog.item": OPERATIONAL,
+    "catalog.item": Access(),  # items come from the fulfillment system: read-only here
     "catalog.itemmapping": SPREADSHEET_DATA,
     "orders.order": Access(),  # read-only; delete/resubmit are actions
     "orders.shipment": Access(),  # read-only; re-send is an action
     "orders.customer": Access(change=OPERATORS, delete=OPERATORS),
     "orders.orderrules": OPERATIONAL,
-    "inventory.warehouse": OPERATIONAL,
+    "inventory.warehouse": Access(),  # from the fulfillment system: read-only here
     "inventory.channelwarehouse": OPERATIONAL,
+    "inventory.warehousepairing": Access(),  # the menu entry of the pairing screen: read here, paired there
     "inventory.inventorypolicy": OPERATIONAL,
     "inventory.stocklevel": SPREADSHEET_DATA,
     "inventory.incomingsupply": SPREADSHEET_DATA,
