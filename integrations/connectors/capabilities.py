@@ -77,6 +77,9 @@ class CancellationSource(Capability, Protocol):
 class ShipmentSink(Capability, Protocol):
     corrects_shipments: ClassVar[bool]  # shipment_correct can change a shipment the channel already holds
     names_ship_from: ClassVar[bool]  # shipment_upload sends `channel_warehouse` (the flow pairs it, or says why not)
+    # The channel's ship call marks the whole order shipped: the outbox sends one upload per order, once every
+    # line is shipped or cancelled, carrying every parcel in `parcels` (Extensiv's external confirmation).
+    confirms_whole_order: ClassVar[bool]
 
     def shipments_list(self, external_id: str) -> list[ShipmentRecord]:
         """The shipments the channel holds for an order (read back before a retry, so nothing goes twice)."""

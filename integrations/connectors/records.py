@@ -126,6 +126,7 @@ class ShipmentRecord:
     updated_at: datetime | None = None
     channel_ref: str = ""  # read back from a sales channel: its own id for the shipment (CA's fulfillment ID)
     channel_warehouse: str = ""  # on upload: the channel warehouse it left from (external id), when one is paired
+    parcels: tuple["ShipmentRecord", ...] = ()  # on a whole-order upload: every shipment (tracking) of the order
 
 
 @dataclass(frozen=True)

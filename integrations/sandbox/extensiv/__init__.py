@@ -21,16 +21,19 @@ Helpers that move the world (each stamps what it changes):
     api.quantity(sku, warehouse) -> int       on hand; warehouse as code ("MAIN") or id
     api.set_quantity(sku, warehouse, on_hand) -> dict
     api.remove_stock(sku, warehouse)          delete the stock row (adjusting it then answers ERR097)
+    api.move_stock(sku, warehouse, location)  the stock row now sits at another location (the old one: ERR097)
     api.shipments_of(order_id) -> list[dict]
     api.issue_code() -> str                    a one-time authorization code for POST /oauth/token
     api.set_quota(capacity, per_second, retry_after_ms=1000)  token bucket: 429 + x-skubana-quota-retryAfter
         (ms; None sends no header) once exhausted; off after reset()
 
-Quirks reproduced: `shipments` in PUT /v1.1/shipment/external may be an object or an array ([I]); each may
-carry `items` [{orderItemId or listingSku, quantity}] for a partial shipment ([I]); without items every open
-quantity ships. The order turns SHIPPED once every item is shipped. The inventory adjust answers 200 with
-per-row `errors` whose `index` is 1-based. The upload of the same shipment twice records it twice, as
-nothing documents OM de-duplicating it. Lookup by `orderId` on GET /v1.1/orders is [I].
+Quirks reproduced: `shipments` in PUT /v1.1/shipment/external may be an object or an array ([I]), one entry
+per parcel; each may carry `items` [{orderItemId or listingSku, quantity}] ([I]); without items the first
+entry of a call ships every open quantity. Any external confirmation marks the order SHIPPED (reference 3.7),
+and a confirmation of an order already SHIPPED is refused (400) with nothing recorded. The inventory adjust
+answers 200 with per-row `errors` whose `index` is 1-based, and ERR097 for a location the product has no
+stock row at: 3PL warehouses (FBA) keep stock at `GLOBAL`, direct ones (MAIN, EAST) at a named bin per
+product, listed by GET /v1/inventory. Lookup by `orderId` on GET /v1.1/orders is [I].
 """
 
 import base64
@@ -185,7 +188,11 @@ class ExtensivSandbox(WorldMoves, SandboxAPI):
         entries = [entries] if isinstance(entries, dict) else entries
         if not entries or not all(isinstance(e, dict) for e in entries):
             raise HttpError(400, "shipments must be an object or a non-empty array of objects")
-        planned = [self._plan_shipment(entry) for entry in entries]  # validate all before changing anything
+        planned, confirmed = [], set()
+        for entry in entries:  # validate all before changing anything
+            entry, order, items = self._plan_shipment(entry, again=entry.get("orderId") in confirmed)
+            confirmed.add(entry.get("orderId"))
+            planned.append((entry, order, items))
         return [self._record_shipment(entry, order, items) for entry, order, items in planned]
 
     @route("GET", r"/v1/shipments")
@@ -220,6 +227,32 @@ class ExtensivSandbox(WorldMoves, SandboxAPI):
             for name in ("onHandQuantity", "lockedQuantity", "inTransitQuantity"):
                 total[name] += row[name]
         return page(request, list(totals.values()))
+
+    @route("GET", r"/v1/inventory")
+    def inventory_list(self, request: Request) -> Any:
+        """Per-location stock rows (reference 3.6), filtered by warehouseId and sku."""
+        warehouse, sku = request.q("warehouseId"), request.q("sku")
+        rows = []
+        for (master_sku, warehouse_id), row in sorted(self.stock.items()):
+            if (warehouse and str(warehouse_id) != warehouse) or (sku and master_sku != sku):
+                continue
+            product = self.products[master_sku]
+            rows.append(
+                {
+                    "productStockId": row["productStockId"],
+                    "product": {k: product[k] for k in ("productId", "masterSku", "name")},
+                    "quantity": row["onHandQuantity"],
+                    "quantityLocked": row["lockedQuantity"],
+                    "stockLocation": {
+                        "location": row["location"],
+                        "stockLocationId": row["productStockId"] + 1000,
+                        "warehouseId": warehouse_id,
+                    },
+                    "active": True,
+                    "pickable": True,
+                }
+            )
+        return page(request, rows)
 
     @route("POST", r"/v1\.1/inventory/adjust")
     def inventory_adjust(self, request: Request) -> Any:
