@@ -74,6 +74,9 @@ class CancellationSource(Capability, Protocol):
 
 class ShipmentSink(Capability, Protocol):
     corrects_shipments: ClassVar[bool]  # shipment_correct can change a shipment the channel already holds
+    # shipment_upload reads back each of its own side effects (NuORDER: add the shipment, then mark the order
+    # shipped), so it is called again for a shipment the channel already holds, to finish what is missing.
+    upload_reads_back: ClassVar[bool] = False
 
     def shipments_list(self, external_id: str) -> list[ShipmentRecord]:
         """The shipments the channel holds for an order (read back before a retry, so nothing goes twice)."""

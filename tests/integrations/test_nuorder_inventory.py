@@ -7,7 +7,7 @@ import pytest
 
 from integrations.connectors.nuorder import NuOrderConnector
 from integrations.connectors.records import QuantityUpdate
-from integrations.http import RetryPolicy
+from integrations.http import RetryPolicy, TransportError
 
 
 @pytest.fixture
@@ -159,3 +159,22 @@ def test_quantities_download_without_ids_walks_every_product_and_filters_by_sku(
 def test_warehouses_download_names_the_warehouses_inventory_uses(api, nuorder):
     warehouses = nuorder().warehouses_download()
     assert [(w.external_id, w.code) for w in warehouses] == [(w["name"], w["code"]) for w in api.warehouses]
+
+
+def test_a_push_answered_success_false_fails_its_rows_with_the_channels_message(api, nuorder):
+    red, blue = _product(api), _product(api, color="BLUE")
+    api.inventory_refusals[red["_id"]] = "Product is locked for editing"
+    before = api.quantity(red["_id"], "default", red["sizes"][0]["size"])
+    results = nuorder().quantities_push([_update(red, quantity=before + 5), _update(blue, quantity=6)])
+    assert [(r.ok, r.error) for r in results] == [(False, "Product is locked for editing"), (True, "")]
+    assert api.quantity(red["_id"], "default", red["sizes"][0]["size"]) == before
+    assert api.quantity(blue["_id"], "default", blue["sizes"][0]["size"]) == 6
+
+
+def test_a_200_whose_body_cannot_be_read_is_an_unknown_outcome_not_a_success(api, nuorder):
+    product = _product(api)
+    api.inject("malformed", method="POST", path=r"^/api/inventory/")
+    with pytest.raises(TransportError) as raised:
+        nuorder().quantities_push([_update(product, quantity=17)])
+    assert raised.value.outcome_unknown
+    assert "outcome unknown" in raised.value.reason

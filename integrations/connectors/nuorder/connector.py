@@ -47,6 +47,7 @@ from integrations.http import (
     NotFound,
     RateLimit,
     RetryPolicy,
+    TransportError,
 )
 from integrations.oauth1 import OAuth1
 
@@ -89,6 +90,8 @@ class NuOrderConnector(
     )
     rate_limit = RateLimit(per_second=5, burst=5)  # NuORDER documents no limit; stay conservative
     corrects_shipments = True  # the order's shipments array is rewritten whole
+    # Two side effects per shipment (append it, mark the order shipped), each read back from the order first.
+    upload_reads_back = True
     default_base_url = "https://next.nuorder.com"  # production; the vendor sandbox is wholesale.sandbox1.nuorder.com
     push_batch_size = 100  # quantity rows per call; each product in it is one request (all its sizes/warehouses)
 
@@ -156,10 +159,9 @@ class NuOrderConnector(
             raise Conflict("the order is cancelled on NuORDER", channel=self.label)
         if status not in DONE_STATUSES:
             # Setting a status is idempotent, so a retry after a lost answer cannot do harm.
-            self.http.post(f"/api/order/{_seg(external_id)}/processed", safe_to_retry=True)
+            self._write(f"/api/order/{_seg(external_id)}/processed")
         if self.reader.field(order, "order_number", f"order {external_id}") != fulfillment_number:
-            body = {"order_number": fulfillment_number}
-            self.http.post(f"/api/order/{_seg(external_id)}", json_body=body, safe_to_retry=True)
+            self._write(f"/api/order/{_seg(external_id)}", {"order_number": fulfillment_number})
 
     def _orders_in(
         self, status: str, since: datetime | None, until: datetime | None
@@ -188,16 +190,19 @@ class NuOrderConnector(
         return parse.shipments_from_json(self.reader, self._order_json(external_id))
 
     def shipment_upload(self, *, external_id: str, shipment: ShipmentRecord) -> None:
-        """Append the shipment to the order unless it is there; mark shipped only when the order is complete."""
+        """Append the shipment to the order unless it is there; mark shipped only when the order is complete.
+
+        Each step reads the order first, so calling this again after a failure between the two calls (a 5xx,
+        a timeout, a crash) only does what is missing: the hub calls it again for a shipment already held.
+        """
         order = self._order_json(external_id)
         existing = list(self.reader.opt(order, "shipments", []))
         if not parse.shipment_exists(existing, shipment):
             entry = parse.shipment_to_json(self.reader, order, shipment)
             # The body sets the whole array, so sending it twice leaves the same order: safe to retry.
-            body = {"shipments": [*existing, entry]}
-            self.http.post(f"/api/order/{_seg(external_id)}", json_body=body, safe_to_retry=True)
+            self._write(f"/api/order/{_seg(external_id)}", {"shipments": [*existing, entry]})
         if shipment.order_complete and order.get("status") != "shipped":
-            self.http.post(f"/api/order/{_seg(external_id)}/shipped", safe_to_retry=True)
+            self._write(f"/api/order/{_seg(external_id)}/shipped")
 
     def shipment_correct(self, *, external_id: str, shipment: ShipmentRecord, held: ShipmentRecord) -> None:
         """Replace the order's entry for the shipment with one carrying the new tracking, carrier and service."""
@@ -206,7 +211,7 @@ class NuOrderConnector(
         entry = parse.shipment_to_json(self.reader, order, shipment)
         body = {"shipments": [entry if parse.shipment_exists([e], held) else e for e in existing]}
         # The body sets the whole array, so sending it twice leaves the same order: safe to retry.
-        self.http.post(f"/api/order/{_seg(external_id)}", json_body=body, safe_to_retry=True)
+        self._write(f"/api/order/{_seg(external_id)}", body)
 
     # Inventory
 
@@ -228,13 +233,32 @@ class NuOrderConnector(
         return [results[i] for i in range(len(updates))]
 
     def _push_product(self, product_id: str, updates: list[QuantityUpdate]) -> str:
+        """'' when NuORDER took the product's quantities, else its reason; an unreadable answer raises."""
         body = parse.inventory_to_json(updates)
+        path = f"/api/inventory/{_seg(product_id)}"
         try:
             # An absolute set: repeating it after a lost answer leaves the same quantities.
-            self.http.post(f"/api/inventory/{_seg(product_id)}", json_body=body, safe_to_retry=True)
+            response = self.http.post(path, json_body=body, safe_to_retry=True)
         except REFUSED as exc:
             return exc.reason
-        return ""
+        answer = self._answer(response, path)
+        # NuORDER answers 200 `{"success": true}`; a 200 with `success: false` is a refusal, not a success.
+        if isinstance(answer, dict) and answer.get("success") is True:
+            return ""
+        if isinstance(answer, dict) and answer.get("success") is False:
+            return str(answer.get("message") or answer.get("error") or "NuORDER answered success: false")
+        raise _unknown(self.label, path, f"answered {str(answer)[:80]!r}, not success true or false")
+
+    def _answer(self, response: requests.Response, path: str) -> Any:
+        """The body of a write's 2xx answer; one the hub cannot read is an unknown outcome, like a timeout."""
+        try:
+            return self.http.json(response)
+        except BadResponse as exc:
+            raise _unknown(self.label, path, exc.reason) from None
+
+    def _write(self, path: str, body: dict[str, Any] | None = None) -> None:
+        """POST a write NuORDER may safely repeat (a whole-field set or a status) and check its answer is readable."""
+        self._answer(self.http.post(path, json_body=body, safe_to_retry=True), path)
 
     def quantities_download(
         self, *, skus: Sequence[str] | None = None, product_ids: Sequence[str] | None = None
@@ -306,6 +330,12 @@ class NuOrderConnector(
 
 def _seg(value: str) -> str:
     return quote(str(value), safe="")
+
+
+def _unknown(channel: str, path: str, reason: str) -> TransportError:
+    # The write was sent and answered 2xx, but what happened cannot be told: the caller reads back, as after a
+    # timeout, instead of counting it done.
+    return TransportError(f"{reason}: outcome unknown", outcome_unknown=True, channel=channel, method="POST", path=path)
 
 
 def _failed(update: QuantityUpdate, error: str) -> QuantityResult:

@@ -6,7 +6,8 @@ companies and warehouses.
 State, for tests to inspect: `orders` (by `_id`), `products` (by `_id`), `companies` (by code),
 `warehouses`, `inventory` ({(product _id, warehouse, prebook, bucket, size): quantity}).
 Helpers that move the world: `add_order(lines=[(item_sku, qty)], status=, number=)`, `set_status(id, status)`,
-`modify_order(id, **fields)`, `cancel_order(id)`; readers `order(id)`, `order_by_number(number)`,
+`modify_order(id, **fields)`, `cancel_order(id)`, `inventory_refusals[product _id] = message` (its inventory
+posts answer 200 `{"success": false}`); readers `order(id)`, `order_by_number(number)`,
 `product_for_upc(upc)`, `product_by_style(style, color)`, `quantity(product_id, warehouse, size, bucket=)`;
 and `set_quantity(product_id, warehouse, size, quantity, bucket=)` to make NuORDER disagree with the hub.
 
@@ -55,6 +56,9 @@ class NuOrderSandbox(SandboxAPI):
         self.companies = seeding.build_companies(self.world, self.ids, at)
         self.inventory = InventoryStore(seeding.build_inventory(self.world, self.products))
         self.orders: dict[str, dict[str, Any]] = {}
+        # Products whose inventory posts NuORDER answers 200 `{"success": false, "message": …}`, unapplied
+        # (what a portal does with, e.g., a locked product): {product _id: message}.
+        self.inventory_refusals: dict[str, str] = {}
         for n, order in enumerate(self.world.orders):
             self._store_order(order, status=seeding.STATUS_BY_INDEX.get(n, "approved"))
 
@@ -212,7 +216,10 @@ class NuOrderSandbox(SandboxAPI):
 
     @route("POST", r"/api/inventory/" + ID.format("product_id"))
     def inventory_set(self, request: Request, product_id: str) -> dict:
-        self.inventory.apply(self._product(product_id), self._body(request), {w["name"] for w in self.warehouses})
+        product = self._product(product_id)
+        if product["_id"] in self.inventory_refusals:
+            return {"success": False, "message": self.inventory_refusals[product["_id"]]}
+        self.inventory.apply(product, self._body(request), {w["name"] for w in self.warehouses})
         return {"success": True}
 
     @route("POST", r"/api/inventory/external_id/" + ID.format("external_id"))
