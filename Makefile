@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck format bench clean
+.PHONY: demo sandbox test lint typecheck format bench clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -12,9 +12,18 @@ $(STAMP): requirements.lock
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	touch $(STAMP)
 
+# Production is the default (docs/security.md); the demo is a laptop, so it says so. Its login: admin, with
+# DEMO_PASSWORD if set, else a random password it prints.
+demo: export DEBUG = 1
 demo: $(STAMP)
 	$(BIN)/python manage.py demo
 
+sandbox: export DEBUG = 1
+sandbox: $(STAMP)
+	$(BIN)/python manage.py sandbox
+
+# Tests (and bench, and mypy's django-stubs) run with tests/settings.py: production settings, DEBUG off, fixed
+# public test keys.
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

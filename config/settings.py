@@ -1,5 +1,7 @@
-"""Every setting comes from the environment (django-environ), with a default that is safe for the
-embedded setup: SQLite in WAL mode and the django-q2 ORM broker, so `make demo` needs nothing running."""
+"""Every setting comes from the environment (django-environ). Production is the default: DEBUG is off unless
+the environment turns it on, and then SECRET_KEY and FIELD_ENCRYPTION_KEY are required. With DEBUG=true (what
+`make demo` sets) the embedded defaults run everything on a laptop: SQLite in WAL mode and the django-q2 ORM
+broker. Every variable, its default and the production values: .env.example and docs/security.md."""
 
 import base64
 import hashlib
@@ -8,15 +10,28 @@ from pathlib import Path
 
 import environ
 
+from config.env import debug_flag, encryption_keys, proxy_ssl_header, secret_key, strict_bool
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
 
-DEBUG = env.bool("DEBUG", default=True)
-_EMBEDDED_SECRET = "switchyard-embedded-insecure-secret-key-for-local-use-only"
-SECRET_KEY = env("SECRET_KEY", default=_EMBEDDED_SECRET if DEBUG else environ.Env.NOTSET)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+DEBUG = debug_flag()
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+_EMBEDDED_SECRET = "switchyard-embedded-insecure-secret-key-for-local-use-only"
+SECRET_KEY = secret_key(env.ENVIRON.get("SECRET_KEY"), debug=DEBUG, embedded=_EMBEDDED_SECRET, hosts=ALLOWED_HOSTS)
+# Old keys still accepted for sessions and signatures while a new SECRET_KEY takes over (Django's rotation).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+
+# HTTPS, from the environment so `check --deploy` can be made silent without editing code (docs/security.md).
+SECURE_SSL_REDIRECT = strict_bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(env("SECURE_PROXY_SSL_HEADER", default=""))
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = strict_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = strict_bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = strict_bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = strict_bool("CSRF_COOKIE_SECURE", default=False)
 
 INSTALLED_APPS = [
     "integrations.site.SwitchyardAdminConfig",  # django.contrib.admin with the dashboard as its index
@@ -87,18 +102,20 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "static"
 
-# Credentials on channels are encrypted with this Fernet key. The embedded default derives one from
-# SECRET_KEY (with a warning) so a laptop needs no setup; production must set its own.
-FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
-if not FIELD_ENCRYPTION_KEY:
-    if not DEBUG:
-        raise environ.ImproperlyConfigured("Set FIELD_ENCRYPTION_KEY (a Fernet key) when DEBUG is false.")
+# Credentials are encrypted with the first of these Fernet keys and decrypted with any of them (MultiFernet), so
+# a new key goes first and `manage.py rotate_encryption_keys` re-encrypts what the old ones wrote. In DEBUG only,
+# an unset key is derived from SECRET_KEY (with a warning) so a laptop needs no setup.
+_DERIVED_KEY = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
+FIELD_ENCRYPTION_KEYS = encryption_keys(env("FIELD_ENCRYPTION_KEY", default=""), debug=DEBUG, fallback=_DERIVED_KEY)
+if FIELD_ENCRYPTION_KEYS == [_DERIVED_KEY]:
     warnings.warn(
         "FIELD_ENCRYPTION_KEY is not set: channel credentials are encrypted with a key derived from "
         "SECRET_KEY. Set FIELD_ENCRYPTION_KEY in production.",
         stacklevel=1,
     )
-    FIELD_ENCRYPTION_KEY = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
+
+# `manage.py demo` gives the login it creates this password (blank: a random one, printed).
+DEMO_PASSWORD = env("DEMO_PASSWORD", default="")
 
 REDIS_URL = env("REDIS_URL", default="")
 Q_CLUSTER = {

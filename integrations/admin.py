@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from integrations.connectors.base import SettingsError
+from integrations.fields import UNDECRYPTABLE, is_undecryptable
 from integrations.flows import default_interval, registered
 from integrations.forms import ChannelForm, channel_form_class, flow_fields, setting_field
 from integrations.health import PING
@@ -45,7 +46,7 @@ class FlowFilter(admin.SimpleListFilter):
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "kind", "role", "enabled", "open_issues"]
+    list_display = ["name", "slug", "kind", "role", "enabled", "credentials_state", "open_issues"]
     list_filter = ["kind", "role", "enabled"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -59,6 +60,12 @@ class ChannelAdmin(admin.ModelAdmin):
     @admin.display(description="open issues", ordering="open_issue_count")
     def open_issues(self, channel: Channel) -> int:
         return channel.open_issue_count  # type: ignore[attr-defined]  # annotated by get_queryset
+
+    @admin.display(description="credentials")
+    def credentials_state(self, channel: Channel) -> str:
+        if is_undecryptable(channel.credentials):
+            return UNDECRYPTABLE
+        return "stored" if channel.credentials else "none"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Channel | None = None) -> list[str]:
         # The settings, credentials and flows sections belong to the kind: it is chosen once, when adding.
@@ -81,6 +88,11 @@ class ChannelAdmin(admin.ModelAdmin):
             fieldsets.append(("Settings", {"fields": [setting_field(spec) for spec in form.settings_schema]}))
         if form.credentials_schema:
             note = "Write-only: stored values are never shown. Leave a field blank to keep its stored value."
+            if is_undecryptable(obj.credentials):
+                note = (
+                    "The stored credentials cannot be decrypted (no key in FIELD_ENCRYPTION_KEY opens them): "
+                    "re-enter them. Until then every flow of this channel fails with that reason."
+                )
             fieldsets.append(("Credentials", {"fields": form.credential_field_names(), "description": note}))
         note = "Each enabled flow runs on a schedule at its interval; “Run now” above runs it once."
         fieldsets.append(("Flows", {"fields": [flow_fields(flow) for flow in form.flows], "description": note}))

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from integrations import flows
@@ -11,6 +12,17 @@ from integrations.sandbox.registry import SANDBOX_CLASSES, Sandboxes
 
 DEMO_SLUGS = {kind: f"{kind}-demo" for kind in SANDBOX_CLASSES}
 DEMO_CONTACT = "ops@example.com"
+DEMO_USERNAME = "admin"
+
+
+def demo_login_ensure(*, username: str, password: str) -> bool:
+    """Create the demo's superuser with this password; True when created. An existing user is left exactly as it
+    is: the demo never resets a password (or a role) someone set."""
+    users = get_user_model().objects
+    if users.filter(username=username).exists():
+        return False
+    users.create_superuser(username=username, email="", password=password)
+    return True
 
 
 @transaction.atomic

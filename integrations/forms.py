@@ -9,6 +9,7 @@ from django import forms
 
 from integrations.connectors import connector_class
 from integrations.connectors.base import Connector, CredentialSpec, SettingsError, SettingSpec, validate_settings
+from integrations.fields import UNDECRYPTABLE, is_undecryptable
 from integrations.flows import default_interval, supported
 from integrations.models import Channel
 
@@ -35,9 +36,7 @@ class ChannelForm(forms.ModelForm):
         for spec in self.settings_schema:
             self.initial.setdefault(setting_field(spec), _initial_setting(spec, channel.settings.get(spec.name)))
         for credential in self.credentials_schema:
-            stored = (
-                "A value is stored; leave blank to keep it." if channel.credentials.get(credential.name) else "Not set."
-            )
+            stored = _stored(channel, credential)
             self.fields[credential_field(credential)].help_text = " ".join(filter(None, [credential.help, stored]))
         for flow in self.flows:
             enabled, interval = flow_fields(flow)
@@ -74,7 +73,9 @@ class ChannelForm(forms.ModelForm):
             channel.settings = self.cleaned_settings
         # Write-only: a blank input keeps the stored value; nothing is ever rendered back.
         typed = {spec.name: self.cleaned_data.get(credential_field(spec)) for spec in self.credentials_schema}
-        channel.credentials = {**channel.credentials, **{name: value for name, value in typed.items() if value}}
+        typed = {name: value for name, value in typed.items() if value}
+        if typed:  # nothing typed leaves even undecryptable credentials as stored: the right key may come back
+            channel.credentials = {**channel.credentials, **typed}
         for flow in self.flows:
             enabled, interval = flow_fields(flow)
             channel.set_flow(flow, enabled=self.cleaned_data[enabled], interval=self.cleaned_data[interval])
@@ -154,6 +155,12 @@ def _setting_form_field(spec: SettingSpec) -> forms.Field:
     if spec.type is list:
         options["help_text"] = " ".join(filter(None, [spec.help, "Comma-separated."]))
     return forms.CharField(**options)
+
+
+def _stored(channel: Channel, spec: CredentialSpec) -> str:
+    if is_undecryptable(channel.credentials):
+        return f"The stored value {UNDECRYPTABLE}."
+    return "A value is stored; leave blank to keep it." if channel.credentials.get(spec.name) else "Not set."
 
 
 def _initial_setting(spec: SettingSpec, value: Any) -> Any:

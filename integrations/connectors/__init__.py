@@ -7,7 +7,8 @@ and, where the API needs them, auth.py/client.py."""
 
 from typing import Any
 
-from integrations.connectors.base import Connector
+from integrations.connectors.base import Connector, SettingsError
+from integrations.fields import is_undecryptable
 from integrations.http import RetryPolicy
 
 _CONNECTORS: dict[str, type[Connector]] = {}
@@ -31,6 +32,11 @@ def connector_for(channel: Any, **kwargs: Any) -> Connector:
     from django.conf import settings
 
     cls = connector_class(channel.kind)
+    if is_undecryptable(channel.credentials):
+        raise SettingsError(
+            f"{channel.slug}: the stored credentials cannot be decrypted: re-enter them on the channel page "
+            "(FIELD_ENCRYPTION_KEY no longer holds the key they were saved with)."
+        )
     kwargs.setdefault("retry", RetryPolicy(attempts=settings.HTTP_RETRY_ATTEMPTS, backoff=settings.HTTP_RETRY_BACKOFF))
     kwargs.setdefault("timeout", (settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT))
     if getattr(channel, "pk", None) is not None:

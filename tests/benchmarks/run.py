@@ -20,7 +20,7 @@ def main() -> int:
     parser.add_argument("--size", default="full", choices=["tiny", "small", "full"])
     parser.add_argument("only", nargs="*", help="benchmark module names (e.g. bench_mapping_import)")
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
     os.environ["BENCH_SIZE"] = args.size
     root = Path(__file__).resolve().parents[2]
     os.environ.setdefault("SQLITE_TEST_NAME", str(root / ".bench.sqlite3"))

@@ -2,11 +2,18 @@ import secrets
 import subprocess
 import sys
 
-from django.contrib.auth import get_user_model
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.demo import demo_channels_setup, demo_correction, demo_cycle, demo_warehouse
+from integrations.demo import (
+    DEMO_USERNAME,
+    demo_channels_setup,
+    demo_correction,
+    demo_cycle,
+    demo_login_ensure,
+    demo_warehouse,
+)
 from integrations.models import SyncRun
 from integrations.sandbox.registry import SANDBOX_CLASSES, Sandboxes
 
@@ -22,8 +29,17 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="run one cycle against an in-process sandbox and exit")
         parser.add_argument("--addr", default="127.0.0.1:8000")
         parser.add_argument("--sandbox-port", type=int, default=8100, help="first sandbox port (0: any free ports)")
+        parser.add_argument(
+            "--force", action="store_true", help="run even with DEBUG off (it adds sandbox channels to this database)"
+        )
 
-    def handle(self, *args, once: bool, addr: str, sandbox_port: int, **options):
+    def handle(self, *args, once: bool, addr: str, sandbox_port: int, force: bool, **options):
+        if not settings.DEBUG and not force:
+            # DEBUG off means a real deployment: demo channels and a superuser do not belong in its database.
+            raise CommandError(
+                "DEBUG is off, so this looks like a real deployment: the demo would add sandbox channels and an "
+                "admin login to its database. Run it with DEBUG=1 (make demo does), or pass --force."
+            )
         call_command("migrate", interactive=False, verbosity=0)
         ports = {kind: (sandbox_port + i if sandbox_port else 0) for i, kind in enumerate(SANDBOX_CLASSES)}
         if once:
@@ -59,14 +75,17 @@ class Command(BaseCommand):
                 self.stdout.write(f"    {run.error}")
 
     def _login(self, addr: str) -> None:
-        password = secrets.token_urlsafe(12)
-        user, _ = get_user_model().objects.get_or_create(
-            username="admin", defaults={"is_staff": True, "is_superuser": True}
-        )
-        user.is_staff = user.is_superuser = True
-        user.set_password(password)
-        user.save()
-        self.stdout.write(self.style.SUCCESS(f"\nLog in at http://{addr}/admin/ as admin / {password}\n"))
+        password = settings.DEMO_PASSWORD or secrets.token_urlsafe(12)
+        if demo_login_ensure(username=DEMO_USERNAME, password=password):
+            shown = "the password in DEMO_PASSWORD" if settings.DEMO_PASSWORD else password
+            self.stdout.write(self.style.SUCCESS(f"\nLog in at http://{addr}/admin/ as {DEMO_USERNAME} / {shown}\n"))
+        else:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"\nLog in at http://{addr}/admin/ as {DEMO_USERNAME}: the user already existed, "
+                    "its password is unchanged.\n"
+                )
+            )
 
     def _serve(self, addr: str, sandboxes: Sandboxes) -> None:
         for kind in SANDBOX_CLASSES:
