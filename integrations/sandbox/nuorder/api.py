@@ -11,8 +11,8 @@ posts answer 200 `{"success": false}`); readers `order(id)`, `order_by_number(nu
 `product_for_upc(upc)`, `product_by_style(style, color)`, `quantity(product_id, warehouse, size, bucket=)`;
 and `set_quantity(product_id, warehouse, size, quantity, bucket=)` to make NuORDER disagree with the hub.
 
-Inferred behaviour [I]: `GET /api/products/list` (product ids), `GET /api/warehouses`, the `inventory`
-view on `GET /api/product/{_id}`, WIP buckets named by ISO date, and that an inventory post replaces, per
+Inferred behaviour [I]: `GET /api/products/list` (product ids), `GET /api/warehouses`, the `warehouses`
+view on `GET /api/product/{_id}` (per warehouse, its WIP buckets of per-size quantities), WIP buckets named by ISO date, and that an inventory post replaces, per
 warehouse, every bucket of each size it names (sizes it does not name keep their quantities).
 """
 
@@ -201,7 +201,7 @@ class NuOrderSandbox(SandboxAPI):
     @route("GET", r"/api/product/" + ID.format("product_id"))
     def product_get(self, request: Request, product_id: str) -> dict:
         product = self._product(product_id)
-        return {**product, "inventory": self.inventory.view(product)}
+        return {**product, "warehouses": self.inventory.view(product)}
 
     @route("POST", r"/api/product/" + ID.format("product_id"))
     def product_update(self, request: Request, product_id: str) -> dict:
@@ -243,7 +243,7 @@ class NuOrderSandbox(SandboxAPI):
         sizes = body.get("sizes", [])
         if not isinstance(sizes, list) or not all(isinstance(s, dict) and "size" in s for s in sizes):
             raise HttpError(400, "sizes must be a list of {size, upc}")
-        return {k: v for k, v in body.items() if k not in ("_id", "inventory")}
+        return {k: v for k, v in body.items() if k not in ("_id", "inventory", "warehouses")}
 
     def _create_product(self, body: dict) -> dict:
         at = self._now()
