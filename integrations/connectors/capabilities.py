@@ -59,6 +59,10 @@ class OrderSource(Capability, Protocol):
         """One order by the channel's id (the admin's re-download)."""
         ...
 
+    def orders_skipped(self) -> list[str]:
+        """What the last orders_download left out on purpose and why, one line each, for the run summary."""
+        return []
+
 
 class OrderAcknowledger(Capability, Protocol):
     def order_acknowledge(self, *, external_id: str, fulfillment_number: str) -> None:

@@ -5,6 +5,7 @@ Endpoints marked [I] are inferred, not confirmed by a source (see shared/referen
 the sandbox implements them the same way.
 """
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, final
@@ -54,6 +55,11 @@ from integrations.oauth1 import OAuth1
 # A refusal of one product/company is reported on its row; anything else (auth, server, transport) raises.
 REFUSED = (ClientError, Conflict, NotFound, BadResponse)
 DONE_STATUSES = ("processed", "shipped")
+# Approved is what NuORDER's ERP guide pulls; `edited` lists orders changed after submission, which leave the
+# approved list until approved again, and whose changes the hub must see. Pending, review and draft are not yet
+# approved by the brand: never downloaded unless configured.
+DEFAULT_STATUSES = ("approved", "edited")
+NOT_YET_APPROVED = ("draft", "review", "pending")
 
 
 @register_connector
@@ -73,7 +79,12 @@ class NuOrderConnector(
     kind = "nuorder"
     role = "sales"
     settings_schema = (
-        SettingSpec("order_statuses", list, ["approved"], "Order statuses to download (approved, pending, review…)."),
+        SettingSpec(
+            "order_statuses",
+            list,
+            list(DEFAULT_STATUSES),
+            "Order statuses to download: approved, edited (changed after submission), pending, review…",
+        ),
         SettingSpec("currency", str, "USD", "Currency of prices sent with products."),
         SettingSpec(
             "season", str, "", "Season for uploaded products that carry none (season+style+colour is the key)."
@@ -126,13 +137,30 @@ class NuOrderConnector(
     def orders_download(
         self, *, since: datetime | None, until: datetime | None = None
     ) -> Iterator[OrderRecord | BadRecord]:
-        """Orders in the configured statuses modified in [since, until); an unreadable one comes as a BadRecord."""
+        """Orders in the configured statuses modified in [since, until); an unreadable one comes as a BadRecord.
+
+        What is left out is counted for `orders_skipped`: orders outside the window, `edited` orders not yet
+        approved, and, when nothing at all came down, the orders waiting in statuses not configured.
+        """
+        statuses = [str(s).strip().lower() for s in self.settings["order_statuses"] if str(s).strip()]
+        self._skipped: Counter[str] = Counter()
         seen: set[str] = set()
-        for status in self.settings["order_statuses"]:
+        for status in statuses:
             for order in self._orders_in(status, since, until):
-                if order.external_id not in seen:
+                held_back = order.status if isinstance(order, OrderRecord) else ""
+                if status == "edited" and held_back in NOT_YET_APPROVED and held_back not in statuses:
+                    self._skipped[f"edited but {held_back} (not in the order_statuses setting)"] += 1
+                elif order.external_id not in seen:
                     seen.add(order.external_id)
                     yield order
+        if not seen:
+            for status in (s for s in (*NOT_YET_APPROVED, *DEFAULT_STATUSES) if s not in statuses):
+                if count := len(self._list(self.http.get(f"/api/orders/{status}/list"), f"{status} order ids")):
+                    self._skipped[f"{status} (not in the order_statuses setting)"] += count
+
+    def orders_skipped(self) -> list[str]:
+        """The last download's skipped orders by reason, e.g. "4 order(s) skipped: pending (not in …)"."""
+        return [f"{n} order(s) skipped: {reason}" for reason, n in sorted(getattr(self, "_skipped", {}).items())]
 
     def cancellations_download(self, *, since: datetime | None) -> Iterator[OrderRecord | str]:
         """Cancelled orders modified since `since`; one that cannot be read comes as its bare `_id`."""
@@ -171,6 +199,7 @@ class NuOrderConnector(
             try:
                 updated = parse.order_updated_at(self.reader, data)
                 if updated is not None and ((since and updated < since) or (until and updated >= until)):
+                    self._skipped["changed outside the window read"] += 1
                     continue
                 order: OrderRecord | BadRecord = parse.order_from_json(self.reader, data)
             except BadResponse as exc:

@@ -25,6 +25,7 @@ from integrations.connectors.records import (
     ShipmentLineRecord,
     ShipmentRecord,
 )
+from integrations.countries import country_code
 from integrations.http import BadResponse, ClientError
 
 IMMEDIATE = "immediate"  # the WIP bucket NuORDER treats as available to sell now
@@ -63,10 +64,20 @@ def order_from_json(r: PayloadReader, data: Any) -> OrderRecord:
         shipping_method=str(r.opt(data, "shipping_method", "")),
         customer=_customer(r, retailer, where) if retailer else None,
         lines=tuple(_order_lines(r, data, where)),
-        attributes={name: data[name] for name in _ATTRIBUTES if data.get(name) not in (None, "", [])},
+        attributes=_attributes(data),
         cancelled=data.get("status") == "cancelled",
         raw=data,
     )
+
+
+def _attributes(data: Mapping[str, Any]) -> dict[str, Any]:
+    attributes = {name: data[name] for name in _ATTRIBUTES if data.get(name) not in (None, "", [])}
+    for name in ("shipping_address", "billing_address"):
+        # The country as NuORDER wrote it, beside the ISO code the address carries.
+        address = data.get(name)
+        if isinstance(address, Mapping) and address.get("country"):
+            attributes[f"{name}_country"] = str(address["country"])
+    return attributes
 
 
 def order_updated_at(r: PayloadReader, data: Mapping[str, Any]):
@@ -128,7 +139,7 @@ def _address(r: PayloadReader, data: Mapping[str, Any], name: str, retailer: Map
         city=str(r.opt(address, "city", "")),
         state=str(r.opt(address, "state", "")),
         postal_code=str(r.opt(address, "zip", "")),
-        country=str(r.opt(address, "country", "")),
+        country=country_code(str(r.opt(address, "country", ""))),  # NuORDER sends names: `USA`, `Poland`
         phone=str(r.opt(address, "phone", "")),
         email=str(r.opt(retailer, "buyer_email", "")),
     )

@@ -29,7 +29,8 @@ from integrations.sandbox.nuorder.store import InventoryStore, check_order_updat
 from integrations.sandbox.seed import WorldOrder, WorldOrderLine
 from integrations.sandbox.server import HttpError, Request, Response, SandboxAPI, route
 
-STATUSES = ("draft", "review", "pending", "approved", "processed", "shipped", "cancelled")
+# `edited`: an order changed after submission; it leaves the approved list until it is approved again.
+STATUSES = ("draft", "review", "pending", "approved", "edited", "processed", "shipped", "cancelled")
 ALIASES = {"process": "processed", "cancel": "cancelled", "ship": "shipped", "approve": "approved"}
 ID = r"(?P<{}>[^/]+)"
 
@@ -137,8 +138,8 @@ class NuOrderSandbox(SandboxAPI):
         return self._set_status(order, status)
 
     def _orders_with(self, status: str) -> list[dict]:
-        if status == "edited":
-            return [o for o in self.orders.values() if o.get("edited")]
+        if status == "edited":  # the filter also lists orders flagged edited in any status
+            return [o for o in self.orders.values() if o.get("edited") or o["status"] == "edited"]
         status = self._status(status)
         return [o for o in self.orders.values() if o["status"] == status]
 
