@@ -82,9 +82,13 @@ def test_nuorder_downloads_edited_orders_by_default_but_not_unapproved_ones(sale
     edited = api.add_order(status="edited")
     pending = api.add_order(status="pending")
     api.modify_order(pending["_id"], notes="changed by the rep")  # edited, but not yet approved
+    processed = api.add_order(status="processed")  # taken by another system before, then edited
+    api.modify_order(processed["_id"], notes="changed after processing")
     channel = sales("nuorder")  # the default statuses
     result = run(channel, "orders.download")
     numbers = set(Order.objects.filter(channel=channel).values_list("number", flat=True))
     assert edited["order_number"] in numbers
     assert pending["order_number"] not in numbers
+    assert processed["order_number"] not in numbers
     assert "1 order(s) skipped: edited but pending (not in the order_statuses setting)" in result.note
+    assert "1 order(s) skipped: edited but processed (not in the order_statuses setting)" in result.note

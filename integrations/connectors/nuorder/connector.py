@@ -147,9 +147,11 @@ class NuOrderConnector(
         seen: set[str] = set()
         for status in statuses:
             for order in self._orders_in(status, since, until):
-                held_back = order.status if isinstance(order, OrderRecord) else ""
-                if status == "edited" and held_back in NOT_YET_APPROVED and held_back not in statuses:
-                    self._skipped[f"edited but {held_back} (not in the order_statuses setting)"] += 1
+                # The `edited` filter also lists orders flagged edited in any status: take only those in a
+                # status wanted here, never one already processed elsewhere or not yet approved.
+                other = order.status if isinstance(order, OrderRecord) else status
+                if status == "edited" and other not in (*statuses, "edited"):
+                    self._skipped[f"edited but {other} (not in the order_statuses setting)"] += 1
                 elif order.external_id not in seen:
                     seen.add(order.external_id)
                     yield order
