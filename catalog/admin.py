@@ -11,7 +11,6 @@ from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm
@@ -21,24 +20,34 @@ from catalog.candidates import mapping_candidates
 from catalog.models import BundleComponent, Item, ItemMapping, MappingStatus
 from catalog.resources import ItemMappingResource, MappingCSV, MappingXLSX
 from catalog.services import mapping_accept_suggestion, mapping_choose_item, mapping_ignore, mapping_unignore
+from integrations.display import FitsList, FromFulfillment, badge, cut, narrow, stacked
 
 LISTINGS_SHOWN = 50
 
 
 class BundleComponentInline(admin.TabularInline):
+    """Read-only like the bundle: the fulfillment system sends a bundle's components with the item."""
+
     model = BundleComponent
     fk_name = "bundle"
-    autocomplete_fields = ["component"]
+    fields = readonly_fields = ["component", "quantity"]
     extra = 0
+    can_delete = False
     verbose_name = "bundle component"
-    verbose_name_plural = "bundle components (fill in to make this item a bundle)"
+    verbose_name_plural = "bundle components (from the fulfillment system)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Item | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Item | None = None) -> bool:
+        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BundleComponent]:
         return super().get_queryset(request).select_related("bundle", "component")
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(FromFulfillment, admin.ModelAdmin):
     list_display = ["sku", "item_number", "color_code", "prepack_run", "size", "upc", "active"]
     list_filter = ["active"]
     search_fields = ["sku", "item_number", "=upc"]
@@ -47,7 +56,13 @@ class ItemAdmin(admin.ModelAdmin):
     inlines = [BundleComponentInline]
     readonly_fields = ["listings", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["sku", "item_number", "color_code", "prepack_run", "size", "upc", "description", "active"]}),
+        (
+            None,
+            {
+                "fields": ["sku", "item_number", "color_code", "prepack_run", "size", "upc", "description", "active"],
+                "description": FromFulfillment.source_note,
+            },
+        ),
         ("Prices", {"fields": ["wholesale_price", "retail_price"]}),
         ("Channel listings", {"fields": ["listings"]}),
         ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
@@ -122,11 +137,11 @@ class ItemMappingForm(forms.ModelForm):
 
 
 @admin.register(ItemMapping)
-class ItemMappingAdmin(ImportExportMixin, admin.ModelAdmin):
+class ItemMappingAdmin(FitsList, ImportExportMixin, admin.ModelAdmin):
     form = ItemMappingForm
-    list_display = [
-        "channel_sku", "channel", "channel_upc", "status", "item", "method", "suggested_item", "reason", "choices",
-    ]  # fmt: skip
+    # Fits 1400 px: the UPC is searched, not read; the suggestion and its reason share a column.
+    list_display = ["listing", "channel_name", "state", "item_or_choices", "suggestion"]
+    list_display_links = ["listing"]
     list_filter = [("channel", ChannelFilter), "status", "method"]
     search_fields = ["channel_sku", "=channel_upc", "item__sku"]
     search_help_text = "Channel SKU or item SKU (contains), or an exact channel UPC"
@@ -150,9 +165,23 @@ class ItemMappingAdmin(ImportExportMixin, admin.ModelAdmin):
     export_form_class = ExportForm
     import_template_name = "admin/catalog/itemmapping/import.html"
 
-    @admin.display(description="reason")
-    def reason(self, mapping: ItemMapping) -> str:
-        return Truncator(mapping.note).chars(120)
+    @admin.display(description="channel SKU", ordering="channel_sku")
+    def listing(self, mapping: ItemMapping) -> str:
+        title = mapping.title if mapping.title != mapping.channel_sku else ""
+        return stacked(narrow(mapping.channel_sku, key=True), cut(title, 40))
+
+    @admin.display(description="status", ordering="review_rank")
+    def state(self, mapping: ItemMapping) -> str:
+        return stacked(badge(mapping.status, mapping.get_status_display()), mapping.get_method_display().lower())
+
+    @admin.display(description="item", ordering="item__sku")
+    def item_or_choices(self, mapping: ItemMapping) -> str:
+        """The listing's item; a conflict's candidates instead, each a one-click choice."""
+        return self.choices(mapping) or (mapping.item or "-")
+
+    @admin.display(description="suggestion and reason")
+    def suggestion(self, mapping: ItemMapping) -> str:
+        return stacked(mapping.suggested_item or "", cut(mapping.note, 90))
 
     @admin.display(description="map to")
     def choices(self, mapping: ItemMapping) -> str:

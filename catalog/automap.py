@@ -7,19 +7,25 @@ Precedence, per listing:
    items' side (`<Item Number>`, `<Item Number>-<Color Code>-<Prepack Run>-<Size>`,
    `<Item Number>-<Color Code>-<Prepack Run>`, `<Item Number>-<Color Code>-<Size>`); exactly one
    active item maps it, two or more make a conflict that names them.
-SKUs compare case-insensitively and UPCs without leading zeros (`catalog.keys`). Inactive items never
+SKUs compare case-insensitively and UPCs without leading zeros (`catalog.keys`), except on channels whose SKUs
+are case-sensitive (`Connector.sku_case_sensitive`, ChannelAdvisor): there a SKU must equal a pattern exactly, and
+a listing whose SKU differs from an item's pattern only by case is a conflict, whatever its UPC says (`abc-red-m`
+beside `ABC-RED-M` is another listing, and mapping both would offer the same units twice). Inactive items never
 match. Listings mapped by a person (PROTECTED_METHODS) or ignored keep their item and status; when
 auto-mapping would pick another item it is recorded as `suggested_item` with the reason in `note`.
 """
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.db.models.functions import Trim, Upper
 
 from catalog.keys import sku_key, upc_key
 from catalog.models import PROTECTED_METHODS, Item, ItemMapping, MappingMethod, MappingStatus
 from integrations.bulk import upsert
+from integrations.connectors import connector_class
 from integrations.models import Channel
 
 GENERAL = "<Item Number>"
@@ -59,33 +65,41 @@ class Decision:
     note: str
 
 
-def item_sku_keys(item_number: str, color: str, prepack: str, size: str) -> dict[str, str]:
+def item_sku_keys(
+    item_number: str, color: str, prepack: str, size: str, *, case_sensitive: bool = False
+) -> dict[str, str]:
     """Every listing SKU under which an item can be recognised, with the pattern it follows."""
     if not item_number:
         return {}
-    keys = {sku_key(item_number): GENERAL}
+
+    def key(value: str) -> str:
+        return sku_key(value, case_sensitive=case_sensitive)
+
+    keys = {key(item_number): GENERAL}
     if color and prepack and size:
-        keys.setdefault(sku_key(f"{item_number}-{color}-{prepack}-{size}"), FULL)
+        keys.setdefault(key(f"{item_number}-{color}-{prepack}-{size}"), FULL)
     if color and prepack:
-        keys.setdefault(sku_key(f"{item_number}-{color}-{prepack}"), PREPACK)
+        keys.setdefault(key(f"{item_number}-{color}-{prepack}"), PREPACK)
     if color and size:
-        keys.setdefault(sku_key(f"{item_number}-{color}-{size}"), SIZE)
+        keys.setdefault(key(f"{item_number}-{color}-{size}"), SIZE)
     return keys
 
 
 class ItemIndex:
     """Items keyed by UPC and by SKU pattern, active and inactive apart, loaded in one query."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, exact: bool = False) -> None:
+        self.exact = exact  # also index the patterns as written, for channels with case-sensitive SKUs
         self.skus: dict[int, str] = {}
         self.by_upc: dict[str, list[int]] = defaultdict(list)
         self.by_sku: dict[str, dict[int, str]] = defaultdict(dict)
+        self.by_exact_sku: dict[str, dict[int, str]] = defaultdict(dict)  # patterns as written, case kept
         self.inactive_by_upc: dict[str, list[int]] = defaultdict(list)
         self.inactive_by_sku: dict[str, list[int]] = defaultdict(list)
 
     @classmethod
-    def load(cls) -> "ItemIndex":
-        index = cls()
+    def load(cls, *, exact: bool = False) -> "ItemIndex":
+        index = cls(exact=exact)
         rows = Item.objects.values_list(
             "id", "sku", "item_number", "color_code", "prepack_run", "size", "upc", "active"
         )
@@ -102,6 +116,9 @@ class ItemIndex:
                 self.by_sku[key][item_id] = pattern
             else:
                 self.inactive_by_sku[key].append(item_id)
+        if active and self.exact:
+            for exact, pattern in item_sku_keys(number, color, prepack, size, case_sensitive=True).items():
+                self.by_exact_sku[exact][item_id] = pattern
 
     def names(self, item_ids) -> str:
         names = sorted(self.skus[i] for i in item_ids)
@@ -109,11 +126,26 @@ class ItemIndex:
         more = len(names) - _NAMED_CANDIDATES
         return f"{shown} and {more} more" if more > 0 else shown
 
-    def decide(self, channel_sku: str, channel_upc: str) -> Decision:
-        """The item a listing maps to, or why none: UPC first, then SKU pattern."""
+    def decide(
+        self, channel_sku: str, channel_upc: str, *, case_sensitive: bool = False, case_twin: bool = False
+    ) -> Decision:
+        """The item a listing maps to, or why none: UPC first, then SKU pattern. Where the channel's SKUs are
+        case-sensitive, a SKU must equal a pattern exactly; one that differs from a pattern only by case, or
+        that has a case twin among the channel's listings (`case_twin`), is a conflict for a person."""
         upc = upc_key(channel_upc)
         upc_ids = self.by_upc.get(upc, []) if upc else []
         sku_hits = self.by_sku.get(sku_key(channel_sku), {})
+        if case_sensitive:
+            exact = self.by_exact_sku.get(sku_key(channel_sku, case_sensitive=True), {})
+            if not exact and (sku_hits or case_twin):
+                return self.conflict(
+                    {*sku_hits, *upc_ids},
+                    f"SKU {channel_sku} differs only by case from "
+                    f"{'an item' if sku_hits else 'another listing'}'s SKU, and this channel's SKUs are "
+                    "case-sensitive (a listing of its own, which would be offered the same units); map it by hand "
+                    "if it is the same product",
+                )
+            sku_hits = exact
         if len(upc_ids) == 1:
             item_id = upc_ids[0]
             if sku_hits and item_id not in sku_hits:
@@ -164,17 +196,57 @@ def mapping_automap(
     queryset = ItemMapping.objects.all() if mappings is None else mappings
     if channel is not None:
         queryset = queryset.filter(channel=channel)
-    index = ItemIndex.load()
+    exact = case_sensitive_channels()
+    index = ItemIndex.load(exact=bool(exact))
+    twins = case_twins(channel_ids=exact)
     result = AutomapResult()
     for chunk in _chunks(queryset, chunk_size):
         changed = [
             mapping
             for mapping in chunk
-            if _apply(mapping, index.decide(mapping.channel_sku, mapping.channel_upc), result.counts)
+            if _apply(
+                mapping,
+                index.decide(
+                    mapping.channel_sku,
+                    mapping.channel_upc,
+                    case_sensitive=mapping.channel_id in exact,
+                    case_twin=(mapping.channel_id, sku_key(mapping.channel_sku)) in twins,
+                ),
+                result.counts,
+            )
         ]
         _write(changed)
         result.counts["changed"] += len(changed)
     return result
+
+
+def case_sensitive_channels() -> set[int]:
+    """The channels whose connector tells SKUs apart by case (a fact of the channel's API)."""
+    sensitive = set()
+    for pk, kind in Channel.objects.values_list("pk", "kind"):
+        try:
+            if connector_class(kind).sku_case_sensitive:
+                sensitive.add(pk)
+        except LookupError:
+            continue
+    return sensitive
+
+
+def case_twins(*, channel_ids: Iterable[int]) -> set[tuple[int, str]]:
+    """(channel, SKU folded) where two listings of the channel differ only by case: one grouped query."""
+    ids = list(channel_ids)
+    if not ids:
+        return set()
+    rows = (
+        ItemMapping.objects.filter(channel_id__in=ids)
+        .annotate(key=Upper(Trim("channel_sku")))
+        .values("channel_id", "key")
+        .annotate(listings=Count("id"))
+        .filter(listings__gt=1)
+        .order_by()
+        .values_list("channel_id", "key")
+    )
+    return set(rows)
 
 
 def _write(changed: list[ItemMapping]) -> None:

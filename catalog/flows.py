@@ -8,7 +8,23 @@ from integrations.flows import FULFILLMENT, SALES, Flow
 WAREHOUSES = "warehouses.download"  # inventory's; named here only to run after it
 
 FLOWS = (
-    Flow(FLOW, FULFILLMENT, ItemSource, catalog_items_download, interval=60, after=(WAREHOUSES,)),
-    Flow(FLOW, SALES, ListingSource, catalog_listings_download, interval=60, after=(WAREHOUSES,)),
-    Flow(UPLOAD_FLOW, SALES, ProductSink, catalog_upload, interval=60, after=(FLOW,)),
+    Flow(
+        FLOW,
+        FULFILLMENT,
+        ItemSource,
+        catalog_items_download,
+        interval=60,
+        after=(WAREHOUSES,),
+        label="Catalog download",
+    ),
+    Flow(
+        FLOW,
+        SALES,
+        ListingSource,
+        catalog_listings_download,
+        interval=60,
+        after=(WAREHOUSES,),
+        label="Catalog download",
+    ),
+    Flow(UPLOAD_FLOW, SALES, ProductSink, catalog_upload, interval=60, after=(FLOW,), label="Product upload"),
 )

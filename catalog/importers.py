@@ -14,6 +14,7 @@ from typing import NamedTuple
 from django.db import transaction
 from django.db.models import QuerySet
 
+from catalog.import_preview import RowChange, row_change, stops
 from catalog.keys import upc_key, upc_variants
 from catalog.models import Item, ItemMapping, MappingMethod, MappingStatus
 from catalog.spreadsheets import COLUMNS, cell_restore, cell_text
@@ -50,19 +51,13 @@ class RowError:
     values: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class RowChange:
-    row: int
-    kind: str  # "new" or "update"
-    values: tuple[str, ...]
-
-
 @dataclass
 class MappingImportResult:
     header: tuple[str, ...] = ()
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    stopping: int = 0  # changes that stop a mapped listing's stock and orders (see catalog/import_preview.py)
     errors: list[RowError] = field(default_factory=list)
     preview: list[RowChange] = field(default_factory=list)  # the first PREVIEW_ROWS changes
     dry_run: bool = False
@@ -213,21 +208,33 @@ class _Import:
         if problem is not None:
             self.result.errors.append(RowError(row.number, problem, row.values))
             return
-        self.plan(row, channel_id, item_id, status, current)
+        self.plan(row, channel_id, item_id, status, current, lookups.item_skus)
 
-    def plan(self, row: _Row, channel_id: int, item_id: int | None, status: str, current: _Current | None) -> None:
+    def plan(
+        self,
+        row: _Row,
+        channel_id: int,
+        item_id: int | None,
+        status: str,
+        current: _Current | None,
+        item_skus: dict[int, str],
+    ) -> None:
         # Blank optional cells keep the listing's current value: an import never clears them.
         product_id = row.product_id or (current.product_id if current else "")
         upc = row.channel_upc or (current.channel_upc if current else "")
-        if current == (item_id, status, product_id, upc):
+        new = (item_id, status, product_id, upc)
+        if current == new:
             self.result.unchanged += 1
             return
         if current:
             self.result.updated += 1
         else:
             self.result.new += 1
+        self.result.stopping += stops(current, new)
         if len(self.result.preview) < PREVIEW_ROWS:
-            self.result.preview.append(RowChange(row.number, "update" if current else "new", row.values))
+            self.result.preview.append(
+                row_change(row.number, row.values, f"{row.channel_sku} on {row.channel}", current, new, item_skus)
+            )
         self.writes.append((channel_id, row.channel_sku, item_id, status, product_id, upc, row.number))
 
     def write(self, source: str) -> None:
@@ -259,6 +266,7 @@ class _Lookups:
         self.items_by_sku: dict[str, tuple[int, bool]] = {}
         self.items_by_upc: dict[str, list[tuple[int, bool, str]]] = defaultdict(list)
         self.existing: dict[tuple[int | None, str], _Current] = {}
+        self.item_skus: dict[int, str] = {}  # item id -> SKU, for the preview's before and after
 
     @classmethod
     def load(cls, chunk: list[_Row], channels: dict[str, int | None]) -> "_Lookups":
@@ -275,7 +283,10 @@ class _Lookups:
         if upcs:
             for upc, pk, active, sku in Item.objects.filter(upc__in=upcs).values_list("upc", "pk", "active", "sku"):
                 lookups.items_by_upc[upc_key(upc)].append((pk, active, sku))
-        lookups.existing = _existing(chunk, channels)
+        lookups.existing, lookups.item_skus = _existing(chunk, channels)
+        lookups.item_skus.update({pk: sku for sku, (pk, _) in lookups.items_by_sku.items()})
+        for hits in lookups.items_by_upc.values():
+            lookups.item_skus.update({pk: sku for pk, _, sku in hits})
         return lookups
 
     def item_for(self, row: _Row) -> tuple[int | None, str | None]:
@@ -305,11 +316,19 @@ class _Lookups:
         return by_sku or by_upc, None
 
 
-def _existing(chunk: list[_Row], channels: dict[str, int | None]) -> dict[tuple[int | None, str], _Current]:
+def _existing(
+    chunk: list[_Row], channels: dict[str, int | None]
+) -> tuple[dict[tuple[int | None, str], _Current], dict[int, str]]:
+    """The listings the chunk names as they are, and the SKUs of their items (one query, the item joined)."""
     channel_ids = {channels[row.channel] for row in chunk} - {None}
     if not channel_ids:
-        return {}
+        return {}, {}
     found: QuerySet = ItemMapping.objects.filter(
         channel_id__in=channel_ids, channel_sku__in={row.channel_sku for row in chunk}
-    ).values_list("channel_id", "channel_sku", "item_id", "status", "channel_product_id", "channel_upc")
-    return {(channel_id, sku): _Current(*rest) for channel_id, sku, *rest in found}
+    ).values_list("channel_id", "channel_sku", "item_id", "status", "channel_product_id", "channel_upc", "item__sku")
+    existing, skus = {}, {}
+    for channel_id, sku, item_id, status, product_id, upc, item_sku in found:
+        existing[(channel_id, sku)] = _Current(item_id, status, product_id, upc)
+        if item_id is not None:
+            skus[item_id] = item_sku
+    return existing, skus

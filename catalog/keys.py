@@ -4,9 +4,10 @@
 _GTIN_WIDTHS = (8, 12, 13, 14)
 
 
-def sku_key(value: str) -> str:
-    """SKUs compare case-insensitively, ignoring surrounding spaces."""
-    return value.strip().upper()
+def sku_key(value: str, *, case_sensitive: bool = False) -> str:
+    """SKUs compare ignoring surrounding spaces, and case-insensitively unless the channel's SKUs are
+    case-sensitive (ChannelAdvisor: `abc-red-m` and `ABC-RED-M` are two listings)."""
+    return value.strip() if case_sensitive else value.strip().upper()
 
 
 def upc_key(value: str) -> str:

@@ -20,12 +20,14 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models.functions import Trim, Upper
 
-from catalog.automap import Decision, ItemIndex, mapping_automap
+from catalog.automap import Decision, ItemIndex, case_twins, mapping_automap
 from catalog.models import PROTECTED_METHODS, ItemMapping, MappingStatus
 from catalog.sync_common import FLOW, say
 from integrations.bulk import upsert
 from integrations.chunks import batched
+from integrations.connectors import connector_class
 from integrations.connectors.records import BadRecord, Listing
 from integrations.cursors import cursor_advance
 from integrations.flows import RunReport
@@ -87,7 +89,25 @@ def listings_download(
         with transaction.atomic():
             _chunk(run, chunk)
     if not dry_run:
+        _flag_case_twins(channel, report)
         listings_automap(channel=channel, report=report, open_keys=run.open_keys, position=run.latest)
+
+
+def _flag_case_twins(channel: Channel, report: RunReport) -> None:
+    """Where SKUs are case-sensitive, listings differing only by case (`abc-1` beside `ABC-1`) are auto-mapped
+    again with the whole channel in view, which makes them conflicts unless one equals an item's pattern. The
+    ones this run had not flagged count as this run's (updated), as left-over flags do."""
+    if not connector_class(channel.kind).sku_case_sensitive:
+        return
+    keys = [key for _, key in case_twins(channel_ids=[channel.pk])]
+    if not keys:
+        return
+    twins = ItemMapping.objects.filter(channel=channel, automap_pending=False).annotate(key=Upper(Trim("channel_sku")))
+    twins = twins.filter(key__in=keys).exclude(status=MappingStatus.CONFLICT).values("pk")
+    flagged = ItemMapping.objects.filter(pk__in=twins).update(automap_pending=True)
+    if flagged:
+        report.seen, report.updated = report.seen + flagged, report.updated + flagged
+        report.note(f"{flagged} listing(s) with a case twin on the channel were auto-mapped again")
 
 
 def listings_automap(
@@ -172,9 +192,10 @@ def _chunk(run: ListingsRun, chunk: tuple[Listing | BadRecord, ...]) -> None:
 def _new(run: ListingsRun, sku: str, values: tuple) -> Planned:
     """A listing the hub has never seen, auto-mapped as it is inserted (nothing a person decided can be lost)."""
     _count(run.report, sku, new=True)
+    exact = connector_class(run.channel.kind).sku_case_sensitive
     if run.index is None:
-        run.index = ItemIndex.load()  # once per run, and only when something new arrives
-    decision = run.index.decide(sku, values[1])
+        run.index = ItemIndex.load(exact=exact)  # once per run, and only when something new arrives
+    decision = run.index.decide(sku, values[1], case_sensitive=exact)
     row = _row(run.channel, sku, values, pending=False, decision=decision)
     if decision.status == MappingStatus.CONFLICT:
         run.report.issue(sku, f"{AMBIGUOUS}: {decision.note}", {"channel_sku": sku}, counted_as="created")

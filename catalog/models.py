@@ -123,7 +123,7 @@ class ItemMapping(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.channel_id}:{self.channel_sku}"
+        return self.channel_sku  # the channel is its own column wherever a listing is listed
 
 
 class UploadKind(models.TextChoices):
@@ -149,4 +149,4 @@ class ChannelUpload(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.channel_id}:{self.kind}:{self.key}"
+        return f"{self.get_kind_display()} {self.key} on {self.channel}"

@@ -107,7 +107,7 @@ STATIC_ROOT = BASE_DIR / "static"
 # an unset key is derived from SECRET_KEY (with a warning) so a laptop needs no setup.
 _DERIVED_KEY = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
 FIELD_ENCRYPTION_KEYS = encryption_keys(env("FIELD_ENCRYPTION_KEY", default=""), debug=DEBUG, fallback=_DERIVED_KEY)
-if FIELD_ENCRYPTION_KEYS == [_DERIVED_KEY]:
+if not env("FIELD_ENCRYPTION_KEY", default=""):  # derived: said once, not by the processes given the key
     warnings.warn(
         "FIELD_ENCRYPTION_KEY is not set: channel credentials are encrypted with a key derived from "
         "SECRET_KEY. Set FIELD_ENCRYPTION_KEY in production.",
@@ -147,6 +147,12 @@ LOGGING = {
     "loggers": {"django_q": {"level": env("Q_LOG_LEVEL", default="WARNING")}},
 }
 
+# Order notifications: a signed timestamp further than this many seconds from now is refused (docs/orders.md).
+HOOK_TOLERANCE = env.int("HOOK_TOLERANCE", default=300)
+
+# Every admin message is redacted as it is added (integrations/message_storage.py).
+MESSAGE_STORAGE = "integrations.message_storage.RedactingMessageStorage"
+
 # Import/export: skip the per-row diff so large previews stay fast; our resources report their own errors.
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 IMPORT_EXPORT_USE_TRANSACTIONS = True
@@ -178,3 +184,6 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Sync runs older than this are deleted by the runner as each flow runs (the latest success of a flow is kept).
 SYNC_RUN_RETENTION_DAYS = env.int("SYNC_RUN_RETENTION_DAYS", default=30)
+
+# `manage.py demo`: the admin user's password (blank: a random one for a new user, printed in the banner).
+DEMO_PASSWORD = env("DEMO_PASSWORD", default="")

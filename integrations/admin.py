@@ -16,8 +16,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from integrations.connectors.base import SettingsError
+from integrations.display import FitsList, badge, cut, narrow, stacked, when
 from integrations.fields import UNDECRYPTABLE, is_undecryptable
-from integrations.flows import default_interval, registered
+from integrations.flows import default_interval, flow_label, registered
 from integrations.forms import ChannelForm, channel_form_class, flow_fields, setting_field
 from integrations.health import PING
 from integrations.http import ChannelError
@@ -38,7 +39,7 @@ class FlowFilter(admin.SimpleListFilter):
     parameter_name = "flow"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [(name, name) for name in registered()]
+        return [(name, flow_label(name)) for name in registered()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(flow=self.value()) if self.value() else queryset
@@ -87,7 +88,10 @@ class ChannelAdmin(admin.ModelAdmin):
         if form.settings_schema:
             fieldsets.append(("Settings", {"fields": [setting_field(spec) for spec in form.settings_schema]}))
         if form.credentials_schema:
-            note = "Write-only: stored values are never shown. Leave a field blank to keep its stored value."
+            note = (
+                "Write-only: stored values are never shown. Leave a field blank to keep its stored value. "
+                "Stored values are never sent to a new address: when the base URL changes, enter them again."
+            )
             if is_undecryptable(obj.credentials):
                 note = (
                     "The stored credentials cannot be decrypted (no key in FIELD_ENCRYPTION_KEY opens them): "
@@ -104,6 +108,14 @@ class ChannelAdmin(admin.ModelAdmin):
     def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Credentials are posted here: keep every POST value out of error reports.
         return super().changeform_view(request, *args, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Channel, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        dropped = getattr(form, "dropped_credentials", [])
+        if dropped:
+            moved = form.address_moved
+            text = f"{moved[0].upper()}{moved[1:]} changed, so the stored {', '.join(dropped)} were dropped"
+            self.message_user(request, f"{text}: credentials are never sent to a new address.", messages.WARNING)
 
     def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> list:
         """The history entry names the fields that changed, except credentials: not their values, not their names."""
@@ -139,9 +151,10 @@ class ChannelAdmin(admin.ModelAdmin):
         channel = self._channel_for_change(request, pk)
         if flow in channel_form_class(channel.kind).flows:
             queue_flow(channel=channel, flow=flow, trigger=SyncRun.Trigger.MANUAL)
-            self.message_user(request, f"Queued {flow} on {channel}; it appears under Sync runs when it runs.")
+            label = flow_label(flow)
+            self.message_user(request, f"Queued {label} on {channel}; it appears under Sync runs when it runs.")
         else:
-            self.message_user(request, f"{channel} does not run {flow}.", messages.ERROR)
+            self.message_user(request, f"{channel} does not run {flow_label(flow)}.", messages.ERROR)
         return HttpResponseRedirect(reverse("admin:integrations_channel_change", args=[pk]))
 
     @admin.action(description="Test connection", permissions=["change"])
@@ -190,9 +203,11 @@ def sync_panel(channel: Channel, flows: tuple[str, ...]) -> list[dict[str, Any]]
     return [
         {
             "flow": flow,
+            "label": flow_label(flow),
             "enabled": channel.flow_enabled(flow),
             "interval": channel.flow_interval(flow, default_interval(flow, channel.role)),
             "run": runs.get(flow),
+            "badge": badge(runs[flow].status) if flow in runs else "",
             "open_issues": issues.get(flow, 0),
             "installed": flow in installed,
             "health_check": flow == PING,
@@ -213,22 +228,9 @@ def last_runs(channel: Channel, flows: tuple[str, ...]) -> dict[str, SyncRun]:
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
-    list_display = [
-        "started_at",
-        "channel",
-        "flow",
-        "trigger",
-        "status",
-        "took",
-        "seen",
-        "created",
-        "updated",
-        "skipped",
-        "failed",
-        "dry_run",
-        "error",
-    ]
+class SyncRunAdmin(FitsList, admin.ModelAdmin):
+    # Fits 1400 px: the five counts read as one phrase, trigger and dry run are filters and the run's page.
+    list_display = ["started", "channel_name", "flow_name", "outcome", "counts"]
     list_filter = ["status", "channel", FlowFilter, "trigger", "dry_run"]
     list_select_related = ["channel"]
     show_full_result_count = False
@@ -242,6 +244,24 @@ class SyncRunAdmin(admin.ModelAdmin):
     def took(self, run: SyncRun) -> str:
         return "running" if run.duration is None else f"{run.duration:.1f}s"
 
+    @admin.display(description="flow", ordering="flow")
+    def flow_name(self, run: SyncRun) -> str:
+        return flow_label(run.flow) + (" (dry run)" if run.dry_run else "")
+
+    @admin.display(description="started", ordering="started_at")
+    def started(self, run: SyncRun) -> str:
+        return stacked(when(run.started_at), self.took(run))
+
+    @admin.display(description="status", ordering="status")
+    def outcome(self, run: SyncRun) -> str:
+        return stacked(badge(run.status), cut(run.error, 90))
+
+    @admin.display(description="records")
+    def counts(self, run: SyncRun) -> str:
+        parts = [(run.created, "new"), (run.updated, "updated"), (run.skipped, "unchanged"), (run.failed, "failed")]
+        done = ", ".join(f"{n} {word}" for n, word in parts if n)
+        return f"{run.seen} seen" + (f": {done}" if done else "")
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -250,8 +270,9 @@ class SyncRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncIssue)
-class SyncIssueAdmin(admin.ModelAdmin):
-    list_display = ["record_key", "about", "channel", "flow", "status", "occurrences", "message", "updated_at"]
+class SyncIssueAdmin(FitsList, admin.ModelAdmin):
+    list_display = ["record", "channel_name", "flow_name", "status_badge", "message_cut", "updated"]
+    list_display_links = ["record"]
     list_filter = ["status", "channel", FlowFilter]
     list_select_related = ["channel"]
     search_fields = ["record_key"]
@@ -274,6 +295,27 @@ class SyncIssueAdmin(admin.ModelAdmin):
         "resolution_note",
     ]
     readonly_fields = fields  # type: ignore[assignment]
+
+    @admin.display(description="record", ordering="record_key")
+    def record(self, issue: SyncIssue) -> str:
+        return stacked(narrow(issue.record_key, key=True), self.about(issue))  # the record, and a link to it
+
+    @admin.display(description="flow", ordering="flow")
+    def flow_name(self, issue: SyncIssue) -> str:
+        return flow_label(issue.flow)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, issue: SyncIssue) -> str:
+        return badge(issue.status, issue.get_status_display())
+
+    @admin.display(description="message")
+    def message_cut(self, issue: SyncIssue) -> str:
+        times = f"{issue.occurrences} times" if issue.occurrences > 1 else ""
+        return stacked(cut(issue.message, 90), times)
+
+    @admin.display(description="last seen", ordering="updated_at")
+    def updated(self, issue: SyncIssue) -> str:
+        return when(issue.updated_at)
 
     @admin.display(description="about")
     def about(self, issue: SyncIssue) -> str:
@@ -342,6 +384,9 @@ class SyncIssueAdmin(admin.ModelAdmin):
     def resolve(self, request: HttpRequest, queryset: QuerySet[SyncIssue]) -> None:
         self.message_user(request, f"Resolved {issues_resolve(issues=queryset)} issue(s).")
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # issues are opened by flows only
+
 
 def run_issues_html(run: SyncRun, shown: int = 50) -> str:
     """The issues a run opened or saw again (two queries): opened ones were created while it ran, and only one
@@ -367,16 +412,17 @@ def run_issues_html(run: SyncRun, shown: int = 50) -> str:
     )
     return format_html("<ul>{}</ul>{}", items, more if len(rows) > shown else "")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
 
 @admin.register(SyncCursor)
 class SyncCursorAdmin(admin.ModelAdmin):
-    list_display = ["channel", "flow", "position", "locked_until", "updated_at"]
+    list_display = ["channel", "flow_name", "position", "locked_until", "updated_at"]
     list_filter = ["channel", FlowFilter]
     list_select_related = ["channel"]
     readonly_fields = ["channel", "flow", "position", "locked_until", "updated_at"]
+
+    @admin.display(description="flow", ordering="flow")
+    def flow_name(self, cursor: SyncCursor) -> str:
+        return flow_label(cursor.flow)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -13,5 +13,5 @@ class IntegrationsConfig(AppConfig):
 
         # Domain apps register their flows in their own ready(); the health check belongs to integrations and
         # needs no capability: every connector answers test_connection().
-        register(Flow(PING, ANY_ROLE, None, ping, interval=PING_INTERVAL))
+        register(Flow(PING, ANY_ROLE, None, ping, interval=PING_INTERVAL, label="Health check"))
         register_integrations_panels()

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
+from integrations.redaction import secrets_remember
+
 UNDECRYPTABLE = "cannot be decrypted: re-enter it"
 # Every Fernet token starts so: the base64 of its version byte 0x80 and the first bytes of its timestamp.
 FERNET_PREFIX = "gAAAAA"
@@ -79,6 +81,14 @@ def is_undecryptable(value: Any) -> bool:
     return isinstance(value, Undecryptable | UndecryptableText)
 
 
+def _remember(value: Any) -> None:
+    """Every secret this process stores or reads is redacted by value from its logs and error texts."""
+    if isinstance(value, Mapping):
+        secrets_remember(value)
+    elif isinstance(value, str) and value:
+        secrets_remember([value])
+
+
 class EncryptedField(models.TextField):
     """A value in Python, a Fernet token in the database. `rotate_encryption_keys` finds every field of this
     class in the model registry; subclasses say how a value becomes bytes and back."""
@@ -97,9 +107,11 @@ class EncryptedField(models.TextField):
 
     def decrypt(self, token: str) -> Any:
         try:
-            return self.decode_value(keyring().decrypt(token.encode()))
+            value = self.decode_value(keyring().decrypt(token.encode()))
         except InvalidToken:
             return self.undecryptable(token)
+        _remember(value)
+        return value
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
         return self.decrypt(value) if value else self.empty_value()
@@ -107,6 +119,7 @@ class EncryptedField(models.TextField):
     def get_prep_value(self, value: Any) -> str:
         if is_undecryptable(value):
             return value.token  # written back as it was: a key put back later still reads it
+        _remember(value)
         return keyring().encrypt(self.encode_value(value if value else self.empty_value())).decode()
 
     def value_to_string(self, obj: models.Model) -> str:

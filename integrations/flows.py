@@ -89,6 +89,7 @@ class Flow:
     func: FlowFunc
     interval: int = 60  # default minutes between scheduled runs
     after: tuple[str, ...] = ()  # flows that should run before it in one cycle (demo --once, the admin's list)
+    label: str = ""  # what a person reads instead of the name: "Order download"
 
 
 _registry: dict[tuple[str, str], Flow] = {}
@@ -105,6 +106,11 @@ def get_flow(name: str, role: str) -> Flow:
     if flow is None:
         raise LookupError(f"No flow named {name!r} is registered for a {role} channel.")
     return flow
+
+
+def flow_label(name: str) -> str:
+    """The flow's name in words ("Order download"), as its app declares it; else the name itself."""
+    return next((flow.label for (n, _), flow in _registry.items() if n == name and flow.label), name)
 
 
 def registered() -> list[str]:

@@ -10,19 +10,26 @@ from django import forms
 from integrations.connectors import connector_class
 from integrations.connectors.base import Connector, CredentialSpec, SettingsError, SettingSpec, validate_settings
 from integrations.fields import UNDECRYPTABLE, is_undecryptable
-from integrations.flows import default_interval, supported
+from integrations.flows import default_interval, flow_label, supported
 from integrations.models import Channel
 
 MAX_INTERVAL = 7 * 24 * 60  # minutes
 
 
 class ChannelForm(forms.ModelForm):
+    address_moved = ""  # what moved the channel to a new address in this save ("the base URL"), set by clean()
+    dropped_credentials: list[str] = []  # stored credentials this save forgets (not entered again after a move)
     settings_schema: ClassVar[tuple[SettingSpec, ...]] = ()
     credentials_schema: ClassVar[tuple[CredentialSpec, ...]] = ()
     flows: ClassVar[tuple[str, ...]] = ()
 
     base_url = forms.URLField(
-        label="Base URL", max_length=300, required=False, assume_scheme="https", help_text="Blank: the API's own."
+        label="Base URL",
+        max_length=300,
+        required=False,
+        assume_scheme="https",
+        help_text="Blank: the API's own. Stored credentials are never sent to a new address: changing it means "
+        "entering the credentials again in the same save (optional ones not entered again are dropped).",
     )
 
     class Meta:
@@ -50,11 +57,41 @@ class ChannelForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}  # ModelForm.clean returns cleaned_data, typed as optional
         self._clean_settings(cleaned)
+        # Decided here, before the instance takes the new values: save() reads these.
+        self.address_moved = moved = self._address_moved(cleaned)
+        stored = {} if moved else self.instance.credentials
+        self.dropped_credentials = [
+            spec.name
+            for spec in self.credentials_schema
+            if moved and self.instance.credentials.get(spec.name) and not cleaned.get(credential_field(spec))
+        ]
+        retype = []
         for spec in self.credentials_schema:
             name = credential_field(spec)
-            if spec.required and not cleaned.get(name) and not self.instance.credentials.get(spec.name):
-                self.add_error(name, "This credential is required.")
+            if spec.required and not cleaned.get(name) and not stored.get(spec.name):
+                again = moved and self.instance.credentials.get(spec.name)
+                self.add_error(name, f"Enter it again: {moved} changed." if again else "This credential is required.")
+                retype += [spec.name] if again else []
+        if retype:
+            where = "base_url" if moved == "the base URL" else None
+            self.add_error(where, address_change_error(moved, retype))
         return cleaned
+
+    def _address_moved(self, cleaned: dict[str, Any]) -> str:
+        """What moved the channel to another address since it was saved (its base URL, its kind, a *base_url
+        setting), or "" when nothing did or there is nothing stored to protect."""
+        channel = self.instance
+        if channel.pk is None or not any(channel.credentials.get(spec.name) for spec in self.credentials_schema):
+            return ""
+        if cleaned.get("kind", channel.kind) != channel.kind:
+            return "the kind"
+        if (cleaned.get("base_url") or "") != (channel.base_url or ""):
+            return "the base URL"
+        new_settings = getattr(self, "cleaned_settings", channel.settings)
+        for name in address_settings(self.settings_schema):
+            if (new_settings.get(name) or "") != (channel.settings.get(name) or ""):
+                return f"the {name} setting"
+        return ""
 
     def _clean_settings(self, cleaned: dict[str, Any]) -> None:
         if not self.settings_schema:
@@ -71,10 +108,15 @@ class ChannelForm(forms.ModelForm):
         channel = super().save(commit=False)
         if self.settings_schema:
             channel.settings = self.cleaned_settings
-        # Write-only: a blank input keeps the stored value; nothing is ever rendered back.
+        # Write-only: a blank input keeps the stored value (unless the address moved); nothing is rendered back.
         typed = {spec.name: self.cleaned_data.get(credential_field(spec)) for spec in self.credentials_schema}
         typed = {name: value for name, value in typed.items() if value}
-        if typed:  # nothing typed leaves even undecryptable credentials as stored: the right key may come back
+        if self.address_moved:
+            # Credentials outside the schema (the order notification secret) are never sent anywhere: kept.
+            schema = {spec.name for spec in self.credentials_schema}
+            kept = {name: value for name, value in channel.credentials.items() if name not in schema}
+            channel.credentials = {**kept, **typed}
+        elif typed:  # nothing typed leaves even undecryptable credentials as stored: the right key may come back
             channel.credentials = {**channel.credentials, **typed}
         for flow in self.flows:
             enabled, interval = flow_fields(flow)
@@ -106,7 +148,7 @@ def connector_form_class(connector: type[Connector]) -> type[ChannelForm]:
     flows = supported(connector, connector.role)
     for flow in flows:
         enabled, interval = flow_fields(flow)
-        fields[enabled] = forms.BooleanField(label=flow, required=False)
+        fields[enabled] = forms.BooleanField(label=flow_label(flow), required=False)
         fields[interval] = forms.IntegerField(
             label="every (minutes)",
             required=False,
@@ -122,6 +164,18 @@ def connector_form_class(connector: type[Connector]) -> type[ChannelForm]:
         "__module__": __name__,
     }
     return type(f"{connector.__name__}ChannelForm", (ChannelForm,), attrs)
+
+
+def address_settings(schema: tuple[SettingSpec, ...]) -> list[str]:
+    """Settings that say where requests go (Extensiv's auth_base_url): by convention, named *base_url."""
+    return [spec.name for spec in schema if spec.name.endswith("base_url")]
+
+
+def address_change_error(moved: str, names: list[str]) -> str:
+    return (
+        f"{moved[0].upper()}{moved[1:]} changed, and stored credentials are never sent to a new address: "
+        f"enter {', '.join(names)} again in this save."
+    )
 
 
 def setting_field(spec: SettingSpec) -> str:

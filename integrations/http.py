@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from integrations.redaction import redact_mapping, redact_text
+from integrations.redaction import redact_mapping, redact_text, secrets_remember
 
 log = logging.getLogger("integrations.http")
 
@@ -30,6 +30,9 @@ class ChannelError(Exception):
     retryable = False
 
     def __init__(self, reason: str, *, channel: str = "", method: str = "", path: str = "", status: int | None = None):
+        # Redacted here, once for every error class: the reason may quote an upstream body that echoes a secret,
+        # and from here it goes to runs, issues, orders, admin messages and logs.
+        reason = redact_text(reason)
         self.reason, self.channel, self.method, self.path, self.status = reason, channel, method, path, status
         super().__init__(str(self))
 
@@ -266,6 +269,7 @@ class HttpClient:
             raise TransportError(
                 reason, outcome_unknown=sent, channel=self.channel, method=method, path=_path_of(url)
             ) from None
+        _remember_credential(response.request.headers.get("Authorization"))
         self._log(method, response.url, None, response, started, attempt, json_body if json_body is not None else data)
         return response
 
@@ -312,6 +316,15 @@ class HttpClient:
         )
 
 
+def _remember_credential(authorization: str | bytes | None) -> None:
+    """What an upstream may echo back is what it was sent: the Basic pair (base64) or Bearer token, exactly.
+    OAuth 1 headers change with every request and are redacted by their parameter names instead."""
+    text = authorization.decode("latin-1") if isinstance(authorization, bytes) else authorization or ""
+    scheme, _, credential = text.partition(" ")
+    if scheme in ("Basic", "Bearer"):
+        secrets_remember([credential])
+
+
 def _body_text(body: Any) -> str:
     if body is None:
         return "-"
@@ -336,11 +349,25 @@ def _default_error_reason(response: requests.Response) -> str:
         body = response.json()
     except ValueError:
         return response.text[:200]
+    return body_message(body)
+
+
+# Where APIs put the sentence meant for a person, most specific first: OAuth's error_description before its
+# error code, ChannelAdvisor's OData "Message", Spring's "detail", a nested {"error": {"message": …}}.
+MESSAGE_KEYS = ("error_description", "message", "Message", "errorMessage", "detail", "title", "error", "Error")
+LIST_KEYS = ("errors", "Errors", "details")
+
+
+def body_message(body: Any) -> str:
+    """The channel's own message in a JSON error body, however it nests it; never the repr of a dict or list.
+    Empty when the body carries no text, so the caller falls back to the HTTP reason."""
+    if isinstance(body, str | int | float) and not isinstance(body, bool):
+        return str(body)[:300]
+    if isinstance(body, list):
+        return "; ".join(filter(None, (body_message(entry) for entry in body[:3])))
     if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            return str(error.get("message") or error)
-        for key in ("message", "status_message", "error_description", "error"):
-            if body.get(key):
-                return str(body[key])
-    return str(body)[:200]
+        for key in (*MESSAGE_KEYS, *LIST_KEYS):
+            text = body_message(body.get(key)) if body.get(key) else ""
+            if text:
+                return text
+    return ""

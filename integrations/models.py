@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from integrations.fields import EncryptedJSONField
+from integrations.flows import flow_label
 
 
 class ChannelKind(models.TextChoices):
@@ -124,7 +125,7 @@ class SyncCursor(models.Model):
         constraints = [models.UniqueConstraint(fields=["channel", "flow"], name="uniq_cursor_channel_flow")]
 
     def __str__(self) -> str:
-        return f"{self.channel.slug} {self.flow} @ {self.position or '-'}"
+        return f"{flow_label(self.flow)} on {self.channel}"
 
 
 class SyncRun(models.Model):
@@ -165,7 +166,7 @@ class SyncRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.channel.slug} {self.flow} {self.status}"
+        return f"{flow_label(self.flow)} on {self.channel}: {self.status}"
 
     @property
     def duration(self) -> float | None:
@@ -206,7 +207,7 @@ class SyncIssue(models.Model):
         indexes = [models.Index(fields=["status", "channel", "flow"], name="syncissue_queue_idx")]
 
     def __str__(self) -> str:
-        return f"{self.channel.slug} {self.flow} {self.record_key}"
+        return f"{self.record_key}: {flow_label(self.flow)} on {self.channel}"
 
     @property
     def channel_wide(self) -> bool:

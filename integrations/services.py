@@ -14,7 +14,7 @@ from integrations.connectors import connector_for
 from integrations.flows import IssueReport
 from integrations.models import Channel, SyncIssue, SyncRun
 from integrations.queue import queue_flow
-from integrations.redaction import redact_text
+from integrations.redaction import redact_text, redact_values
 
 # Keys per statement: well under SQLite's bound-parameter limit.
 CHUNK = 500
@@ -114,5 +114,6 @@ def _upsert_open(run: SyncRun, reports: dict[str, IssueReport]) -> None:
 
 
 def _jsonable(payload: Any) -> Any:
-    """Payloads carry Decimals and datetimes; store them as the strings an operator would read."""
-    return json.loads(json.dumps(payload, default=str))
+    """Payloads carry Decimals and datetimes; store them as the strings an operator would read, and never a
+    secret an upstream echoed into a record."""
+    return redact_values(json.loads(json.dumps(payload, default=str)))

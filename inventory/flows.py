@@ -22,9 +22,27 @@ RECONCILE = "inventory.reconcile"
 CATALOG, SHIPMENTS, SUBMIT = "catalog.download", "shipments.download", "orders.submit"
 
 FLOWS = (
-    Flow(WAREHOUSES, FULFILLMENT, WarehouseSource, warehouses_download, interval=1440),
-    Flow(WAREHOUSES, SALES, WarehouseSource, channel_warehouses_download, interval=1440),
-    Flow(DOWNLOAD, FULFILLMENT, StockSource, inventory_download, interval=30, after=(WAREHOUSES, CATALOG, SHIPMENTS)),
-    Flow(UPLOAD, SALES, QuantitySink, inventory_upload, interval=60, after=(DOWNLOAD, SUBMIT)),
-    Flow(RECONCILE, SALES, QuantitySource, inventory_reconcile, interval=1440, after=(UPLOAD,)),
+    Flow(WAREHOUSES, FULFILLMENT, WarehouseSource, warehouses_download, interval=1440, label="Warehouse download"),
+    Flow(WAREHOUSES, SALES, WarehouseSource, channel_warehouses_download, interval=1440, label="Warehouse download"),
+    Flow(
+        DOWNLOAD,
+        FULFILLMENT,
+        StockSource,
+        inventory_download,
+        interval=30,
+        after=(WAREHOUSES, CATALOG, SHIPMENTS),
+        label="Inventory download",
+    ),
+    Flow(
+        UPLOAD, SALES, QuantitySink, inventory_upload, interval=60, after=(DOWNLOAD, SUBMIT), label="Inventory upload"
+    ),
+    Flow(
+        RECONCILE,
+        SALES,
+        QuantitySource,
+        inventory_reconcile,
+        interval=1440,
+        after=(UPLOAD,),
+        label="Inventory reconciliation",
+    ),
 )

@@ -37,7 +37,7 @@ class StockLevel(models.Model):
         constraints = [models.UniqueConstraint(fields=["item", "warehouse"], name="uniq_stock_item_warehouse")]
 
     def __str__(self) -> str:
-        return f"{self.item_id}@{self.warehouse_id}: {self.available}"
+        return f"{self.item} in {self.warehouse}: {self.available} available"
 
 
 class IncomingSupply(models.Model):
@@ -57,7 +57,7 @@ class IncomingSupply(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.purchase_order or '-'}: {self.quantity} x {self.item_id} on {self.expected_date}"
+        return f"{self.purchase_order or 'No PO'}: {self.quantity} of {self.item} on {self.expected_date}"
 
 
 class ChannelWarehouse(models.Model):
@@ -93,9 +93,10 @@ class WarehousePairing(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["channel_warehouse", "warehouse"], name="uniq_pairing"),
         ]
+        verbose_name_plural = "warehouse pairing"  # the menu entry: Inventory → Warehouse pairing
 
     def __str__(self) -> str:
-        return f"{self.warehouse_id} → {self.channel_warehouse_id}"
+        return f"{self.warehouse} → {self.channel_warehouse}"
 
 
 class InventoryPolicy(models.Model):
@@ -188,7 +189,7 @@ class PushLedger(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.mapping_id}@{self.channel_warehouse_id} = {self.quantity}"
+        return f"{self.mapping} at {self.channel_warehouse}: {self.quantity}"
 
 
 class PushIntent(models.Model):
@@ -239,7 +240,7 @@ class PushIntent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.mapping_id}@{self.channel_warehouse_id} → {self.quantity} ({self.state})"
+        return f"{self.mapping} at {self.channel_warehouse}: {self.quantity} ({self.get_state_display().lower()})"
 
 
 class Discrepancy(models.Model):
@@ -262,9 +263,7 @@ class Discrepancy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.mapping_id}@{self.channel_warehouse_id}: hub {self.hub_quantity}, channel {self.channel_quantity}"
-        )
+        return f"{self.mapping} at {self.channel_warehouse}: hub {self.hub_quantity}, channel {self.channel_quantity}"
 
     @property
     def difference(self) -> int | None:

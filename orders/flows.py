@@ -15,8 +15,23 @@ from orders import customers_sync, sync
 CATALOG = "catalog.download"  # the catalog app's; named only to run after it (listings map order lines)
 
 FLOWS = (
-    Flow(customers_sync.FLOW, SALES, CustomerSink, customers_sync.customers_upload_flow, interval=60),
-    Flow(sync.DOWNLOAD, SALES, OrderSource, sync.orders_download_flow, interval=10, after=(CATALOG,)),
+    Flow(
+        customers_sync.FLOW,
+        SALES,
+        CustomerSink,
+        customers_sync.customers_upload_flow,
+        interval=60,
+        label="Customer upload",
+    ),
+    Flow(
+        sync.DOWNLOAD,
+        SALES,
+        OrderSource,
+        sync.orders_download_flow,
+        interval=10,
+        after=(CATALOG,),
+        label="Order download",
+    ),
     Flow(
         sync.SUBMIT,
         FULFILLMENT,
@@ -24,8 +39,17 @@ FLOWS = (
         sync.orders_submit_flow,
         interval=5,
         after=(sync.DOWNLOAD,),
+        label="Order submission",
     ),
-    Flow(sync.ACKNOWLEDGE, SALES, OrderAcknowledger, sync.orders_acknowledge_flow, interval=10, after=(sync.SUBMIT,)),
+    Flow(
+        sync.ACKNOWLEDGE,
+        SALES,
+        OrderAcknowledger,
+        sync.orders_acknowledge_flow,
+        interval=10,
+        after=(sync.SUBMIT,),
+        label="Order acknowledgement",
+    ),
     Flow(
         sync.CANCELLATIONS,
         SALES,
@@ -33,6 +57,7 @@ FLOWS = (
         sync.cancellations_download_flow,
         interval=10,
         after=(sync.SUBMIT,),  # a cancellation deletes the order from the fulfillment system once submitted
+        label="Cancellation download",
     ),
     Flow(
         sync.SHIPMENTS_DOWNLOAD,
@@ -41,6 +66,7 @@ FLOWS = (
         sync.shipments_download_flow,
         interval=5,
         after=(sync.SUBMIT,),
+        label="Shipment download",
     ),
     Flow(
         sync.SHIPMENTS_UPLOAD,
@@ -49,5 +75,6 @@ FLOWS = (
         sync.shipments_upload_flow,
         interval=5,
         after=(sync.SHIPMENTS_DOWNLOAD,),
+        label="Shipment upload",
     ),
 )

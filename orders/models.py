@@ -202,7 +202,12 @@ class OrderLine(models.Model):
         indexes = [models.Index(fields=["channel_sku"], name="orderline_channel_sku_idx")]
 
     def __str__(self) -> str:
-        return f"{self.channel_sku or self.item_id} x {self.quantity}"
+        return f"{self.label}, qty {self.quantity}"
+
+    @property
+    def label(self) -> str:
+        """What a person calls the line: its SKU on the channel, else its title, else the channel's line id."""
+        return self.channel_sku or self.title or f"line {self.external_id}"
 
     @property
     def quantity_open(self) -> int:
@@ -256,7 +261,7 @@ class ShipmentLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.order_line_id} x {self.quantity}"
+        return f"{self.order_line.label}, qty {self.quantity}"
 
 
 class ShipmentUpload(models.Model):
@@ -295,7 +300,7 @@ class ShipmentUpload(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.shipment} to {self.channel_id}: {self.state}"
+        return f"shipment {self.shipment} to {self.channel}: {self.get_state_display().lower()}"
 
 
 class OrderEvent(models.Model):
@@ -367,3 +372,18 @@ class DownloadRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}: {'pending' if self.requested_at else 'idle'}"
+
+
+class HookNonce(models.Model):
+    """A notification signature already accepted: the same signed request again, within the tolerance window
+    that makes it fresh, is a replay. Rows older than the window are pruned as new ones arrive."""
+
+    channel = models.ForeignKey("integrations.Channel", on_delete=models.CASCADE, related_name="+")
+    signature = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "signature"], name="uniq_hook_nonce")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}: {self.signature[:12]}…"

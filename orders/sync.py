@@ -99,7 +99,9 @@ def orders_submit_flow(
         target = capability(connector, FulfillmentTarget)
         for sales in served:
             if not dry_run:
-                report.skipped += orders_hold_check(channel=sales)["held"]
+                held = orders_hold_check(channel=sales)["held"]  # looked at and not sent: seen and skipped
+                report.seen += held
+                report.skipped += held
             orders_submit(channel=sales, connector=target, report=report, dry_run=dry_run)
 
 

@@ -77,3 +77,17 @@ def queued_tasks():
     from django_q.models import OrmQ
 
     return lambda: [q.task for q in OrmQ.objects.order_by("id")]
+
+
+@pytest.fixture
+def console_log(caplog):
+    """What the configured console handler (with its redaction filter) writes, at DEBUG: a StringIO."""
+    import io
+    import logging
+
+    (handler,) = [h for h in logging.getLogger().handlers if h.get_name() == "console"]
+    caplog.set_level(logging.DEBUG)
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)

@@ -36,3 +36,23 @@ def test_the_factory_makes_a_row_that_passes_the_models_validation(model_factory
     row.full_clean()  # fields, choices and the model's constraints
 
     assert type(row).objects.filter(pk=row.pk).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model_factory", model_factories(), ids=lambda f: f.__name__)
+def test_every_model_reads_as_words_not_database_ids(model_factory):
+    """No `2:1001-RED-X`, `to 4:`, `58 x 2` or `@11`: a row's label never shows a primary or foreign key."""
+    row = model_factory()
+    fields = row._meta.concrete_fields
+    keys = {str(getattr(row, f.attname)) for f in fields if f.primary_key or f.is_relation}
+    values = {str(getattr(row, f.attname)) for f in fields if not (f.primary_key or f.is_relation)}
+    keys -= values  # a quantity of 1 next to row 1 is a quantity
+
+    text = str(row)
+    for f in fields:  # a related row's own label ("Channel 1") is tested as that row's
+        if f.is_relation and getattr(row, f.name) is not None:
+            text = text.replace(str(getattr(row, f.name)), " ")
+    words = text.replace(":", " ").replace("@", " ").replace(",", " ").split()
+
+    assert not keys & set(words), f"{model_factory.__name__}: {row}"
+    assert "@" not in str(row)

@@ -10,6 +10,7 @@ from typing import Any
 from integrations.connectors.base import Connector, SettingsError
 from integrations.fields import is_undecryptable
 from integrations.http import RetryPolicy
+from integrations.redaction import secrets_remember
 
 _CONNECTORS: dict[str, type[Connector]] = {}
 
@@ -37,6 +38,7 @@ def connector_for(channel: Any, **kwargs: Any) -> Connector:
             f"{channel.slug}: the stored credentials cannot be decrypted: re-enter them on the channel page "
             "(FIELD_ENCRYPTION_KEY no longer holds the key they were saved with)."
         )
+    secrets_remember(channel.credentials)  # even a channel never saved: its secrets stay out of logs and errors
     kwargs.setdefault("retry", RetryPolicy(attempts=settings.HTTP_RETRY_ATTEMPTS, backoff=settings.HTTP_RETRY_BACKOFF))
     kwargs.setdefault("timeout", (settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT))
     if getattr(channel, "pk", None) is not None:

@@ -23,6 +23,7 @@ FAULT_KINDS = (
     "drop_after",  # process (the side effect happens), then close without answering: outcome unknown
     "malformed",  # answer 200 with a truncated JSON body, without processing
     "expired_token",  # answer 401 as for an expired token
+    "echo_credentials",  # answer `status` with an error message that repeats the credentials the request carried
 )
 
 
@@ -76,6 +77,7 @@ class Fault:
     method: str | None = None
     path: str | None = None  # a regular expression searched in the path
     after: int = 0  # let this many matching requests through first (a fault on the third page)
+    message: str = "Injected fault"  # what a `status` fault's error body says
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method:
@@ -208,10 +210,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(self.api.dispatch(request))
         if fault.kind == "status":
             headers = self.api.retry_after_headers(fault.retry_after) if fault.retry_after is not None else {}
-            body = self.api.error_body(fault.status, "Injected fault")
+            body = self.api.error_body(fault.status, fault.message)
             return self._send(Response(fault.status, body, headers))
         if fault.kind == "expired_token":
             return self._send(Response(401, self.api.error_body(401, "The access token has expired.")))
+        if fault.kind == "echo_credentials":
+            message = f"Rejected: credentials {echoed_credentials(request)} are not allowed here"
+            return self._send(Response(fault.status, self.api.error_body(fault.status, message)))
         if fault.kind == "malformed":
             return self._send(Response(200, raw=b'{"value": [{"ID": 1, '))
         if fault.kind == "drop_after":
@@ -251,6 +256,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+
+def echoed_credentials(request: Request) -> str:
+    """What a careless API quotes back: the Authorization header without its scheme, or the API key header."""
+    header = request.header("authorization") or request.header("x-api-key")
+    return header.partition(" ")[2] or header
 
 
 class SandboxServer:

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from integrations.models import Channel, ChannelRole
 from inventory.forms import PairingForm
-from inventory.models import ChannelWarehouse, Warehouse
+from inventory.models import ChannelWarehouse, Warehouse, WarehousePairing
 from inventory.pairing import (
     pairing_effect,
     pairing_save,
@@ -104,6 +104,32 @@ class ChannelWarehouseAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/inventory/pairing.html", context)
+
+
+@admin.register(WarehousePairing)
+class WarehousePairingAdmin(admin.ModelAdmin):
+    """Inventory → Warehouse pairing in the menu: opens the pairing screen, which pairs with the channel
+    warehouses' permissions (a pairing row is never edited on its own)."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("inventory.view_channelwarehouse")
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm("inventory.view_channelwarehouse")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return self.admin_site._registry[ChannelWarehouse].pairing_index_view(request)  # the same page, at home
 
 
 def _initial(channel: Channel) -> dict:

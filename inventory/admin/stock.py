@@ -1,12 +1,13 @@
 from django.contrib import admin
 from import_export.admin import ImportExportMixin
 
+from integrations.display import FromFulfillment
 from inventory.models import IncomingSupply, StockLevel, Warehouse
 from inventory.resources import IncomingSupplyResource, StockLevelResource
 
 
 @admin.register(Warehouse)
-class WarehouseAdmin(admin.ModelAdmin):
+class WarehouseAdmin(FromFulfillment, admin.ModelAdmin):
     list_display = ["code", "name", "active", "updated_at"]
     list_filter = ["active"]
     search_fields = ["code", "name"]

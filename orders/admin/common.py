@@ -6,8 +6,8 @@ import json
 from django.contrib import admin
 from django.db.models import Prefetch, QuerySet
 from django.utils.html import format_html, format_html_join
-from django.utils.text import Truncator
 
+from integrations.display import badge, cut, narrow, stacked, when
 from integrations.models import Channel, ChannelRole
 from orders.models import Shipment, ShipmentLine, ShipmentUpload, UploadState
 
@@ -41,7 +41,8 @@ class ShipmentColumns:
     """A shipment's units and upload state, for the shipments list, its page and the order page's inline:
     the lines and uploads are prefetched (two queries for any number of shipments)."""
 
-    columns = ("tracking_number", "carrier_service", "invoice_number", "shipped_at", "units", "upload_state")
+    # The invoice number and the carrier read under the tracking number, so the list fits a 1400 px screen.
+    columns = ("tracking", "shipped", "units", "upload_state")
 
     @staticmethod
     def with_lines_and_uploads(queryset: QuerySet[Shipment]) -> QuerySet[Shipment]:
@@ -58,18 +59,34 @@ class ShipmentColumns:
     def carrier_service(self, shipment: Shipment) -> str:
         return " / ".join(part for part in (shipment.carrier, shipment.service) if part)
 
+    @admin.display(description="tracking")
+    def tracking(self, shipment: Shipment) -> str:
+        invoice = f"invoice {shipment.invoice_number}" if shipment.invoice_number else ""
+        detail = " · ".join(filter(None, [self.carrier_service(shipment), invoice]))
+        return stacked(narrow(shipment.tracking_number or "-", key=True), detail)
+
+    @admin.display(description="shipped")
+    def shipped(self, shipment: Shipment) -> str:
+        return when(shipment.shipped_at)
+
     @admin.display(description="upload")
     def upload_state(self, shipment: Shipment) -> str:
-        return "; ".join(upload_summary(upload) for upload in shipment.uploads.all()) or "not uploaded"
+        uploads = list(shipment.uploads.all())
+        if not uploads:
+            return badge("pending", "not uploaded", tone="mute")
+        return format_html_join("", "<div>{}</div>", ((upload_summary(upload),) for upload in uploads))
 
 
 def upload_summary(upload: ShipmentUpload) -> str:
+    """The upload's state as a badge; how many tries and the channel's last refusal (cut) under it."""
+    label = f"correction {upload.state}" if upload.correction else upload.get_state_display().lower()
     if upload.state == UploadState.SENT:
-        return "sent"
-    tries = f"{upload.attempts} attempt{'s' if upload.attempts != 1 else ''}"
-    text = f"{upload.get_state_display().lower()} after {tries}" if upload.attempts else "pending"
-    text = f"correction {text}" if upload.correction else text
-    return f"{text}: {Truncator(upload.last_error).chars(80)}" if upload.last_error else text
+        return badge(upload.state, label)
+    tries = f"{upload.attempts} attempt{'s' if upload.attempts != 1 else ''}" if upload.attempts else ""
+    return stacked(
+        badge(upload.state, label),
+        format_html_join(": ", "{}", ((p,) for p in (tries, cut(upload.last_error, 80)) if p)),
+    )
 
 
 def json_html(data: object) -> str:

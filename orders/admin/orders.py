@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from integrations.display import FitsList, badge, narrow, stacked, when
 from orders.admin.common import ReadOnlyInline, SalesChannelFilter, ShipmentColumns, address_html, json_html
 from orders.admin.pages import CappedPaginator, SpanDatesQuerySet, order_action_page
 from orders.manual import delete_plan, orders_delete_from_fulfillment, orders_resubmit, resubmit_plan
@@ -65,18 +66,10 @@ class OrderEventInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    list_display = (
-        "number",
-        "channel",
-        "status",
-        "hold_reason",
-        "fulfillment_number",
-        "customer",
-        "placed_at",
-        "total",
-        "flags",
-    )
+class OrderAdmin(FitsList, admin.ModelAdmin):
+    # Fits 1400 px: the hold reason and the flags read under the status badge; the customer wraps.
+    list_display = ("order_number", "channel_name", "state", "fulfillment", "customer_name", "placed", "total")
+    list_display_links = ("order_number",)
     list_filter = (SalesChannelFilter, "status", "hold_reason", OpenIssuesFilter)
     list_select_related = ("channel", "customer")
     search_fields = ("number",)  # shows the box; get_search_results does the work
@@ -167,6 +160,29 @@ class OrderAdmin(admin.ModelAdmin):
     def flags(self, order: Order) -> str:
         names = [("changed after submit", order.changed_after_submit), ("cancel requested", order.cancel_requested)]
         return ", ".join(name for name, on in names if on)
+
+    @admin.display(description="status", ordering="status")
+    def state(self, order: Order) -> str:
+        detail = "; ".join(
+            filter(None, [order.get_hold_reason_display() if order.hold_reason else "", self.flags(order)])
+        )
+        return stacked(badge(order.status, order.get_status_display()), detail)
+
+    @admin.display(description="order", ordering="number")
+    def order_number(self, order: Order) -> str:
+        return narrow(order.number)
+
+    @admin.display(description="fulfillment", ordering="fulfillment_number")
+    def fulfillment(self, order: Order) -> str:
+        return order.fulfillment_number or "-"
+
+    @admin.display(description="customer", ordering="customer__name")
+    def customer_name(self, order: Order) -> str:
+        return narrow(order.customer or "-")
+
+    @admin.display(description="placed", ordering="placed_at")
+    def placed(self, order: Order) -> str:
+        return when(order.placed_at)
 
     @admin.display(description="ship to")
     def ship_to_text(self, order: Order) -> str:

@@ -1,8 +1,13 @@
 """Customers and each sales channel's order rules (submission, hooks, shipment upload mode)."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 
 from integrations.models import Channel, ChannelRole
 from orders.models import Customer, OrderRules, ShipmentUploadMode
@@ -23,6 +28,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 class OrderRulesForm(forms.ModelForm):
     hook_secret = forms.CharField(
+        label="Hook secret",
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False),
@@ -73,6 +79,21 @@ class OrderRulesAdmin(admin.ModelAdmin):
     )
     list_select_related = ("channel",)
     readonly_fields = ("notification_url",)
+
+    @method_decorator(sensitive_post_parameters("hook_secret"))
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The hook secret is posted here: keep it out of error reports.
+        return super().changeform_view(request, *args, **kwargs)
+
+    def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> list:
+        """The history entry names the fields that changed, except the hook secret (like channel credentials)."""
+        message = super().construct_change_message(request, form, formsets, add)
+        secret = str(form.fields["hook_secret"].label)
+        for entry in message:
+            for change in entry.values():
+                if isinstance(change, dict) and "fields" in change:
+                    change["fields"] = [label for label in change["fields"] if label != secret]
+        return message
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "channel":

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from integrations.display import FitsList
 from orders.admin.common import ReadOnlyInline, SalesChannelFilter, ShipmentColumns
 from orders.admin.pages import CappedPaginator, shipments_resend_page, shipments_search
 from orders.models import Shipment, ShipmentLine, ShipmentUpload, UploadState
@@ -70,8 +71,8 @@ class ShipmentUploadInline(ShipmentPartInline):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(ShipmentColumns, admin.ModelAdmin):
-    list_display = ("order_link", "channel", *ShipmentColumns.columns)
+class ShipmentAdmin(FitsList, ShipmentColumns, admin.ModelAdmin):
+    list_display = ("order_link", "channel_name", *ShipmentColumns.columns)
     list_filter = (SalesChannelFilter, UploadStateFilter)
     list_select_related = ("order", "channel")
     search_fields = ("tracking_number",)  # shows the box; get_search_results does the work

@@ -59,9 +59,9 @@ def test_maps_item_colour_prepack_sku(channel):
     assert "<Item Number>-<Color Code>-<Prepack Run>" in mapping.note
 
 
-def test_sku_comparison_ignores_case_and_spaces(channel):
+def test_sku_comparison_ignores_case_and_spaces_where_the_channel_does():
     item = ItemFactory(item_number="001A", color_code="RED", prepack_run="X", size="5")
-    assert automapped(listing(channel, sku=" 001a-red-x-5 ")).item == item
+    assert automapped(listing(ChannelFactory(kind="extensiv"), sku=" 001a-red-x-5 ")).item == item
 
 
 def test_inactive_items_never_match(channel):
@@ -185,7 +185,7 @@ def test_second_run_writes_nothing(channel, django_assert_num_queries):
     item = ItemFactory(upc="888888888888")
     listing(channel, upc=item.upc)
     mapping_automap()
-    with django_assert_num_queries(2):  # the item index and the one chunk of listings; no update
+    with django_assert_num_queries(4):  # kinds, case twins, the item index, the one chunk of listings; no update
         assert mapping_automap().counts["changed"] == 0
 
 
@@ -202,8 +202,9 @@ def test_queries_do_not_grow_with_listings(channel, listings, django_assert_num_
     for item in ItemFactory.create_batch(listings):
         listing(channel, upc=item.upc)
     ItemFactory.create_batch(20)  # more items than listings: the index is one query either way
-    # the item index, one chunk of listings, one upsert of the changed listings
-    with django_assert_num_queries(3):
+    # the channels' kinds, their case twins (a ChannelAdvisor channel), the item index, one chunk of listings,
+    # one upsert of the changed listings
+    with django_assert_num_queries(5):
         assert mapping_automap().counts["mapped"] == listings
 
 
@@ -222,3 +223,15 @@ def test_conflict_note_names_at_most_ten_candidates():
         index.add(n, f"S{n:02d}", "001A", f"C{n}", "", "1", "", True)
     decision = index.decide("001A", "")
     assert decision.note.endswith("S00, S01, S02, S03, S04, S05, S06, S07, S08, S09 and 2 more")
+
+
+def test_on_a_case_sensitive_channel_only_the_exact_sku_maps_and_a_case_twin_is_a_conflict():
+    channel = ChannelFactory(kind="channeladvisor")
+    item = ItemFactory(item_number="001A", color_code="RED", prepack_run="X", size="5", upc="012345678905")
+    exact, twin = listing(channel, sku="001A-RED-X-5"), listing(channel, sku="001a-red-x-5", upc="012345678905")
+    mapping_automap(channel=channel)
+    exact.refresh_from_db()
+    twin.refresh_from_db()
+    assert (exact.item, exact.status) == (item, MappingStatus.MAPPED)
+    assert (twin.item, twin.status) == (None, MappingStatus.CONFLICT)
+    assert "differs only by case" in twin.note

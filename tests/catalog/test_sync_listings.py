@@ -255,3 +255,38 @@ def test_credentials_and_tokens_stay_out_of_debug_logs(ca, ca_api, caplog):
     assert caplog.text and ca_api.tokens
     for secret in [*ca.credentials.values(), *ca_api.tokens]:
         assert secret not in caplog.text
+
+
+# ChannelAdvisor SKUs are case-sensitive (reference 1.9): a listing differing from an item or another listing only
+# by case is a listing of its own, a conflict for a person, never mapped to the same item beside the real one.
+
+
+def test_a_listing_differing_from_an_items_sku_only_by_case_is_a_conflict_beside_the_real_one(ca, ca_api, sandbox):
+    real = next(lst for lst in sandbox.world.listings if lst.expect == "sku_pattern" and lst.sku != lst.sku.lower())
+    ca_api.add_product(real.sku.lower())
+
+    flow_run(channel=ca, flow=FLOW, trigger=SyncRun.Trigger.MANUAL)
+
+    assert (mapping(ca, real.sku).status, mapping(ca, real.sku).item.sku) == (MappingStatus.MAPPED, real.item_sku)
+    twin = mapping(ca, real.sku.lower())
+    assert (twin.status, twin.item) == (MappingStatus.CONFLICT, None)
+    assert "differs only by case" in twin.note and "case-sensitive" in twin.note
+    issue = SyncIssue.objects.get(channel=ca, flow=FLOW, record_key=real.sku.lower())
+    assert "differs only by case" in issue.message
+
+
+def test_two_listings_differing_only_by_case_with_one_upc_are_both_left_to_a_person(ca, ca_api, sandbox):
+    real = next(lst for lst in sandbox.world.listings if lst.expect == "upc" and lst.sku != lst.sku.lower())
+    flow_run(channel=ca, flow=FLOW, trigger=SyncRun.Trigger.MANUAL)
+    assert mapping(ca, real.sku).status == MappingStatus.MAPPED
+    ca_api.add_product(real.sku.lower(), UPC=real.upc)  # appears later, with the same UPC
+
+    flow_run(channel=ca, flow=FLOW, trigger=SyncRun.Trigger.MANUAL)
+
+    # Neither SKU is an item's pattern, so which is "the" listing is a person's call; until then neither is
+    # offered stock, rather than both offering the same units.
+    for sku in (real.sku, real.sku.lower()):
+        row = mapping(ca, sku)
+        assert (row.status, row.item) == (MappingStatus.CONFLICT, None), sku
+        assert "differs only by case from another listing" in row.note
+        assert SyncIssue.objects.filter(channel=ca, flow=FLOW, record_key=sku, status="open").exists()

@@ -165,7 +165,13 @@ class ExampleConnector(Connector, OrderSource, QuantitySink):
 
 
 def example_form(channel: Channel, **data: Any):
-    base = {"name": channel.name, "slug": channel.slug, "kind": channel.kind, "role": channel.role}
+    base = {
+        "name": channel.name,
+        "slug": channel.slug,
+        "kind": channel.kind,
+        "role": channel.role,
+        "base_url": channel.base_url,  # posted back unchanged, as the page does: a new one needs the credentials
+    }
     return connector_form_class(ExampleConnector)({**base, **data}, instance=channel)
 
 
@@ -219,13 +225,13 @@ def test_run_now_button_queues_the_flow(admin_client, channel, queued_tasks):
     response = admin_client.post(reverse("admin:integrations_channel_run", args=[channel.pk, "orders.download"]))
     assert response.status_code == 302
     assert [(t["func"], t["args"]) for t in queued_tasks()] == [(RUN_FLOW, (channel.pk, "orders.download", "manual"))]
-    assert messages_of(response) == [f"Queued orders.download on {channel}; it appears under Sync runs when it runs."]
+    assert messages_of(response) == [f"Queued Order download on {channel}; it appears under Sync runs when it runs."]
 
 
 def test_run_now_refuses_a_flow_the_channel_does_not_run(admin_client, channel, queued_tasks):
     response = admin_client.post(reverse("admin:integrations_channel_run", args=[channel.pk, "orders.submit"]))
     assert queued_tasks() == []
-    assert messages_of(response) == [f"{channel} does not run orders.submit."]
+    assert messages_of(response) == [f"{channel} does not run Order submission."]
 
 
 def test_run_now_needs_a_post(admin_client, channel):
@@ -267,7 +273,8 @@ def test_change_page_shows_the_last_run_of_each_flow_in_bounded_queries(
     panel = {row["flow"]: row for row in response.context["sync_panel"]}
     assert panel["orders.download"]["run"] == latest
     assert panel["inventory.upload"]["run"].status == SyncRun.Status.OK
-    assert "<strong>failed</strong> — boom" in response.content.decode()
+    page = response.content.decode()
+    assert 'class="sy-badge sy-failed"' in page and '<span title="boom">boom</span>' in page
 
 
 def test_actions_test_connection_and_run_enabled_flows(admin_client, channel, queued_tasks, settings):

@@ -105,3 +105,29 @@ def test_resolve_action_resolves_the_selected_open_issues(admin_client):
     untouched.refresh_from_db()
     assert (chosen.status, untouched.status) == (SyncIssue.Status.RESOLVED, SyncIssue.Status.OPEN)
     assert chosen.resolved_at is not None
+
+
+def test_run_list_shows_flows_in_words_status_badges_and_long_errors_cut_with_the_whole_on_hover(admin_client):
+    error = "ChannelAdvisor refused the credentials (invalid_grant): " + "the refresh token was revoked " * 5
+    SyncRunFactory(flow="orders.download", status=SyncRun.Status.FAILED, error=error)
+
+    page = admin_client.get(reverse("admin:integrations_syncrun_changelist")).content.decode()
+
+    assert "Order download" in page and ">orders.download<" not in page
+    assert 'class="sy-badge sy-failed"' in page
+    assert f'title="{error.strip()}"' in page  # the whole error on hover
+    assert error.strip() not in page.replace(f'title="{error.strip()}"', "")  # and only a cut of it in the cell
+    assert "switchyard/lists.css" in page
+
+
+def test_issue_list_cuts_long_messages_and_counts_repeats(admin_client):
+    SyncIssueFactory(message="x " * 200, occurrences=3)
+
+    page = admin_client.get(reverse("admin:integrations_syncissue_changelist")).content.decode()
+
+    assert "3 times" in page and 'class="sy-cut"' in page
+
+
+def test_nobody_adds_an_issue_by_hand(admin_client):
+    assert admin_client.get(reverse("admin:integrations_syncissue_add")).status_code == 403
+    assert "Add sync issue" not in admin_client.get(reverse("admin:integrations_syncissue_changelist")).content.decode()

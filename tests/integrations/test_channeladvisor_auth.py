@@ -202,3 +202,13 @@ def test_requests_per_second_setting_sets_the_client_side_limit(connect):
     assert connect().http.limiter.limit == RateLimit(per_second=30.0, burst=100)
     assert connect(requests_per_second=50).http.limiter.limit == RateLimit(per_second=50.0, burst=50)
     assert connect(requests_per_second=0).http.limiter is None
+
+
+def test_a_nested_error_body_on_the_token_endpoint_reads_as_its_message_not_a_dict(connect, ca):
+    ca.inject("status", status=401, path=r"^/oauth2/token$")  # answered {"error": {"code": "401", "message": …}}
+
+    with pytest.raises(AuthFailed) as caught:
+        connect().test_connection()
+
+    assert "Injected fault" in str(caught.value)
+    assert "{" not in str(caught.value) and "'code'" not in str(caught.value)

@@ -25,6 +25,7 @@ from integrations.http import (
     RetryPolicy,
     ServerError,
     TransportError,
+    body_message,
 )
 
 PROFILES = "^/v1/Profiles$"
@@ -337,3 +338,17 @@ def test_debug_logs_carry_call_details_but_no_secret(connect, ca, caplog):
     assert "GET http://127.0.0.1" in text and "/v1/Profiles" in text and "-> 200" in text
     assert "-> 401" in text and "POST" in text and "/oauth2/token" in text and "-> 400" in text
     assert "(attempt 1)" in text
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"error": {"code": "401", "message": "Token expired"}}, "Token expired"),
+        ({"error": "invalid_grant", "error_description": "Refresh token revoked"}, "Refresh token revoked"),
+        ({"Message": "The request is invalid.", "ModelState": {}}, "The request is invalid."),
+        ({"errors": [{"message": "SKU unknown"}, {"message": "UPC unknown"}]}, "SKU unknown; UPC unknown"),
+        ({"code": 500, "details": {}}, ""),  # nothing a person can read: the caller says the HTTP reason
+    ],
+)
+def test_body_message_finds_the_channels_words_in_any_nesting(body, message):
+    assert body_message(body) == message

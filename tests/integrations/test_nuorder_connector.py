@@ -139,3 +139,13 @@ def test_connector_for_builds_it_from_a_channel_row(sandbox_channel, api):
     assert {"orders.download", "orders.acknowledge", "shipments.upload", "inventory.upload"} <= set(
         supported_flows("nuorder")
     )
+
+
+def test_a_refusal_reads_as_the_channels_message_not_a_dict(api, nuorder):
+    api.inject("status", status=401)
+
+    with pytest.raises(AuthFailed) as caught:
+        nuorder().test_connection()
+
+    assert "Injected fault" in str(caught.value)
+    assert "{" not in str(caught.value)

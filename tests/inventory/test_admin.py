@@ -56,7 +56,7 @@ def test_every_admin_page_answers(admin_client, objects, model):
     assert admin_client.get(reverse(f"admin:inventory_{model}_changelist")).status_code == 200
     assert admin_client.get(reverse(f"admin:inventory_{model}_change", args=[obj.pk])).status_code == 200
     add = admin_client.get(reverse(f"admin:inventory_{model}_add"))
-    assert add.status_code == (403 if model in ("pushledger", "pushintent", "discrepancy") else 200)
+    assert add.status_code == (403 if model in ("warehouse", "pushledger", "pushintent", "discrepancy") else 200)
 
 
 def test_pairing_screen_saves_pairs_and_exclusions_in_one_post_and_shows_the_effect(admin_client, objects):
@@ -244,3 +244,20 @@ def test_changelist_queries_do_not_grow_with_rows(admin_client, objects, model, 
         Discrepancy.objects.create(channel=objects.channel, mapping=mapping, channel_warehouse=dc, hub_quantity=1)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert admin_client.get(url).status_code == 200
+
+
+def test_warehouse_pairing_is_in_the_inventory_menu_and_opens_the_pairing_screen(admin_client):
+    menu = admin_client.get(reverse("admin:app_list", args=["inventory"])).content.decode()
+    assert "Warehouse pairing" in menu and reverse("admin:inventory_warehousepairing_changelist") in menu
+
+    response = admin_client.get(reverse("admin:inventory_warehousepairing_changelist"))
+
+    assert response.status_code == 200 and response.templates[0].name == "admin/inventory/pairing_index.html"
+
+
+def test_warehouse_pairing_menu_needs_the_channel_warehouse_permission(client, django_user_model):
+    user = django_user_model.objects.create_user("clerk", password="pw-clerk-1", is_staff=True)
+    client.force_login(user)
+
+    assert "Warehouse pairing" not in client.get(reverse("admin:index")).content.decode()
+    assert client.get(reverse("admin:inventory_warehousepairing_changelist")).status_code == 403

@@ -12,6 +12,7 @@ from orders.models import (
     Customer,
     DownloadRequest,
     EventKind,
+    HookNonce,
     Order,
     OrderEvent,
     OrderLine,
@@ -118,6 +119,14 @@ class DownloadRequestFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("channel",)
 
     channel = factory.SubFactory(ChannelFactory)
+
+
+class HookNonceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HookNonce
+
+    channel = factory.SubFactory(ChannelFactory)
+    signature = factory.Sequence(lambda n: f"{n:064x}")
 
 
 class ShipmentFactory(factory.django.DjangoModelFactory):

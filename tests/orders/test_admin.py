@@ -291,6 +291,24 @@ def test_the_order_rules_page_stores_the_notification_secret_write_only(admin_cl
     assert channel.credentials["hook_secret"] == "s3cret-value"  # blank keeps it
 
 
+def test_the_hook_secret_is_not_named_in_history_nor_kept_in_error_reports(admin_client):
+    from django.contrib.admin.models import LogEntry
+
+    channel = ChannelFactory(slug="shop")
+    url = reverse("admin:orders_orderrules_add")
+    data = {"channel": channel.pk, "submit_retry_days": 3, "hook_secret": "s3cret-value-in-history"}
+    response = admin_client.post(url, data)
+    assert response.wsgi_request.sensitive_post_parameters == ("hook_secret",)
+    rules = channel.order_rules
+    change = reverse("admin:orders_orderrules_change", args=[rules.pk])
+    changes = {"hook_secret": "another-secret-value", "required_tags": "B2B", "shipment_upload": rules.shipment_upload}
+    admin_client.post(change, {**data, **changes})
+    entry = LogEntry.objects.filter(object_id=str(rules.pk)).latest("action_time")
+    assert entry.get_change_message() == "Changed Required tags."
+    history = admin_client.get(reverse("admin:orders_orderrules_history", args=[rules.pk])).content.decode()
+    assert "Hook secret" not in history and "s3cret-value" not in history and "another-secret" not in history
+
+
 # Resubmit checks before it deletes: an order never leaves the warehouse for a submission that cannot follow.
 
 

@@ -130,8 +130,9 @@ def test_the_list_shows_order_tracking_units_and_the_upload_state_with_its_error
     assert reverse("admin:orders_order_change", args=[failed.order_id]) in page
     assert failed.order.number in page and failed.tracking_number in page and failed.invoice_number in page
     assert "Pigeon / Wing" in page
-    assert "failed after 1 attempt: " in page and "ShippingCarrier &#x27;Pigeon&#x27; is not valid" in page
-    assert "pending after 3 attempts: " in page
+    assert 'class="sy-badge sy-failed"' in page and 'class="sy-badge sy-pending"' in page  # states as badges
+    assert "1 attempt: " in page and "ShippingCarrier &#x27;Pigeon&#x27; is not valid" in page
+    assert "3 attempts: " in page
 
 
 def test_the_shipment_page_shows_its_lines_and_uploads_read_only(admin_client, outbox):
@@ -197,7 +198,7 @@ def test_the_order_page_shows_its_shipments_for_the_same_queries_for_1_or_4(
 def test_the_order_page_shows_a_failed_upload_and_why(admin_client, outbox):
     page = admin_client.get(reverse("admin:orders_order_change", args=[outbox.failed.order_id])).content.decode()
     assert outbox.failed.tracking_number in page and outbox.failed.invoice_number in page
-    assert "failed after 1 attempt: " in page
+    assert "sy-badge sy-failed" in page and "1 attempt: " in page
 
 
 # Re-send.

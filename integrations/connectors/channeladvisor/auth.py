@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 import requests
 
+from integrations.redaction import secrets_remember
+
 EARLY = 300.0  # renew five minutes before the hour is up (ShipWorks keeps CA tokens 50 of 60 minutes)
 
 
@@ -36,6 +38,7 @@ class TokenAuth(requests.auth.AuthBase):
 
     def _renew(self) -> str:
         token, lifetime = self._grant()
+        secrets_remember([token])  # obtained, never stored: only this process can redact it
         self._token = token
         # Never keep a short-lived token past half its life, nor a long one into its last five minutes.
         self._expires = time.monotonic() + max(lifetime - EARLY, lifetime / 2)

@@ -9,7 +9,7 @@ from requests.auth import HTTPBasicAuth
 
 from integrations.connectors.base import Connector, CredentialSpec
 from integrations.connectors.channeladvisor.auth import TokenAuth
-from integrations.http import AuthFailed, BadResponse, ClientError, HttpClient, RateLimit, RetryPolicy
+from integrations.http import AuthFailed, BadResponse, ClientError, HttpClient, RateLimit, RetryPolicy, body_message
 
 TOKEN_PATH = "/oauth2/token"
 EXPANDED_LIMIT = 20  # CA cuts expanded collections on list endpoints at 20 rows
@@ -60,8 +60,10 @@ class ChannelAdvisorClient(Connector):
             body = response.json()
         except ValueError:
             body = {}
-        code = str(body.get("error") or "") if isinstance(body, Mapping) else ""
-        detail = str(body.get("error_description") or "") if isinstance(body, Mapping) else ""
+        # OAuth answers {"error": "invalid_grant", "error_description": …}; a gateway may nest {"error": {…}}.
+        error = body.get("error") if isinstance(body, Mapping) else None
+        code = error if isinstance(error, str) else ""
+        detail = body_message(body)
         hint = GRANT_HINTS.get(code, detail or "check the application ID, shared secret and refresh token")
         reason = f"ChannelAdvisor refused the credentials ({code or response.status_code}): {hint}"
         return AuthFailed(reason, channel=self.label, method="POST", path=TOKEN_PATH, status=response.status_code)

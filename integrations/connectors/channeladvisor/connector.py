@@ -47,6 +47,7 @@ class ChannelAdvisorConnector(
 ):
     kind = "channeladvisor"
     role = "sales"
+    sku_case_sensitive = True  # reference 1.9: SKUs are case-sensitive (only the search ignores case)
     settings_schema = (
         SettingSpec("profile_ids", list, [], "Only orders of these profile IDs (blank: every profile)."),
         SettingSpec("shipping_status", list, [], "Only orders in these shipping statuses, e.g. Unshipped."),

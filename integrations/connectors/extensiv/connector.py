@@ -22,6 +22,7 @@ from integrations.connectors.extensiv.auth import BearerToken, auth_url
 from integrations.connectors.extensiv.inventory import InventoryMixin
 from integrations.connectors.records import Listing, OrderRecord, ShipmentLineRecord, ShipmentRecord, WarehouseRecord
 from integrations.http import AuthFailed, BadResponse, ClientError, HttpClient, NotFound, RateLimit, RetryPolicy
+from integrations.redaction import secrets_remember
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # a window start before any order, when the flow gives none
 PRODUCT_LOOKUP_BATCH = 10  # master SKUs per /v1.1/products?sku= call, as the public clients batch them
@@ -122,6 +123,7 @@ class ExtensivConnector(
             self._auth_url("oauth/token"), params=params, auth=requests.auth.HTTPBasicAuth(app_key, app_secret)
         )
         token = self.reader.field(self.http.json(response), "access_token", "the token answer", kind=str)
+        secrets_remember([token])
         self.credentials["access_token"] = token
         self.credentials.pop("code", None)
         self.credentials_changed()

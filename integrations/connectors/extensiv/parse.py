@@ -19,7 +19,7 @@ from integrations.connectors.records import (
     ShipmentRecord,
     WarehouseRecord,
 )
-from integrations.http import BadResponse, parse_retry_after
+from integrations.http import BadResponse, body_message, parse_retry_after
 
 QUOTA_HEADER = "x-skubana-quota-retryAfter"  # milliseconds
 DEFAULT_QUOTA_WAIT = 15.0  # seconds, when a 429 comes without the header (as tap-skubana assumes)
@@ -232,11 +232,10 @@ def error_reason(response: requests.Response) -> str:
     except ValueError:
         return response.text[:200]
     if isinstance(body, Mapping):
-        for key in ("error_description", "message", "error"):
-            if body.get(key):
-                return str(body[key])
+        said = body_message({key: body.get(key) for key in ("error_description", "message", "error")})
+        if said:
+            return said
         body = body.get("errors") or body
-    if isinstance(body, list) and body and isinstance(body[0], Mapping):
-        first = body[0]
-        return " ".join(str(first[k]) for k in ("errorCode", "message") if first.get(k)) or str(first)
-    return str(body)[:200]
+    if isinstance(body, list) and body and isinstance(body[0], Mapping) and body[0].get("errorCode"):
+        return " ".join(str(body[0][key]) for key in ("errorCode", "message") if body[0].get(key))
+    return body_message(body)

@@ -49,6 +49,7 @@ from integrations.http import (
     RateLimit,
     RetryPolicy,
     TransportError,
+    body_message,
 )
 from integrations.oauth1 import OAuth1
 
@@ -383,6 +384,4 @@ def _error_reason(response: requests.Response) -> str:
         body = response.json()
     except ValueError:
         return response.text[:200]
-    if isinstance(body, dict) and body.get("message"):
-        return str(body["message"])
-    return str(body)[:200]
+    return body_message(body)
