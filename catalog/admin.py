@@ -250,7 +250,7 @@ class ItemMappingAdmin(FitsList, ImportExportMixin, admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:catalog_itemmapping_changelist"))
         return super().process_result(result, request)
 
-    @admin.action(description="Auto-map selected listings")
+    @admin.action(description="Auto-map selected listings", permissions=["change"])
     def automap_selected(self, request: HttpRequest, queryset: QuerySet[ItemMapping]) -> None:
         counts = mapping_automap(mappings=queryset).counts
         self.message_user(
@@ -259,15 +259,15 @@ class ItemMappingAdmin(FitsList, ImportExportMixin, admin.ModelAdmin):
             f"{counts['suggested']} suggestions on manual, imported or ignored listings; {counts['changed']} changed.",
         )
 
-    @admin.action(description="Ignore selected listings")
+    @admin.action(description="Ignore selected listings", permissions=["change"])
     def ignore_selected(self, request: HttpRequest, queryset: QuerySet[ItemMapping]) -> None:
         self.message_user(request, f"{mapping_ignore(mappings=queryset)} listings ignored.")
 
-    @admin.action(description="Un-ignore selected listings")
+    @admin.action(description="Un-ignore selected listings", permissions=["change"])
     def unignore_selected(self, request: HttpRequest, queryset: QuerySet[ItemMapping]) -> None:
         self.message_user(request, f"{mapping_unignore(mappings=queryset)} listings no longer ignored.")
 
-    @admin.action(description="Accept the suggestion on selected listings")
+    @admin.action(description="Accept the suggestion on selected listings", permissions=["change"])
     def accept_suggestion(self, request: HttpRequest, queryset: QuerySet[ItemMapping]) -> None:
         accepted = mapping_accept_suggestion(mappings=queryset, user=request.user)
         level = messages.SUCCESS if accepted else messages.WARNING

@@ -23,7 +23,8 @@ from integrations.forms import ChannelForm, channel_form_class, flow_fields, set
 from integrations.health import PING
 from integrations.http import ChannelError
 from integrations.issue_targets import issue_targets
-from integrations.models import Channel, SyncCursor, SyncIssue, SyncRun
+from integrations.models import CREDENTIALS_PERMISSION, Channel, SyncCursor, SyncIssue, SyncRun
+from integrations.queue_admin import ScheduleAdmin  # noqa: F401  (re-registers django-q2's screens)
 from integrations.runner import failure_reason
 from integrations.services import channel_test_connection, issues_resolve, issues_retry
 from integrations.tasks import queue_flow
@@ -70,13 +71,33 @@ class ChannelAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Channel | None = None) -> list[str]:
         # The settings, credentials and flows sections belong to the kind: it is chosen once, when adding.
-        return ["kind"] if obj else []
+        if obj is None:
+            return []
+        if may_change_credentials(request):
+            return ["kind"]
+        # Read-only fields are taken out of the form, so a forged POST cannot set them either.
+        return ["kind", "base_url", "credentials_held_back", *channel_form_class(obj.kind).credential_field_names()]
+
+    @admin.display(description="credentials")
+    def credentials_held_back(self, channel: Channel) -> str:
+        names = [spec.name for spec in channel_form_class(channel.kind).credentials_schema]
+        state = (
+            UNDECRYPTABLE
+            if is_undecryptable(channel.credentials)
+            else f"{sum(1 for name in names if channel.credentials.get(name))} of {len(names)} stored"
+        )
+        return f"{state}. Changing them, or the base URL they are sent to, needs the “Can change channel credentials” permission."
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Channel | None = None) -> dict[str, Any]:
         return {} if obj else self.prepopulated_fields
 
     def get_form(self, request: HttpRequest, obj: Channel | None = None, change: bool = False, **kwargs: Any):
-        kwargs["form"] = channel_form_class(obj.kind) if obj else ChannelForm
+        form = channel_form_class(obj.kind) if obj else ChannelForm
+        if obj is not None and not may_change_credentials(request):
+            # Django takes read-only fields out of self.form only, not out of the kind's form: do it here, so a
+            # forged POST cannot set credentials or move the base URL they are sent to.
+            form = type(form.__name__, (form,), dict.fromkeys([*form.credential_field_names(), "base_url"]))
+        kwargs["form"] = form
         return super().get_form(request, obj, change, **kwargs)
 
     def get_fieldsets(self, request: HttpRequest, obj: Channel | None = None) -> list[tuple[str | None, dict]]:  # type: ignore[override]
@@ -87,7 +108,7 @@ class ChannelAdmin(admin.ModelAdmin):
         fieldsets: list[tuple[str | None, dict]] = [(None, {"fields": BASE_FIELDS})]
         if form.settings_schema:
             fieldsets.append(("Settings", {"fields": [setting_field(spec) for spec in form.settings_schema]}))
-        if form.credentials_schema:
+        if form.credentials_schema and may_change_credentials(request):
             note = (
                 "Write-only: stored values are never shown. Leave a field blank to keep its stored value. "
                 "Stored values are never sent to a new address: when the base URL changes, enter them again."
@@ -98,6 +119,8 @@ class ChannelAdmin(admin.ModelAdmin):
                     "re-enter them. Until then every flow of this channel fails with that reason."
                 )
             fieldsets.append(("Credentials", {"fields": form.credential_field_names(), "description": note}))
+        elif form.credentials_schema:
+            fieldsets.append(("Credentials", {"fields": ["credentials_held_back"]}))
         note = "Each enabled flow runs on a schedule at its interval; “Run now” above runs it once."
         fieldsets.append(("Flows", {"fields": [flow_fields(flow) for flow in form.flows], "description": note}))
         note = "A digest when a flow fails or goes stale or new issues open: at most one an hour (docs/operations.md)."
@@ -120,7 +143,8 @@ class ChannelAdmin(admin.ModelAdmin):
     def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> list:
         """The history entry names the fields that changed, except credentials: not their values, not their names."""
         message = super().construct_change_message(request, form, formsets, add)
-        secret = {str(form.fields[name].label) for name in getattr(form, "credential_field_names", list)()}
+        names: list[str] = getattr(form, "credential_field_names", list)()
+        secret = {str(form.fields[name].label) for name in names if name in form.fields}
         for entry in message:
             for change in entry.values():
                 if isinstance(change, dict) and "fields" in change:
@@ -188,6 +212,10 @@ class ChannelAdmin(admin.ModelAdmin):
             self.message_user(request, f"{channel}: connection failed — {failure_reason(exc)}", messages.ERROR)
         else:
             self.message_user(request, f"{channel}: connected — {answer}", messages.SUCCESS)
+
+
+def may_change_credentials(request: HttpRequest) -> bool:
+    return request.user.has_perm(CREDENTIALS_PERMISSION)
 
 
 def sync_panel(channel: Channel, flows: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -43,6 +43,8 @@ class ChannelForm(forms.ModelForm):
         for spec in self.settings_schema:
             self.initial.setdefault(setting_field(spec), _initial_setting(spec, channel.settings.get(spec.name)))
         for credential in self.credentials_schema:
+            if credential_field(credential) not in self.fields:
+                continue  # held back by the admin from someone without the credentials permission
             stored = _stored(channel, credential)
             self.fields[credential_field(credential)].help_text = " ".join(filter(None, [credential.help, stored]))
         for flow in self.flows:
@@ -68,6 +70,8 @@ class ChannelForm(forms.ModelForm):
         retype = []
         for spec in self.credentials_schema:
             name = credential_field(spec)
+            if name not in self.fields:
+                continue  # held back by the admin from someone without the credentials permission
             if spec.required and not cleaned.get(name) and not stored.get(spec.name):
                 again = moved and self.instance.credentials.get(spec.name)
                 self.add_error(name, f"Enter it again: {moved} changed." if again else "This credential is required.")
@@ -85,7 +89,8 @@ class ChannelForm(forms.ModelForm):
             return ""
         if cleaned.get("kind", channel.kind) != channel.kind:
             return "the kind"
-        if (cleaned.get("base_url") or "") != (channel.base_url or ""):
+        # Without the credentials permission the base URL is not in the form: it cannot have moved.
+        if "base_url" in self.fields and (cleaned.get("base_url") or "") != (channel.base_url or ""):
             return "the base URL"
         new_settings = getattr(self, "cleaned_settings", channel.settings)
         for name in address_settings(self.settings_schema):

@@ -11,7 +11,7 @@ from integrations.redaction import redact_text
 class RedactingMessageStorage(FallbackStorage):
     """Django's default message storage, with every message redacted as it is added."""
 
-    def add(self, level: int, message: Any, extra_tags: str = "") -> None:
+    def add(self, level: int, message: Any, extra_tags: str | None = "") -> None:
         if message:
             redacted = redact_text(str(message))
             # Redaction only swaps text for "[redacted]", so a message built with format_html stays safe.

@@ -41,6 +41,10 @@ class ChannelRole(models.TextChoices):
     FULFILLMENT = "fulfillment", "Fulfillment system"
 
 
+# Who may set a channel's credentials and the base URL they are sent to (Channel.Meta.permissions).
+CREDENTIALS_PERMISSION = "integrations.change_channel_credentials"
+
+
 class Channel(models.Model):
     """An account on an external system: a sales channel or the fulfillment system."""
 
@@ -82,6 +86,8 @@ class Channel(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # Credentials and the base URL they are sent to: held back from someone who may change the rest.
+        permissions = [("change_channel_credentials", "Can change channel credentials and base URL")]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=ChannelKind.values), name="channel_kind_valid"),
             models.CheckConstraint(condition=Q(role__in=ChannelRole.values), name="channel_role_valid"),

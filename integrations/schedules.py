@@ -31,8 +31,23 @@ class ScheduleChanges:
         return self
 
 
+# Every schedule this module writes is named with this prefix and calls RUN_FLOW.
+NAME_PREFIX = "switchyard:"
+
+
 def schedule_name(channel: Channel, flow: str) -> str:
-    return f"switchyard:{channel.slug}:{flow}"
+    return f"{NAME_PREFIX}{channel.slug}:{flow}"
+
+
+def schedule_is_managed(schedule: Schedule) -> bool:
+    """True for a schedule Switchyard keeps in step with a channel's settings (edit the channel, not it)."""
+    return schedule.func == RUN_FLOW or (schedule.name or "").startswith(NAME_PREFIX)
+
+
+def schedule_channel_id(schedule: Schedule) -> int | None:
+    """The channel a sync schedule runs for, read from its args `(channel_id, flow)`."""
+    head = (schedule.args or "").lstrip("(").split(",", 1)[0]
+    return int(head) if head.strip().isdigit() else None
 
 
 def wanted_schedules(channel: Channel) -> dict[str, tuple[str, int]]:
@@ -81,7 +96,7 @@ def schedules_sync_all() -> ScheduleChanges:
         channel_ids.add(channel.pk)
         changes += schedules_sync_channel(channel)
     for schedule in Schedule.objects.filter(func=RUN_FLOW).only("pk", "args"):
-        if _channel_id(schedule) not in channel_ids:
+        if schedule_channel_id(schedule) not in channel_ids:
             schedule.delete()
             changes.deleted += 1
     return changes
@@ -108,8 +123,3 @@ def _retime(schedule: Schedule, minutes: int) -> bool:
     schedule.next_run = min(schedule.next_run, sooner) if schedule.next_run else sooner
     schedule.save(update_fields=["schedule_type", "minutes", "repeats", "next_run"])
     return True
-
-
-def _channel_id(schedule: Schedule) -> int | None:
-    head = (schedule.args or "").lstrip("(").split(",", 1)[0]
-    return int(head) if head.strip().isdigit() else None

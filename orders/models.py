@@ -386,4 +386,4 @@ class HookNonce(models.Model):
         constraints = [models.UniqueConstraint(fields=["channel", "signature"], name="uniq_hook_nonce")]
 
     def __str__(self) -> str:
-        return f"{self.channel_id}: {self.signature[:12]}…"
+        return f"{self.channel}: {self.signature[:12]}…"

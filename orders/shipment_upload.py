@@ -47,6 +47,7 @@ from orders.models import (
 )
 from orders.models import OrderStatus as S
 from orders.shipments import CORRECTED
+from orders.whole_order_upload import Riders, rider_event, riders_follow, whole_orders
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,10 @@ def shipments_upload(*, channel: Channel, connector: ShipmentSink, report: RunRe
     while batch := list(due.filter(pk__gt=last).select_related("shipment__order").order_by("pk")[:BATCH]):
         last = batch[-1].pk
         records = channel_shipments(batch)
-        sender = ShipmentSender(channel, connector, report)
+        riders: Riders = {}
+        if connector.confirms_whole_order:  # one upload per complete order, carrying every parcel
+            batch, records, riders = whole_orders(batch, records, report, channel_shipments)
+        sender = ShipmentSender(channel, connector, report, riders)
         ready = []
         for upload in batch:
             report.seen += 1
@@ -107,8 +111,9 @@ class ShipmentSender:
     between leaves them counted and pending, so the next run reads them back instead of sending them again.
     """
 
-    def __init__(self, channel: Channel, connector: ShipmentSink, report: RunReport):
+    def __init__(self, channel: Channel, connector: ShipmentSink, report: RunReport, riders: Riders | None = None):
         self.channel, self.connector, self.report = channel, connector, report
+        self.riders = riders or {}
         self.sent: list[tuple[ShipmentUpload, str]] = []
 
     def claim(self, uploads: list[ShipmentUpload]) -> list[ShipmentUpload]:
@@ -150,8 +155,11 @@ class ShipmentSender:
                 continue
             self.report.succeeded(key)
             self.done(upload, event)
+            for rider in self.riders.get(upload.pk, []):
+                self.done(rider, rider_event(rider, upload, self.channel.name))
             return
         _mark_unsent(upload, error)
+        riders_follow(self.riders.get(upload.pk, []), upload)
         state = "failed: re-send it once fixed" if upload.state == UploadState.FAILED else "will be retried"
         what = "correction of shipment" if upload.correction else "shipment"
         self.report.issue(
@@ -353,5 +361,6 @@ def _channel_header(record: ShipmentRecord) -> tuple[str, ...]:
 
 def _describe(upload: ShipmentUpload, record: ShipmentRecord) -> str:
     units = sum(line.quantity for line in record.lines)
-    text = f"shipment {upload.shipment.external_id} ({units} unit(s), tracking {record.tracking_number or '-'})"
+    tracking = ", ".join(p.tracking_number or "-" for p in record.parcels) or record.tracking_number or "-"
+    text = f"shipment {upload.shipment.external_id} ({units} unit(s), tracking {tracking})"
     return text + (", marking the order shipped" if record.order_complete else "")

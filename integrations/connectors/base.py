@@ -38,6 +38,7 @@ class Connector:
     credentials_schema: ClassVar[tuple[CredentialSpec, ...]] = ()
     rate_limit: ClassVar[RateLimit | None] = None
     corrects_shipments: ClassVar[bool] = False  # its API can change a shipment once sent (shipment_correct)
+    confirms_whole_order: ClassVar[bool] = False  # its ship call ships the whole order: once, with every parcel
     sku_case_sensitive: ClassVar[bool] = False  # the channel tells `abc-1` from `ABC-1`: auto-mapping matches exactly
     default_base_url: ClassVar[str] = ""
 

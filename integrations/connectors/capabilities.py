@@ -78,6 +78,9 @@ class CancellationSource(Capability, Protocol):
 
 class ShipmentSink(Capability, Protocol):
     corrects_shipments: ClassVar[bool]  # shipment_correct can change a shipment the channel already holds
+    # The channel's ship call marks the whole order shipped: the outbox sends one upload per order, once every
+    # line is shipped or cancelled, carrying every parcel in `parcels` (Extensiv's external confirmation).
+    confirms_whole_order: ClassVar[bool]
     # shipment_upload reads back each of its own side effects (NuORDER: add the shipment, then mark the order
     # shipped), so it is called again for a shipment the channel already holds, to finish what is missing.
     upload_reads_back: ClassVar[bool] = False

@@ -125,6 +125,7 @@ class ShipmentRecord:
     order_complete: bool = False  # on upload: every line of the order is now shipped or cancelled
     updated_at: datetime | None = None
     channel_ref: str = ""  # read back from a sales channel: its own id for the shipment (CA's fulfillment ID)
+    parcels: tuple["ShipmentRecord", ...] = ()  # on a whole-order upload: every shipment (tracking) of the order
 
 
 @dataclass(frozen=True)

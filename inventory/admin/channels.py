@@ -65,18 +65,18 @@ class ChannelWarehouseAdmin(admin.ModelAdmin):
 
     def pairing_view(self, request: HttpRequest, channel_id: int) -> HttpResponse:
         """Channel warehouses as rows, internal warehouses as checkboxes; saved in one transaction."""
-        channel = get_object_or_404(Channel, pk=channel_id, role=ChannelRole.SALES)
         if not self.has_view_permission(request):
             raise PermissionDenied
+        if request.method == "POST" and not self.has_change_permission(request):
+            raise PermissionDenied  # a view-only user sees the pairing but may not save one
+        channel = get_object_or_404(Channel, pk=channel_id, role=ChannelRole.SALES)
         channel_warehouses = list(ChannelWarehouse.objects.filter(channel=channel).order_by("name", "external_id"))
         if request.method == "POST" and "accept_suggestions" in request.POST:
-            if not self.has_change_permission(request):
-                raise PermissionDenied
             ids = [int(pk) for pk in request.POST.getlist("suggested") if pk.isdigit()]
             paired = pairing_suggestions_accept(channel=channel, channel_warehouse_ids=ids)
             self.message_user(request, f"{paired} suggested pairing(s) of {channel} accepted.", messages.SUCCESS)
             return HttpResponseRedirect(request.path)
-        if request.method == "POST" and self.has_change_permission(request):
+        if request.method == "POST":
             form = PairingForm(request.POST, channel=channel, channel_warehouses=channel_warehouses)
             if form.is_valid():
                 pairing_save(

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.admin import helpers
-from django.http import HttpRequest, HttpResponse
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 
 from inventory.breakdown import quantity_breakdown
 from inventory.forms import InventoryPolicyForm
@@ -29,9 +31,15 @@ class InventoryPolicyAdmin(admin.ModelAdmin):
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def _preview(self, request: HttpRequest, object_id, form_url: str, extra_context) -> HttpResponse:
-        """Validate the form and show the chosen listing's breakdown under the unsaved values; save nothing."""
-        obj = self.get_object(request, object_id) if object_id else None
+        """Validate the form and show the chosen listing's breakdown under the unsaved values; save nothing.
+        Permissions first: a preview computes with the posted values, which only someone who may save them
+        (add, or change this policy) may try."""
+        obj = self.get_object(request, unquote(object_id)) if object_id else None
+        if object_id and obj is None:
+            raise Http404("No inventory policy with this id.")
         add = obj is None
+        if not (self.has_add_permission(request) if add else self.has_change_permission(request, obj)):
+            raise PermissionDenied
         form = self.get_form(request, obj, change=not add)(request.POST, instance=obj)
         preview, problem = [], ""
         if form.is_valid():

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
-from integrations.models import Channel, ChannelRole
+from integrations.models import CREDENTIALS_PERMISSION, Channel, ChannelRole
 from orders.models import Customer, OrderRules, ShipmentUploadMode
 
 
@@ -80,6 +80,15 @@ class OrderRulesAdmin(admin.ModelAdmin):
     list_select_related = ("channel",)
     readonly_fields = ("notification_url",)
 
+    def get_readonly_fields(self, request, obj=None):
+        # The hook secret is a channel credential: without that permission it is taken out of the form.
+        hidden = [] if request.user.has_perm(CREDENTIALS_PERMISSION) else ["hook_secret"]
+        return [*super().get_readonly_fields(request, obj), *hidden]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if request.user.has_perm(CREDENTIALS_PERMISSION) else [f for f in fields if f != "hook_secret"]
+
     @method_decorator(sensitive_post_parameters("hook_secret"))
     def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # The hook secret is posted here: keep it out of error reports.
@@ -88,7 +97,8 @@ class OrderRulesAdmin(admin.ModelAdmin):
     def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> list:
         """The history entry names the fields that changed, except the hook secret (like channel credentials)."""
         message = super().construct_change_message(request, form, formsets, add)
-        secret = str(form.fields["hook_secret"].label)
+        field = form.fields.get("hook_secret")  # absent without the credentials permission
+        secret = str(field.label) if field else None
         for entry in message:
             for change in entry.values():
                 if isinstance(change, dict) and "fields" in change:

@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -29,15 +30,19 @@ def run(size: str) -> list[str]:
     n = ORDERS[size]
     capped = connection.vendor != "postgresql" and n > SQLITE_CAP
     n = min(n, SQLITE_CAP) if capped else n
-    with override_settings(DEBUG=False):
-        started = time.perf_counter()
-        channels = _populate(n)
-        _listings(n, channels)
-        runs = _runs(DAYS[size], Channel.objects.all())
-        seeded = time.perf_counter() - started
-        client = Client()
-        client.force_login(get_user_model().objects.create_superuser("bench-dash", password="x"))
-        seconds, queries = _measure(client)
+    try:
+        with override_settings(DEBUG=False):
+            started = time.perf_counter()
+            channels = _populate(n)
+            _listings(n, channels)
+            runs = _runs(DAYS[size], Channel.objects.all())
+            seeded = time.perf_counter() - started
+            client = Client()
+            client.force_login(get_user_model().objects.create_superuser("bench-dash", password="x"))
+            seconds, queries = _measure(client)
+    finally:
+        # The benchmarks share one database, and bench_orders_admin seeds the same channels after this one.
+        call_command("flush", interactive=False, verbosity=0)
     note = " (capped: SQLite; set DATABASE_URL for the 1M figures)" if capped else ""
     return [
         f"database: {connection.vendor}; {n:,} orders, {n:,} listings, {runs:,} sync runs{note}",

@@ -1,5 +1,5 @@
 """The screens that change data, driven as a person drives them: a mapping spreadsheet through its preview,
-warehouse pairing, and deleting then resubmitting orders with a batched one refused on the confirmation."""
+warehouse pairing, a conflicting listing mapped with one click, and deleting then resubmitting orders with a batched one refused on the confirmation."""
 
 import pytest
 
@@ -7,12 +7,12 @@ pytest.importorskip("playwright", reason="playwright is not installed: `pip inst
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from catalog.models import ItemMapping, MappingMethod
+from catalog.models import ItemMapping, MappingMethod, MappingStatus
 from integrations.models import SyncRun
 from integrations.runner import flow_run
 from inventory.models import WarehousePairing
 from orders.models import Order, OrderStatus
-from tests.factories import ChannelFactory, ItemFactory
+from tests.factories import ChannelFactory, ItemFactory, ItemMappingFactory
 from tests.inventory.factories import ChannelWarehouseFactory, WarehouseFactory
 
 pytestmark = pytest.mark.e2e
@@ -81,3 +81,15 @@ def test_delete_refuses_a_batched_order_on_the_confirmation_then_resubmit(page, 
     resubmitted = Order.objects.get(pk=free.pk)
     assert resubmitted.status == OrderStatus.RESUBMITTED
     assert resubmitted.events.filter(to_status=OrderStatus.RESUBMITTED, user__username="ops").exists()
+
+
+def test_map_a_conflicting_listing_with_one_click(page):
+    channel = ChannelFactory(name="Shop")
+    for size in ("S", "M", "L"):
+        ItemFactory(sku=f"1001-RED-X-{size}", item_number="1001", color_code="RED", prepack_run="X", size=size)
+    listing = ItemMappingFactory(channel=channel, channel_sku="1001-RED-X", item=None, status=MappingStatus.CONFLICT)
+    page.goto(page.base + reverse("admin:catalog_itemmapping_changelist"))
+    page.get_by_role("button", name="1001-RED-X-M", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("1001-RED-X-M")
+    listing.refresh_from_db()
+    assert (listing.status, listing.item.sku) == (MappingStatus.MAPPED, "1001-RED-X-M")

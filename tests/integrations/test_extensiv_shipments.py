@@ -1,5 +1,6 @@
-"""Extensiv Order Manager ship confirmation against the sandbox over HTTP: PUT /v1.1/shipment/external for
-a whole order or per item, reading back what OM already has, and no blind resend of a non-idempotent upload."""
+"""Extensiv Order Manager ship confirmation against the sandbox over HTTP: PUT /v1.1/shipment/external ships
+the whole order, once, with every parcel; only documented fields; reading back what OM already has, and no
+blind resend of a non-idempotent upload."""
 
 from datetime import UTC, datetime
 
@@ -39,7 +40,9 @@ def connect(sandbox, om, request):
         connector.close()
 
 
-def shipment(order_id: str, tracking: str = "1Z999", lines: tuple[ShipmentLineRecord, ...] = ()) -> ShipmentRecord:
+def shipment(
+    order_id: str, tracking: str = "1Z999", lines: tuple[ShipmentLineRecord, ...] = (), parcels: tuple = ()
+) -> ShipmentRecord:
     return ShipmentRecord(
         external_id=f"S-{tracking}",
         order_number=order_id,
@@ -48,6 +51,7 @@ def shipment(order_id: str, tracking: str = "1Z999", lines: tuple[ShipmentLineRe
         service="Ground",
         shipped_at=datetime(2026, 11, 4, 15, 30, tzinfo=UTC),
         lines=lines,
+        parcels=parcels,
     )
 
 
@@ -56,66 +60,71 @@ def test_whole_order_upload_marks_it_shipped_with_tracking(connect, om):
 
     (recorded,) = om.shipments_of(90001)
     assert om.orders[90001]["orderStatus"] == "SHIPPED"
-    assert recorded["trackingNumber"] == "1Z999" and recorded["shipDate"] == "2026-11-04T15:30:00Z"
+    assert recorded["trackingNumber"] == "1Z999"
     assert recorded["shipMethod"]["shippingCarrier"] == "UPS"
     assert sum(i["quantity"] for i in recorded["items"]) == sum(
         i["quantityOrdered"] for i in om.orders[90001]["orderItems"]
     )
 
 
-def test_upload_body_is_the_documented_envelope(connect, om):
+def test_upload_body_is_the_documented_envelope_and_nothing_else(connect, om):
     connect().shipment_upload(external_id="90002", shipment=shipment("90002"))
 
     (body,) = om.uploads
-    assert body["notifyCustomer"] is False and body["updateChannel"] is True
-    assert body["shipments"]["orderId"] == 90002 and body["shipments"]["trackingNumber"] == "1Z999"
-    assert "items" not in body["shipments"]  # no lines: the whole order ships
+    assert body == {
+        "notifyCustomer": False,
+        "updateChannel": True,
+        "shipments": {"orderId": 90002, "trackingNumber": "1Z999", "shipMethod": {"shippingCarrier": "UPS"}},
+    }  # no shippingService, shipDate or items: the reference's body lists none of them
 
 
-def test_partial_shipment_by_line_keeps_the_order_open_until_every_item_ships(connect, om):
-    items = om.orders[90002]["orderItems"]
-    first = ShipmentLineRecord(str(items[0]["orderItemId"]), items[0]["listingSku"], items[0]["quantityOrdered"])
-    rest = tuple(ShipmentLineRecord(str(i["orderItemId"]), i["listingSku"], i["quantityOrdered"]) for i in items[1:])
-    connector = connect()
+def test_inferred_fields_are_sent_only_when_the_setting_asks(connect, om):
+    connect(inferred_shipment_fields=True).shipment_upload(external_id="90002", shipment=shipment("90002"))
 
-    connector.shipment_upload(external_id="90002", shipment=shipment("90002", "1ZA", (first,)))
-    assert om.orders[90002]["orderStatus"] == "AWAITING_SHIPMENT"
-    connector.shipment_upload(external_id="90002", shipment=shipment("90002", "1ZB", rest))
+    (body,) = om.uploads
+    assert body["shipments"]["shipMethod"] == {"shippingCarrier": "UPS", "shippingService": "Ground"}
+    assert body["shipments"]["shipDate"] == "2026-11-04T15:30:00Z"
+    assert om.shipments_of(90002)[0]["shipDate"] == "2026-11-04T15:30:00Z"
 
+
+def test_several_parcels_go_in_one_confirmation_that_ships_the_order(connect, om):
+    parcels = (shipment("90002", "1ZA"), shipment("90002", "1ZB"), shipment("90002", "1ZC"))
+
+    connect().shipment_upload(external_id="90002", shipment=shipment("90002", "1ZC", parcels=parcels))
+
+    (body,) = om.uploads
+    assert [entry["trackingNumber"] for entry in body["shipments"]] == ["1ZA", "1ZB", "1ZC"]
     assert om.orders[90002]["orderStatus"] == "SHIPPED"
-    assert [s["trackingNumber"] for s in om.shipments_of(90002)] == ["1ZA", "1ZB"]
-    assert om.shipments_of(90002)[0]["items"] == [
-        {
-            "orderItemId": items[0]["orderItemId"],
-            "listingSku": items[0]["listingSku"],
-            "quantity": items[0]["quantityOrdered"],
-        }
-    ]
+    assert [s["trackingNumber"] for s in om.shipments_of(90002)] == ["1ZA", "1ZB", "1ZC"]
+    shipped = sum(i["quantity"] for s in om.shipments_of(90002) for i in s["items"])
+    assert shipped == sum(i["quantityOrdered"] for i in om.orders[90002]["orderItems"])
 
 
-def test_line_without_an_order_item_id_is_matched_by_listing_sku(connect, om):
-    item = om.orders[90003]["orderItems"][0]
-
-    connect().shipment_upload(
-        external_id="90003", shipment=shipment("90003", lines=(ShipmentLineRecord("", item["listingSku"], 1),))
-    )
-
-    assert om.shipments_of(90003)[0]["items"][0]["orderItemId"] == item["orderItemId"]
-
-
-def test_shipments_list_reads_back_what_the_order_carries(connect, om):
+def test_a_partial_confirmation_still_ships_the_whole_order_and_a_second_one_is_refused(connect, om):
     item = om.orders[90002]["orderItems"][0]
     connector = connect()
     connector.shipment_upload(
         external_id="90002",
-        shipment=shipment("90002", "1ZP", (ShipmentLineRecord(str(item["orderItemId"]), item["listingSku"], 1),)),
+        shipment=shipment("90002", "1ZA", (ShipmentLineRecord(str(item["orderItemId"]), item["listingSku"], 1),)),
     )
+    assert om.orders[90002]["orderStatus"] == "SHIPPED"  # OM's external confirmation ships the order
+
+    with pytest.raises(ClientError, match="already shipped"):
+        connector.shipment_upload(external_id="90002", shipment=shipment("90002", "1ZB"))
+    assert [s["trackingNumber"] for s in om.shipments_of(90002)] == ["1ZA"]
+
+
+def test_shipments_list_reads_back_what_the_order_carries(connect, om):
+    connector = connect(inferred_shipment_fields=True)
+    connector.shipment_upload(external_id="90002", shipment=shipment("90002", "1ZP"))
 
     (listed,) = connector.shipments_list("90002")
 
     assert (listed.tracking_number, listed.carrier, listed.service) == ("1ZP", "UPS", "Ground")
     assert listed.order_number == "90002"
-    assert listed.lines == (ShipmentLineRecord(str(item["orderItemId"]), item["listingSku"], 1),)
+    assert sum(line.quantity for line in listed.lines) == sum(
+        i["quantityOrdered"] for i in om.orders[90002]["orderItems"]
+    )
     assert listed.shipped_at == datetime(2026, 11, 4, 15, 30, tzinfo=UTC)
 
 

@@ -6,7 +6,7 @@ import pytest
 from integrations.flows import RunReport
 from orders.models import OrderEvent, Shipment, ShipmentUpload, UploadState
 from tests.orders.conftest import open_issues
-from tests.orders.test_shipments import on_channel, ship, simple_line, uploads_on_sandbox
+from tests.orders.test_shipments import first_parcel, on_channel, ship, simple_line, uploads_on_sandbox
 from tests.orders.test_shipments_admin import CHANGELIST, resend
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ def shipped_and_sent(kind, submitted, run, sandbox):
     """A channel with one shipment of one unit sent to it; the sandbox OMS's shipment."""
     channel = submitted(kind)
     line = simple_line(channel)
-    shipped = ship(sandbox, line.order, {line.external_id: 1})
+    shipped = ship(sandbox, line.order, first_parcel(kind, line))
     run(channel.fulfillment, "shipments.download")
     assert run(channel, "shipments.upload").created == 1
     return channel, line.order, shipped

@@ -34,6 +34,10 @@ UPLOAD_CALL = {
 }
 
 
+# Channels that take each parcel as it comes; Extensiv confirms the whole order once (test_whole_order_*).
+PER_PARCEL = [kind for kind in SALES_KINDS if kind != "extensiv"]
+
+
 def simple_line(channel, minimum: int = 2) -> OrderLine:
     """A submitted order's plain line (not a bundle, no component) ordering at least `minimum` units."""
     line = (
@@ -44,6 +48,11 @@ def simple_line(channel, minimum: int = 2) -> OrderLine:
     )
     assert line is not None, f"the seeded {channel.kind} orders have no line of {minimum}+ units"
     return line
+
+
+def first_parcel(kind: str, line: OrderLine) -> dict[str, int] | None:
+    """One unit of `line`; on Extensiv, which is told only of complete orders, the whole order."""
+    return None if kind == "extensiv" else {line.external_id: 1}
 
 
 def ship(sandbox, order: Order, lines: dict[str, int] | None = None, **kwargs) -> dict:
@@ -75,7 +84,7 @@ def uploads_on_sandbox(sandbox, kind: str) -> int:
     return sandbox.api(kind).calls_to(method, path)
 
 
-@pytest.mark.parametrize("kind", SALES_KINDS)
+@pytest.mark.parametrize("kind", PER_PARCEL)
 def test_a_partial_shipment_then_the_rest_reach_the_channel_line_by_line(kind, submitted, run, sandbox):
     channel = submitted(kind)
     line = simple_line(channel)
@@ -105,7 +114,7 @@ def test_a_partial_shipment_then_the_rest_reach_the_channel_line_by_line(kind, s
     assert set(ShipmentUpload.objects.filter(channel=channel).values_list("state", flat=True)) == {UploadState.SENT}
 
 
-@pytest.mark.parametrize("kind", SALES_KINDS)
+@pytest.mark.parametrize("kind", PER_PARCEL)
 def test_two_shipments_of_one_line_are_two_shipments_on_the_channel(kind, submitted, run, sandbox):
     channel = submitted(kind)
     line = simple_line(channel)
@@ -157,7 +166,7 @@ def test_a_lost_answer_is_settled_by_reading_back_so_the_channel_gets_one_shipme
     settings.HTTP_READ_TIMEOUT = 0.5
     channel = submitted(kind)
     line = simple_line(channel)
-    ship(sandbox, line.order, {line.external_id: 1})
+    ship(sandbox, line.order, first_parcel(kind, line))
     run(channel.fulfillment, "shipments.download")
     method, path = UPLOAD_CALL[kind]
     # drop_after: the channel stored it, the answer is lost; timeout: never processed. The HTTP client retries
@@ -177,7 +186,7 @@ def test_a_lost_answer_is_settled_by_reading_back_so_the_channel_gets_one_shipme
 def test_a_crash_after_the_channel_accepted_is_not_sent_again(kind, submitted, run, sandbox):
     channel = submitted(kind)
     line = simple_line(channel)
-    ship(sandbox, line.order, {line.external_id: 1})
+    ship(sandbox, line.order, first_parcel(kind, line))
     run(channel.fulfillment, "shipments.download")
     run(channel, "shipments.upload")
     calls = uploads_on_sandbox(sandbox, kind)
@@ -194,7 +203,7 @@ def test_a_crash_after_the_channel_accepted_is_not_sent_again(kind, submitted, r
 def test_429_and_5xx_are_retried_and_the_channel_gets_one_shipment(kind, submitted, run, sandbox):
     channel = submitted(kind)
     line = simple_line(channel)
-    ship(sandbox, line.order, {line.external_id: 1})
+    ship(sandbox, line.order, first_parcel(kind, line))
     run(channel.fulfillment, "shipments.download")
     method, path = UPLOAD_CALL[kind]
     api = sandbox.api(kind)
@@ -361,13 +370,18 @@ def test_a_bundle_line_is_reported_shipped_once_all_its_components_are(submitted
     run(channel, "shipments.upload")
     assert [sent_lines(s).get(bundle.external_id) for s in on_channel(channel, bundle.order)] == []
 
+    assert not channel_order_shipped(sandbox, bundle.order)  # Extensiv waits for the whole order
+
     ship(sandbox, bundle.order, {c.external_id: c.quantity for c in others})
+    ship(sandbox, bundle.order)  # the rest of the order
     run(channel.fulfillment, "shipments.download")
     bundle.refresh_from_db()
     assert bundle.quantity_shipped == bundle.quantity
-    run(channel, "shipments.upload")
-    (found,) = on_channel(channel, bundle.order)
-    assert sent_lines(found) == {bundle.external_id: bundle.quantity}
+    assert run(channel, "shipments.upload").created == 1
+    assert channel_order_shipped(sandbox, bundle.order)
+    event = bundle.order.events.filter(message__contains="marking the order shipped").get().message
+    units = sum(line.quantity for line in bundle.order.lines.filter(parent=None))
+    assert f"({units} unit(s)" in event  # the bundle line counted as bundles, not as its components
 
 
 def test_a_dry_run_says_what_it_would_do_and_writes_nothing(submitted, run, sandbox):
@@ -474,3 +488,53 @@ def test_nuorder_a_200_it_cannot_read_is_settled_by_reading_back(submitted, run,
     assert len(on_channel(channel, order)) == 1
     assert channel_order_shipped(sandbox, order)
     assert ShipmentUpload.objects.get().attempts == 2
+
+
+def test_whole_order_confirmation_waits_for_every_parcel_then_sends_all_of_them_once(submitted, run, sandbox):
+    channel = submitted("extensiv")
+    line = simple_line(channel)
+    order = line.order
+    others = [o.external_id for o in order.lines.filter(parent=None, is_bundle=False).exclude(pk=line.pk)]
+    first = ship(sandbox, order, {line.external_id: 1})
+    run(channel.fulfillment, "shipments.download")
+
+    waiting = run(channel, "shipments.upload")
+    assert (waiting.status, waiting.created, waiting.skipped) == ("ok", 0, 1)
+    assert uploads_on_sandbox(sandbox, "extensiv") == 0 and not channel_order_shipped(sandbox, order)
+    upload = ShipmentUpload.objects.get()
+    assert (upload.state, upload.attempts) == (UploadState.PENDING, 0)  # waiting, not failed
+
+    second = ship(sandbox, order, {line.external_id: 1})
+    third = ship(sandbox, order)  # everything still open
+    run(channel.fulfillment, "shipments.download")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPED, others
+
+    sent = run(channel, "shipments.upload")
+    assert (sent.status, sent.created) == ("ok", 1)
+    assert uploads_on_sandbox(sandbox, "extensiv") == 1  # one confirmation for the order
+    (body,) = sandbox.api("extensiv").uploads
+    trackings = [first["tracking_number"], second["tracking_number"], third["tracking_number"]]
+    assert [entry["trackingNumber"] for entry in body["shipments"]] == trackings
+    assert channel_order_shipped(sandbox, order)
+    assert {s.tracking_number for s in on_channel(channel, order)} == set(trackings)
+    assert set(ShipmentUpload.objects.values_list("state", flat=True)) == {UploadState.SENT}
+    assert order.events.filter(message__contains="with the whole order").count() == 2
+
+    again = run(channel, "shipments.upload")
+    assert (again.seen, again.created) == (0, 0) and uploads_on_sandbox(sandbox, "extensiv") == 1
+
+
+def test_whole_order_confirmation_refused_fails_every_parcel_of_the_order(submitted, run, sandbox):
+    channel = submitted("extensiv")
+    line = simple_line(channel)
+    ship(sandbox, line.order, {line.external_id: 1})
+    ship(sandbox, line.order)
+    run(channel.fulfillment, "shipments.download")
+    sandbox.api("extensiv").modify_order(int(line.order.external_id), orderStatus="SHIPPED")  # shipped inside OM
+
+    refused = run(channel, "shipments.upload")
+
+    assert refused.status == "partial"
+    assert list(ShipmentUpload.objects.values_list("state", flat=True)) == [UploadState.FAILED] * 2
+    assert all("already shipped" in e for e in ShipmentUpload.objects.values_list("last_error", flat=True))

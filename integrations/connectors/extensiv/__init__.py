@@ -10,9 +10,12 @@ What the API leaves open, and what this connector does about it ([I] in the refe
 - No cancellation feed: `cancellations_download` reads the modified-date window and keeps CANCELLED orders.
 - Bundles: `product.productType == "BUNDLE"` marks the line; OM does not expand components, so the hub
   splits bundles from its own BundleComponent rows (`bundle_parts` stays empty).
-- External shipments: one object per upload; `items` (orderItemId or listingSku, quantity) are sent for a
-  partial shipment. Nothing documents OM de-duplicating a repeated upload, so it is never retried once
-  sent: after an unknown outcome, read `shipments_list` before sending again.
+- External shipments: PUT /v1.1/shipment/external marks the whole order SHIPPED, and per-item partial
+  confirmation is [I], so the class sets `confirms_whole_order`: the outbox confirms an order once, when
+  every line is shipped or cancelled, with every parcel as one entry of a `shipments` array in one call
+  (earlier parcels wait, pending). Only documented fields are sent (shipDate and shipMethod.shippingService
+  with the `inferred_shipment_fields` setting). Nothing documents OM de-duplicating a repeated upload, so
+  it is never retried once sent: after an unknown outcome, read `shipments_list` before sending again.
 - Inventory: the adjust call *sets* on-hand (absolute), at one stock location per warehouse
   (`stock_location_name`, "GLOBAL" by default); the stock row must exist (ERR097) and the product too
   (ERR053). Per-warehouse: each synced OM warehouse is one channel warehouse. OM keeps stock per warehouse

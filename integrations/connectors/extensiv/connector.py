@@ -20,7 +20,7 @@ from integrations.connectors.capabilities import (
 from integrations.connectors.extensiv import parse
 from integrations.connectors.extensiv.auth import BearerToken, auth_url
 from integrations.connectors.extensiv.inventory import InventoryMixin
-from integrations.connectors.records import Listing, OrderRecord, ShipmentLineRecord, ShipmentRecord, WarehouseRecord
+from integrations.connectors.records import Listing, OrderRecord, ShipmentRecord, WarehouseRecord
 from integrations.http import AuthFailed, BadResponse, ClientError, HttpClient, NotFound, RateLimit, RetryPolicy
 from integrations.redaction import secrets_remember
 
@@ -43,6 +43,7 @@ class ExtensivConnector(
 ):
     kind = "extensiv"
     role = "sales"
+    confirms_whole_order = True  # PUT /v1.1/shipment/external marks the order SHIPPED (reference 3.5, 3.7)
     push_batch_size = 200  # the adjust_batch_size setting lowers it per channel
     rate_limit = RateLimit(per_second=5, burst=5)  # the requests_per_second setting overrides it
     default_base_url = "https://api.skubana.com"
@@ -66,6 +67,12 @@ class ExtensivConnector(
         SettingSpec("stock_location_name", str, "GLOBAL", "The stock location whose on-hand quantity is set."),
         SettingSpec("requests_per_second", float, 5.0, "Client-side rate limit; 0 turns it off."),
         SettingSpec("notify_customer", bool, False, "Ask OM to e-mail the buyer on a shipment upload."),
+        SettingSpec(
+            "inferred_shipment_fields",
+            bool,
+            False,
+            "Inferred, not in the documented body: also send each parcel's shipDate and shipMethod.shippingService.",
+        ),
         SettingSpec("auth_base_url", str, "", "OM's app host for /oauth/token; empty: derived from the API host."),
         SettingSpec("redirect_uri", str, "", "The app's redirect URL, sent with the code exchange."),
     )
@@ -208,19 +215,31 @@ class ExtensivConnector(
         return parse.shipment_records(self.reader, self._order_row(external_id))
 
     def shipment_upload(self, *, external_id: str, shipment: ShipmentRecord) -> None:
-        """Confirm a shipment made outside OM (PUT /v1.1/shipment/external); lines make it partial."""
-        entry: dict[str, Any] = {
-            "orderId": self._order_id(external_id),
-            "trackingNumber": shipment.tracking_number,
-            "shipMethod": {"shippingCarrier": shipment.carrier, "shippingService": shipment.service},
+        """Confirm the whole order as shipped outside OM (PUT /v1.1/shipment/external): one entry per parcel
+        (`shipment.parcels`, else the shipment itself), all in one call, as the call marks the order SHIPPED."""
+        order_id = self._order_id(external_id)
+        entries = [self._shipment_entry(order_id, parcel) for parcel in shipment.parcels or (shipment,)]
+        body = {
+            "notifyCustomer": self.settings["notify_customer"],
+            "updateChannel": True,
+            "shipments": entries[0] if len(entries) == 1 else entries,
         }
-        if shipment.shipped_at:
-            entry["shipDate"] = parse.om_time(shipment.shipped_at)
-        if shipment.lines:
-            entry["items"] = [_shipment_item(line) for line in shipment.lines]
-        body = {"notifyCustomer": self.settings["notify_customer"], "updateChannel": True, "shipments": entry}
-        # PUT, yet not idempotent here: each call records a shipment. Never resend blindly (see module doc).
+        # PUT, yet not idempotent here: each call records shipments. Never resend blindly (see module doc).
         self._call("PUT", "/v1.1/shipment/external", json_body=body, safe_to_retry=False)
+
+    def _shipment_entry(self, order_id: int, parcel: ShipmentRecord) -> dict[str, Any]:
+        """The documented fields (reference 3.5); shipDate and shipMethod.shippingService only when the
+        `inferred_shipment_fields` setting asks for them. No per-item lines: partial confirmation is [I]."""
+        entry: dict[str, Any] = {
+            "orderId": order_id,
+            "trackingNumber": parcel.tracking_number,
+            "shipMethod": {"shippingCarrier": parcel.carrier},
+        }
+        if self.settings["inferred_shipment_fields"]:
+            entry["shipMethod"]["shippingService"] = parcel.service
+            if parcel.shipped_at:
+                entry["shipDate"] = parse.om_time(parcel.shipped_at)
+        return entry
 
     # Warehouses and listings.
 
@@ -282,9 +301,3 @@ class ExtensivConnector(
             rows = list(self._pages("/v1/listings"))
             self._listing_rows = {str(self.reader.field(r, "listingSku", "a listing")): r for r in rows}
         return self._listing_rows
-
-
-def _shipment_item(line: ShipmentLineRecord) -> dict[str, Any]:
-    """OM's order item id when the hub has it (line_ref), else the listing SKU."""
-    key: dict[str, Any] = {"orderItemId": int(line.line_ref)} if line.line_ref.isdigit() else {"listingSku": line.sku}
-    return {**key, "quantity": line.quantity}

@@ -26,11 +26,11 @@ Helpers that move the world (each stamps what it changes):
     api.set_quota(capacity, per_second, retry_after_ms=1000)  token bucket: 429 + x-skubana-quota-retryAfter
         (ms; None sends no header) once exhausted; off after reset()
 
-Quirks reproduced: `shipments` in PUT /v1.1/shipment/external may be an object or an array ([I]); each may
-carry `items` [{orderItemId or listingSku, quantity}] for a partial shipment ([I]); without items every open
-quantity ships. The order turns SHIPPED once every item is shipped. The inventory adjust answers 200 with
-per-row `errors` whose `index` is 1-based. The upload of the same shipment twice records it twice, as
-nothing documents OM de-duplicating it. Lookup by `orderId` on GET /v1.1/orders is [I].
+Quirks reproduced: `shipments` in PUT /v1.1/shipment/external may be an object or an array ([I]), one entry
+per parcel; each may carry `items` [{orderItemId or listingSku, quantity}] ([I]); without items the first
+entry of a call ships every open quantity. Any external confirmation marks the order SHIPPED (reference 3.7),
+and a confirmation of an order already SHIPPED is refused (400) with nothing recorded. The inventory adjust
+answers 200 with per-row `errors` whose `index` is 1-based. Lookup by `orderId` on GET /v1.1/orders is [I].
 """
 
 import base64
@@ -185,7 +185,11 @@ class ExtensivSandbox(WorldMoves, SandboxAPI):
         entries = [entries] if isinstance(entries, dict) else entries
         if not entries or not all(isinstance(e, dict) for e in entries):
             raise HttpError(400, "shipments must be an object or a non-empty array of objects")
-        planned = [self._plan_shipment(entry) for entry in entries]  # validate all before changing anything
+        planned, confirmed = [], set()
+        for entry in entries:  # validate all before changing anything
+            entry, order, items = self._plan_shipment(entry, again=entry.get("orderId") in confirmed)
+            confirmed.add(entry.get("orderId"))
+            planned.append((entry, order, items))
         return [self._record_shipment(entry, order, items) for entry, order, items in planned]
 
     @route("GET", r"/v1/shipments")

@@ -104,7 +104,8 @@ class WorldMoves:
 
     # Shipment internals.
 
-    def _plan_shipment(self, entry: dict) -> tuple[dict, dict, list[tuple[dict, int]]]:
+    def _plan_shipment(self, entry: dict, *, again: bool = False) -> tuple[dict, dict, list[tuple[dict, int]]]:
+        """`again`: a further parcel of an order already in this call (it ships nothing more by itself)."""
         order_id, tracking = entry.get("orderId"), entry.get("trackingNumber")
         order = self.orders.get(int(str(order_id))) if str(order_id).isdigit() else None
         if order is None:
@@ -113,7 +114,11 @@ class WorldMoves:
             raise HttpError(400, "trackingNumber is required")
         if order["orderStatus"] == "CANCELLED":
             raise HttpError(400, f"Order {order_id} is cancelled")
+        if order["orderStatus"] == "SHIPPED":
+            raise HttpError(400, f"Order {order_id} is already shipped")
         open_qty = self._open_quantities(order)
+        if "items" not in entry and again:
+            return entry, order, []
         if "items" not in entry:
             return entry, order, [(item, qty) for item, qty in open_qty if qty > 0]
         planned = []
@@ -164,7 +169,6 @@ class WorldMoves:
         summary = {k: shipment[k] for k in ("shipmentId", "trackingNumber", "shipDate", "items", "shipMethod")}
         order["shipments"].append(summary)
         order["shipment"] = {k: shipment[k] for k in ("shipmentId", "type", "created", "shipDate", "trackingNumber")}
-        if all(remaining == 0 for _, remaining in self._open_quantities(order)):
-            order["orderStatus"] = "SHIPPED"
+        order["orderStatus"] = "SHIPPED"  # the external confirmation ships the whole order, items or not
         order["modifiedDate"] = stamp(self.clock)
         return copy.deepcopy(shipment)
