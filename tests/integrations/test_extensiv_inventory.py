@@ -63,7 +63,7 @@ def test_push_sets_on_hand_absolutely(connect, om):
         "masterSku": "1001-RED-X-S",
         "onHandQuantity": 7,
         "warehouseId": 101,
-        "stockLocationName": "GLOBAL",
+        "stockLocationName": om.stock[("1001-RED-X-S", 101)]["location"],
     }
 
 
@@ -89,12 +89,55 @@ def test_missing_stock_row_is_err097(connect, om):
     assert not result.ok and result.error.startswith("ERR097")
 
 
-def test_wrong_stock_location_is_err097(connect):
-    connector = connect(use_listing_sku=False, stock_location_name="A-01")
+def test_each_warehouse_is_adjusted_at_the_products_own_location_read_once(connect, om):
+    sku = "1001-RED-X-S"
+    assert om.stock[(sku, 101)]["location"] != "GLOBAL" and om.stock[(sku, 103)]["location"] == "GLOBAL"
+    connector = connect(use_listing_sku=False)
+    updates = [QuantityUpdate(sku, MAIN, 3), QuantityUpdate(sku, EAST, 4), QuantityUpdate(sku, FBA, 5)]
 
-    (result,) = connector.quantities_push([QuantityUpdate("1001-RED-X-S", MAIN, 3)])
+    assert all(r.ok for r in connector.quantities_push(updates))
+    assert all(r.ok for r in connector.quantities_push(updates))
 
-    assert not result.ok and "ERR097" in result.error
+    assert [(a["warehouseId"], a["stockLocationName"]) for a in om.adjustments[:3]] == [
+        (w, om.stock[(sku, w)]["location"]) for w in (101, 102, 103)
+    ]
+    assert (om.quantity(sku, "MAIN"), om.quantity(sku, "EAST"), om.quantity(sku, "FBA")) == (3, 4, 5)
+    # one read per warehouse for the connector's life: a page and the empty page that ends it
+    assert om.calls_to("GET", r"^/v1/inventory$") == 6
+
+
+def test_a_moved_stock_row_is_read_again_and_adjusted_at_its_new_location(connect, om):
+    sku = "1001-RED-X-S"
+    connector = connect(use_listing_sku=False)
+    assert connector.quantities_push([QuantityUpdate(sku, MAIN, 3)])[0].ok
+    om.move_stock(sku, "MAIN", "B-99")
+
+    (result,) = connector.quantities_push([QuantityUpdate(sku, MAIN, 8)])
+
+    assert result.ok, result.error
+    assert om.adjustments[-1]["stockLocationName"] == "B-99" and om.quantity(sku, "MAIN") == 8
+
+
+def test_a_per_warehouse_location_setting_overrides_what_om_lists(connect, om):
+    sku = "1001-RED-X-S"
+    name = om.warehouses[101]["name"]
+    connector = connect(use_listing_sku=False, stock_locations=[f"{name}=A-01"])
+    om.move_stock(sku, "MAIN", "A-01")
+
+    (result,) = connector.quantities_push([QuantityUpdate(sku, MAIN, 6)])
+
+    assert result.ok and om.adjustments[-1]["stockLocationName"] == "A-01"
+    assert om.calls_to("GET", r"^/v1/inventory$") == 0
+
+
+def test_a_wrong_location_override_is_err097_in_that_warehouse_only(connect, om):
+    sku = "1001-RED-X-S"
+    connector = connect(use_listing_sku=False, stock_locations=["101=NOWHERE"])
+
+    main, fba = connector.quantities_push([QuantityUpdate(sku, MAIN, 3), QuantityUpdate(sku, FBA, 2)])
+
+    assert not main.ok and main.error.startswith("ERR097")
+    assert fba.ok and om.quantity(sku, "FBA") == 2
 
 
 def test_push_is_split_into_batches_of_adjust_batch_size(connect, om):
@@ -171,8 +214,12 @@ def test_malformed_adjust_answer_is_a_bad_response(connect, om):
 
 def test_sandbox_adjust_answer_matches_the_recorded_sample(om, sandbox):
     rows = [
-        {"masterSku": sku, "onHandQuantity": 1, "warehouseId": 101, "stockLocationName": "GLOBAL"}
-        for sku in ("1001-RED-X-S", "GHOST-1", "1001-RED-X-M")
+        {"masterSku": sku, "onHandQuantity": 1, "warehouseId": 101, "stockLocationName": location}
+        for sku, location in (
+            ("1001-RED-X-S", om.stock[("1001-RED-X-S", 101)]["location"]),
+            ("GHOST-1", "GLOBAL"),
+            ("1001-RED-X-M", om.stock[("1001-RED-X-M", 101)]["location"]),
+        )
     ]
     answer = requests.post(
         sandbox.url("extensiv") + "v1.1/inventory/adjust",

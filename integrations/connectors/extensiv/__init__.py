@@ -16,9 +16,9 @@ What the API leaves open, and what this connector does about it ([I] in the refe
   (earlier parcels wait, pending). Only documented fields are sent (shipDate and shipMethod.shippingService
   with the `inferred_shipment_fields` setting). Nothing documents OM de-duplicating a repeated upload, so
   it is never retried once sent: after an unknown outcome, read `shipments_list` before sending again.
-- Inventory: the adjust call *sets* on-hand (absolute), at one stock location per warehouse
-  (`stock_location_name`, "GLOBAL" by default); the stock row must exist (ERR097) and the product too
-  (ERR053). Per-warehouse: each synced OM warehouse is one channel warehouse. OM keeps stock per warehouse
+- Inventory: the adjust call *sets* on-hand (absolute) at a stock location; each product's location per
+  warehouse is read from GET /v1/inventory (3PL: GLOBAL), `stock_locations` overrides it per warehouse; the
+  stock row must exist (ERR097) and the product too (ERR053). Per-warehouse: each synced OM warehouse is one channel warehouse. OM keeps stock per warehouse
   and splits it among its own sales channels by its own rules, so "per_sales_channel" mode pushes one
   figure into `sync_warehouse` (required there) and leaves the split to OM; a combined "all warehouses"
   figure cannot be written, so without `sync_warehouse` every non-excluded warehouse is synced separately.

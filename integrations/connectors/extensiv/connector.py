@@ -64,7 +64,19 @@ class ExtensivConnector(
         SettingSpec("use_listing_sku", bool, True, "Channel SKUs are OM listing SKUs (else OM master SKUs)."),
         SettingSpec("adjust_batch_size", int, 200, "Rows per inventory-adjust call (1-200)."),
         SettingSpec("adjust_interval", float, 10.0, "Seconds between inventory-adjust calls; 0: no pause."),
-        SettingSpec("stock_location_name", str, "GLOBAL", "The stock location whose on-hand quantity is set."),
+        SettingSpec(
+            "stock_locations",
+            list,
+            [],
+            "Per-warehouse override of the stock location adjusted, as warehouse=location (OM id or name), e.g. "
+            "101=A-01; other warehouses: each product's location read from OM (3PL: GLOBAL).",
+        ),
+        SettingSpec(
+            "stock_location_name",
+            str,
+            "",
+            "Deprecated and ignored: one location cannot serve every warehouse; use stock_locations.",
+        ),
         SettingSpec("requests_per_second", float, 5.0, "Client-side rate limit; 0 turns it off."),
         SettingSpec("notify_customer", bool, False, "Ask OM to e-mail the buyer on a shipment upload."),
         SettingSpec(
@@ -94,6 +106,7 @@ class ExtensivConnector(
         self.push_batch_size = self.settings["adjust_batch_size"]
         self._warehouse_rows: list[dict[str, Any]] | None = None
         self._listing_rows: dict[str, dict[str, Any]] | None = None
+        self._stock_locations: dict[str, dict[str, list[str]]] = {}
 
     def make_client(self, *, retry: RetryPolicy, timeout: tuple[float, float]) -> HttpClient:
         per_second = self.settings["requests_per_second"]

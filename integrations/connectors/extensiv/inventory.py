@@ -1,5 +1,10 @@
 """Order Manager inventory: set on-hand per warehouse (POST /v1.1/inventory/adjust, ≤200 rows, per-row
-errors with a 1-based index) and read it back (GET /v1/productstocks/total) for reconciliation."""
+errors with a 1-based index) and read it back (GET /v1/productstocks/total) for reconciliation.
+
+Stock sits at named locations per warehouse (3PL warehouses: `GLOBAL`), so each row is adjusted at the
+product's location in that warehouse, read from GET /v1/inventory once per warehouse per connector (one run)
+and read again when an adjustment answers ERR097 (the row moved or is gone). The `stock_locations` setting
+(`warehouse=location`, by id or name) overrides it for a warehouse."""
 
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -9,6 +14,8 @@ from integrations.connectors.records import ChannelQuantity, QuantityResult, Qua
 from integrations.http import BadResponse, RateLimit, RateLimiter
 
 ADJUST_PATH = "/v1.1/inventory/adjust"
+INVENTORY_PATH = "/v1/inventory"
+GLOBAL = "GLOBAL"  # the location of 3PL warehouses' stock
 STOCK_TOTALS_PATH = "/v1/productstocks/total"
 SKU_QUERY_LIMIT = 10  # up to this many SKUs: one filtered call each; more: read every page and filter here
 
@@ -24,6 +31,7 @@ class InventoryMixin:
     _pages: Any
     _warehouses: Any
     _listing_index: Any
+    _stock_locations: dict[str, dict[str, list[str]]]  # warehouse id -> master SKU -> its locations there
 
     def quantities_push(self, updates: Sequence[QuantityUpdate]) -> list[QuantityResult]:
         """Set on-hand quantities (absolute), in batches of push_batch_size; one result per update, in order."""
@@ -39,6 +47,7 @@ class InventoryMixin:
         for start in range(0, len(ready), self.push_batch_size):
             batch = ready[start : start + self.push_batch_size]
             failed = self._adjust([row for _, row in batch])
+            failed = self._moved_rows_again(batch, failed)
             for offset, (position, _) in enumerate(batch):
                 results[position] = _result(updates[position], failed.get(offset, ""))
         return [r for r in results if r is not None]
@@ -83,13 +92,76 @@ class InventoryMixin:
         master, problem = self._master_sku(update.sku)
         if master is None:
             return None, problem
+        location, problem = self._location(str(update.warehouse_id), master)
+        if not location:
+            return None, problem
         row = {
             "masterSku": master,
             "onHandQuantity": max(0, update.quantity),  # OM holds no negative on-hand
             "warehouseId": int(update.warehouse_id),
-            "stockLocationName": self.settings["stock_location_name"],
+            "stockLocationName": location,
         }
         return row, ""
+
+    def _location(self, warehouse_id: str, master: str) -> tuple[str, str]:
+        """Where `master` is adjusted in the warehouse: the override, else its one location in OM."""
+        override = self._location_override(warehouse_id)
+        if override:
+            return override, ""
+        if warehouse_id not in self._stock_locations:
+            found: dict[str, list[str]] = {}
+            for row in self._pages(INVENTORY_PATH, {"warehouseId": warehouse_id}):
+                where = "a product stock row"
+                sku = str(self.reader.field(self.reader.field(row, "product", where), "masterSku", where))
+                place = str(self.reader.field(self.reader.field(row, "stockLocation", where), "location", where))
+                found.setdefault(sku, []).append(place)
+            self._stock_locations[warehouse_id] = found
+        places = self._stock_locations[warehouse_id].get(master, [])
+        if not places:  # no row: OM says why (ERR053 no such product, ERR097 no stock row there)
+            return GLOBAL, ""
+        if len(places) > 1:  # setting one of them to the warehouse's figure would count the stock twice
+            return "", (
+                f"{master} is stocked at {len(places)} locations in warehouse {warehouse_id} "
+                f"({', '.join(places)}): name one with the stock_locations setting"
+            )
+        return places[0], ""
+
+    def _location_override(self, warehouse_id: str) -> str:
+        names = {warehouse_id.lower()} | {
+            str(w.get("name") or "").lower() for w in self._warehouses() if str(w.get("warehouseId")) == warehouse_id
+        }
+        for entry in self.settings["stock_locations"]:
+            warehouse, _, location = str(entry).partition("=")
+            if warehouse.strip().lower() in names and location.strip():
+                return location.strip()
+        return ""
+
+    def _moved_rows_again(self, batch: list[tuple[int, dict[str, Any]]], failed: dict[int, str]) -> dict[int, str]:
+        """ERR097 on a location read from OM: read the warehouse's locations again and resend the rows whose
+        location changed (one more adjust call); the others keep their error."""
+        missing = [o for o, error in failed.items() if error.startswith("ERR097")]
+        warehouses = {str(batch[o][1]["warehouseId"]) for o in missing}
+        stale = {w for w in warehouses if not self._location_override(w)}
+        if not stale:
+            return failed
+        for warehouse in stale:
+            self._stock_locations.pop(warehouse, None)
+        again: list[tuple[int, dict[str, Any]]] = []
+        for offset in missing:
+            row = batch[offset][1]
+            location, problem = self._location(str(row["warehouseId"]), row["masterSku"])
+            if location and location != row["stockLocationName"]:
+                row["stockLocationName"] = location
+                again.append((offset, row))
+            elif problem:
+                failed[offset] = problem
+        if again:
+            retried = self._adjust([row for _, row in again])
+            for n, (offset, _) in enumerate(again):
+                failed.pop(offset, None)
+                if n in retried:
+                    failed[offset] = retried[n]
+        return failed
 
     def _master_sku(self, sku: str) -> tuple[str | None, str]:
         if not self.settings["use_listing_sku"]:

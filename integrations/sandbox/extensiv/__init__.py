@@ -21,6 +21,7 @@ Helpers that move the world (each stamps what it changes):
     api.quantity(sku, warehouse) -> int       on hand; warehouse as code ("MAIN") or id
     api.set_quantity(sku, warehouse, on_hand) -> dict
     api.remove_stock(sku, warehouse)          delete the stock row (adjusting it then answers ERR097)
+    api.move_stock(sku, warehouse, location)  the stock row now sits at another location (the old one: ERR097)
     api.shipments_of(order_id) -> list[dict]
     api.issue_code() -> str                    a one-time authorization code for POST /oauth/token
     api.set_quota(capacity, per_second, retry_after_ms=1000)  token bucket: 429 + x-skubana-quota-retryAfter
@@ -30,7 +31,9 @@ Quirks reproduced: `shipments` in PUT /v1.1/shipment/external may be an object o
 per parcel; each may carry `items` [{orderItemId or listingSku, quantity}] ([I]); without items the first
 entry of a call ships every open quantity. Any external confirmation marks the order SHIPPED (reference 3.7),
 and a confirmation of an order already SHIPPED is refused (400) with nothing recorded. The inventory adjust
-answers 200 with per-row `errors` whose `index` is 1-based. Lookup by `orderId` on GET /v1.1/orders is [I].
+answers 200 with per-row `errors` whose `index` is 1-based, and ERR097 for a location the product has no
+stock row at: 3PL warehouses (FBA) keep stock at `GLOBAL`, direct ones (MAIN, EAST) at a named bin per
+product, listed by GET /v1/inventory. Lookup by `orderId` on GET /v1.1/orders is [I].
 """
 
 import base64
@@ -224,6 +227,32 @@ class ExtensivSandbox(WorldMoves, SandboxAPI):
             for name in ("onHandQuantity", "lockedQuantity", "inTransitQuantity"):
                 total[name] += row[name]
         return page(request, list(totals.values()))
+
+    @route("GET", r"/v1/inventory")
+    def inventory_list(self, request: Request) -> Any:
+        """Per-location stock rows (reference 3.6), filtered by warehouseId and sku."""
+        warehouse, sku = request.q("warehouseId"), request.q("sku")
+        rows = []
+        for (master_sku, warehouse_id), row in sorted(self.stock.items()):
+            if (warehouse and str(warehouse_id) != warehouse) or (sku and master_sku != sku):
+                continue
+            product = self.products[master_sku]
+            rows.append(
+                {
+                    "productStockId": row["productStockId"],
+                    "product": {k: product[k] for k in ("productId", "masterSku", "name")},
+                    "quantity": row["onHandQuantity"],
+                    "quantityLocked": row["lockedQuantity"],
+                    "stockLocation": {
+                        "location": row["location"],
+                        "stockLocationId": row["productStockId"] + 1000,
+                        "warehouseId": warehouse_id,
+                    },
+                    "active": True,
+                    "pickable": True,
+                }
+            )
+        return page(request, rows)
 
     @route("POST", r"/v1\.1/inventory/adjust")
     def inventory_adjust(self, request: Request) -> Any:

@@ -91,6 +91,9 @@ class WorldMoves:
     def remove_stock(self, sku: str, warehouse: str | int) -> None:
         del self.stock[(sku, self.warehouse_id(warehouse))]
 
+    def move_stock(self, sku: str, warehouse: str | int, location: str) -> None:
+        self.stock[(sku, self.warehouse_id(warehouse))]["location"] = location
+
     def shipments_of(self, order_id: int) -> list[dict]:
         return [s for s in self.shipments if s["orderId"] == order_id]
 

@@ -93,16 +93,18 @@ def listings_seed(world: World, products: dict[str, dict]) -> dict[int, dict]:
 
 
 def stock_seed(world: World) -> dict[tuple[str, int], dict]:
-    """One stock row per item per warehouse, bundles included (with 0 on hand, as OM asks integrators to)."""
-    return {
-        (sku, WAREHOUSE_IDS[code]): {
+    """One stock row per item per warehouse, bundles included (with 0 on hand, as OM asks integrators to).
+    3PL warehouses keep stock at `GLOBAL`; direct ones at named bins (reference 3.6), one per product."""
+    rows = {}
+    for n, ((sku, code), (on_hand, allocated)) in enumerate(sorted(world.stock.items())):
+        rows[(sku, WAREHOUSE_IDS[code])] = {
+            "productStockId": 50001 + n,
             "onHandQuantity": on_hand,
             "lockedQuantity": allocated,
             "inTransitQuantity": 0,
-            "location": STOCK_LOCATION,
+            "location": STOCK_LOCATION if code in THIRD_PARTY else f"{code}-{chr(65 + n % 3)}{1 + n % 7:02d}",
         }
-        for (sku, code), (on_hand, allocated) in world.stock.items()
-    }
+    return rows
 
 
 def orders_seed(world: World, products: dict[str, dict]) -> dict[int, dict]:
