@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from integrations.connectors.records import Address, CustomerRef, OrderLineRecord, OrderRecord
+from integrations.countries import country_code
 from orders.models import OrderRules
 
 ADDRESS_FIELDS = ("name", "company", "line1", "line2", "city", "state", "postal_code", "country", "phone", "email")
@@ -76,8 +77,9 @@ def rules_exclusion(record: OrderRecord, rules: OrderRules | None) -> str:
         return ""
     if rules.earliest_order_date and record.placed_at and record.placed_at < rules.earliest_order_date:
         return f"placed {record.placed_at:%Y-%m-%d %H:%M}, before the go-live date"
-    countries = split_list(rules.ship_to_countries, upper=True)
-    if countries and record.ship_to.country.upper() not in countries:
+    # Codes on both sides, so a rule of `US` takes an order shipping to `USA` or `United States`.
+    countries = {country_code(c) for c in split_list(rules.ship_to_countries, upper=True)}
+    if countries and country_code(record.ship_to.country) not in countries:
         return f"ships to {record.ship_to.country or 'no country'}, not one of {', '.join(sorted(countries))}"
     tags = split_list(rules.required_tags)
     if tags and not tags & {str(t).lower() for t in _tags(record)}:

@@ -189,7 +189,7 @@ class ShipmentSender:
                 f"shipment {record.external_id}: tracking corrected to {record.tracking_number or '-'} "
                 f"({carrier}) on {self.channel.name}"
             )
-        if held is not None:
+        if held is not None and not self.connector.upload_reads_back:
             log.info("shipment %s is already on order %s: not sent again", record.external_id, order.external_id)
         else:
             self.connector.shipment_upload(external_id=order.external_id, shipment=record)

@@ -76,8 +76,11 @@ def orders_download(
 ) -> IngestTotals:
     """Download a window of orders and upsert them; the scheduled flow also moves its cursor, a backfill does not."""
     with closing(connector_for(channel)) as connector:
-        records = capability(connector, OrderSource).orders_download(since=since, until=until)
+        source = capability(connector, OrderSource)
+        records = source.orders_download(since=since, until=until)
         totals = OrderIngest(channel=channel, report=report, dry_run=dry_run).run(records, progress=progress)
+        for line in source.orders_skipped():  # so a run that reads 0 orders says why
+            report.note(line)
     if move_cursor and not dry_run and totals.last_updated_at:
         with transaction.atomic():
             cursor_advance(channel=channel, flow=DOWNLOAD, position=totals.last_updated_at)

@@ -61,6 +61,10 @@ class OrderSource(Capability, Protocol):
         """One order by the channel's id (the admin's re-download)."""
         ...
 
+    def orders_skipped(self) -> list[str]:
+        """What the last orders_download left out on purpose and why, one line each, for the run summary."""
+        return []
+
 
 class OrderAcknowledger(Capability, Protocol):
     def order_acknowledge(self, *, external_id: str, fulfillment_number: str) -> None:
@@ -80,6 +84,9 @@ class ShipmentSink(Capability, Protocol):
     # The channel's ship call marks the whole order shipped: the outbox sends one upload per order, once every
     # line is shipped or cancelled, carrying every parcel in `parcels` (Extensiv's external confirmation).
     confirms_whole_order: ClassVar[bool]
+    # shipment_upload reads back each of its own side effects (NuORDER: add the shipment, then mark the order
+    # shipped), so it is called again for a shipment the channel already holds, to finish what is missing.
+    upload_reads_back: ClassVar[bool] = False
 
     def shipments_list(self, external_id: str) -> list[ShipmentRecord]:
         """The shipments the channel holds for an order (read back before a retry, so nothing goes twice)."""

@@ -1,13 +1,16 @@
 """NuORDER inventory: ATS and WIP by purchase-order date, per warehouse and size, one request per product."""
 
+import json
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from integrations.connectors.nuorder import NuOrderConnector
+from integrations.connectors.nuorder.parse import quantities_from_product
 from integrations.connectors.records import QuantityUpdate
-from integrations.http import RetryPolicy
+from integrations.http import BadResponse, RetryPolicy, TransportError
 
 
 @pytest.fixture
@@ -159,3 +162,42 @@ def test_quantities_download_without_ids_walks_every_product_and_filters_by_sku(
 def test_warehouses_download_names_the_warehouses_inventory_uses(api, nuorder):
     warehouses = nuorder().warehouses_download()
     assert [(w.external_id, w.code) for w in warehouses] == [(w["name"], w["code"]) for w in api.warehouses]
+
+
+def test_a_push_answered_success_false_fails_its_rows_with_the_channels_message(api, nuorder):
+    red, blue = _product(api), _product(api, color="BLUE")
+    api.inventory_refusals[red["_id"]] = "Product is locked for editing"
+    before = api.quantity(red["_id"], "default", red["sizes"][0]["size"])
+    results = nuorder().quantities_push([_update(red, quantity=before + 5), _update(blue, quantity=6)])
+    assert [(r.ok, r.error) for r in results] == [(False, "Product is locked for editing"), (True, "")]
+    assert api.quantity(red["_id"], "default", red["sizes"][0]["size"]) == before
+    assert api.quantity(blue["_id"], "default", blue["sizes"][0]["size"]) == 6
+
+
+def test_a_200_whose_body_cannot_be_read_is_an_unknown_outcome_not_a_success(api, nuorder):
+    product = _product(api)
+    api.inject("malformed", method="POST", path=r"^/api/inventory/")
+    with pytest.raises(TransportError) as raised:
+        nuorder().quantities_push([_update(product, quantity=17)])
+    assert raised.value.outcome_unknown
+    assert "outcome unknown" in raised.value.reason
+
+
+PRODUCT = Path(__file__).parents[1] / "data" / "nuorder" / "product_with_warehouses.json"
+
+
+def test_stock_is_read_from_the_products_warehouses_as_real_products_carry_it(nuorder):
+    product = json.loads(PRODUCT.read_text())
+    held = {(q.sku, q.warehouse_id): q.quantity for q in quantities_from_product(nuorder().reader, product)}
+    style = "4156301-4-TURQUOISE, RED"
+    assert held == {
+        (f"{style}-20x20 Set 4", "default"): 12,  # matched by UPC
+        (f"{style}-30x60", "default"): 3,  # no UPC: matched by size name
+        (f"{style}-OS", "LA-DC"): 7,  # ATS listed directly under the warehouse
+    }  # the dated WIP bucket and the prebook entry are not ATS
+
+
+def test_a_product_without_warehouses_is_a_bad_response_not_zero_rows(nuorder):
+    product = {k: v for k, v in json.loads(PRODUCT.read_text()).items() if k != "warehouses"}
+    with pytest.raises(BadResponse, match="field 'warehouses' is missing"):
+        list(quantities_from_product(nuorder().reader, product))

@@ -9,7 +9,7 @@ import pytest
 
 from integrations.connectors.nuorder import NuOrderConnector
 from integrations.connectors.nuorder.parse import order_from_json
-from integrations.connectors.records import BadRecord
+from integrations.connectors.records import Address, BadRecord
 from integrations.http import BadResponse, Conflict, NotFound, RetryPolicy
 
 SAMPLE = Path(__file__).parents[1] / "data" / "nuorder" / "order_approved.json"
@@ -218,3 +218,15 @@ def test_added_order_is_downloaded(api, nuorder):
     order = nuorder().order_get(added["_id"])
     assert [(line.upc, line.quantity) for line in order.lines] == [(api.world.item(sku).upc, 3)]
     assert order.external_id in {o.external_id for o in nuorder().orders_download(since=None)}
+
+
+RECORDED = Path(__file__).parents[1] / "data" / "nuorder" / "orders_recorded.json"
+
+
+def test_countries_sent_as_names_become_iso_codes_and_the_name_is_kept(nuorder):
+    first, second, polish = (order_from_json(nuorder().reader, o) for o in json.loads(RECORDED.read_text()))
+    assert (first.ship_to.country, first.bill_to.country) == ("US", "US")
+    assert first.attributes["shipping_address_country"] == "United States"
+    assert first.attributes["billing_address_country"] == "USA"
+    assert polish.ship_to.country == "PL"
+    assert second.number == "100589-2" and second.ship_to == Address()  # the split half with no shipping address

@@ -123,13 +123,13 @@ def test_product_create_is_201_and_a_duplicate_key_409(api, call):
     assert call("PUT", "/api/product/new", json={**body, "season": "SS27"}).status_code == 201
 
 
-def test_product_update_then_get_shows_it_with_inventory(api, call):
+def test_product_update_then_get_shows_it_with_its_warehouses_stock(api, call):
     product = api.product_by_style("1001", "RED")
     assert call("POST", f"/api/product/{product['_id']}", json={"name": "Renamed"}).status_code == 200
     served = call("GET", f"/api/product/{product['_id']}").json()
     assert served["name"] == "Renamed"
-    assert served["inventory"][0]["warehouse"] == "default"
-    assert served["inventory"][0]["wip"][0]["name"] == "immediate"
+    assert served["warehouses"][0]["warehouse"] == "default"
+    assert served["warehouses"][0]["wip"][0]["name"] == "immediate"
 
 
 def test_inventory_by_external_id_answers_success_and_keeps_the_quantity(api, call):

@@ -65,3 +65,30 @@ def test_an_unknown_channel_or_an_empty_window_is_refused(sales):
         backfill("--channel", "nope", "--since", "2026-10-01")
     with pytest.raises(CommandError, match="after --since"):
         backfill("--channel", channel.slug, "--since", "2026-10-02", "--until", "2026-10-01")
+
+
+def test_a_nuorder_backfill_that_reads_nothing_says_which_statuses_it_left_out(sales, sandbox):
+    api = sandbox.api("nuorder")
+    for order in list(api.orders.values()):
+        api.set_status(order["_id"], "pending")
+    channel = sales("nuorder", settings={"order_statuses": ["approved"]})
+    out, _ = backfill("--channel", channel.slug, "--since", "2026-10-01")
+    assert not Order.objects.filter(channel=channel).exists()
+    assert f"{len(api.orders)} order(s) skipped: pending (not in the order_statuses setting)" in out
+
+
+def test_nuorder_downloads_edited_orders_by_default_but_not_unapproved_ones(sales, sandbox, run):
+    api = sandbox.api("nuorder")
+    edited = api.add_order(status="edited")
+    pending = api.add_order(status="pending")
+    api.modify_order(pending["_id"], notes="changed by the rep")  # edited, but not yet approved
+    processed = api.add_order(status="processed")  # taken by another system before, then edited
+    api.modify_order(processed["_id"], notes="changed after processing")
+    channel = sales("nuorder")  # the default statuses
+    result = run(channel, "orders.download")
+    numbers = set(Order.objects.filter(channel=channel).values_list("number", flat=True))
+    assert edited["order_number"] in numbers
+    assert pending["order_number"] not in numbers
+    assert processed["order_number"] not in numbers
+    assert "1 order(s) skipped: edited but pending (not in the order_statuses setting)" in result.note
+    assert "1 order(s) skipped: edited but processed (not in the order_statuses setting)" in result.note

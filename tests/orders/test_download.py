@@ -12,6 +12,7 @@ from orders.ingest import OrderIngest
 from orders.models import Order, OrderEvent
 from orders.sync import OVERLAP, download_start
 from tests.orders.conftest import SALES_KINDS, order_shapes
+from tests.orders.factories import OrderRulesFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +105,17 @@ PAGED = {
     "nuorder": {"order_statuses": ["approved", "pending"]},
     "extensiv": {"page_size": 2},
 }
+
+
+def test_a_nuorder_channel_limited_to_us_takes_orders_shipping_to_usa_or_united_states(sales, sandbox, run):
+    api = sandbox.api("nuorder")
+    orders = [o for o in api.orders.values() if o["status"] == "approved"][:3]
+    address = {"line_1": "12 Pier Rd", "city": "Portland", "zip": "04101"}
+    for order, country in zip(orders, ("USA", "United States", "Poland"), strict=True):
+        api.modify_order(order["_id"], shipping_address={**address, "country": country}, edited=False)
+    channel = sales("nuorder", settings={"order_statuses": ["approved"]})
+    OrderRulesFactory(channel=channel, ship_to_countries="US")
+    run(channel, "orders.download")
+    stored = {o.external_id: o.ship_to["country"] for o in Order.objects.filter(channel=channel)}
+    assert stored[orders[0]["_id"]] == stored[orders[1]["_id"]] == "US"
+    assert orders[2]["_id"] not in stored  # Poland: PL, not one of US

@@ -445,6 +445,51 @@ def test_a_run_stopped_mid_batch_keeps_what_the_channel_took_and_sends_the_rest_
     assert set(ShipmentUpload.objects.values_list("state", flat=True)) == {UploadState.SENT}
 
 
+@pytest.mark.parametrize("fault", ["status", "timeout"])
+def test_nuorder_marks_the_order_shipped_even_when_its_shipment_is_already_held(
+    fault, submitted, run, sandbox, settings
+):
+    # NuORDER takes a shipment in two calls (append it to the order, then mark the order shipped): a 5xx or a
+    # timeout between them leaves the shipment held and the order open; the read-back must not skip the second.
+    settings.HTTP_READ_TIMEOUT = 0.5
+    channel = submitted("nuorder")
+    order = simple_line(channel).order
+    ship(sandbox, order)  # everything: this shipment completes the order
+    run(channel.fulfillment, "shipments.download")
+    api = sandbox.api("nuorder")
+    api.inject(
+        fault, times=100, status=500, delay=1.0, method="POST", path=rf"^/api/order/{order.external_id}/shipped$"
+    )
+
+    first = run(channel, "shipments.upload")
+    assert first.status == "partial"
+    assert len(on_channel(channel, order)) == 1  # the first side effect happened
+    assert not channel_order_shipped(sandbox, order)
+    assert ShipmentUpload.objects.get().state == UploadState.PENDING
+
+    api.clear_faults()
+    ShipmentUpload.objects.update(next_attempt_at=None)  # due now, not after the backoff
+    assert run(channel, "shipments.upload").status == "ok"
+    assert channel_order_shipped(sandbox, order)
+    assert len(on_channel(channel, order)) == 1  # read back: not appended twice
+    assert ShipmentUpload.objects.get().state == UploadState.SENT
+
+
+def test_nuorder_a_200_it_cannot_read_is_settled_by_reading_back(submitted, run, sandbox):
+    channel = submitted("nuorder")
+    order = simple_line(channel).order
+    ship(sandbox, order)
+    run(channel.fulfillment, "shipments.download")
+    api = sandbox.api("nuorder")
+    # Answered 200 without being processed: counting it done would leave the order without its shipment.
+    api.inject("malformed", method="POST", path=rf"^/api/order/{order.external_id}$")
+
+    assert run(channel, "shipments.upload").status == "ok"  # retried in the run after reading back
+    assert len(on_channel(channel, order)) == 1
+    assert channel_order_shipped(sandbox, order)
+    assert ShipmentUpload.objects.get().attempts == 2
+
+
 def test_whole_order_confirmation_waits_for_every_parcel_then_sends_all_of_them_once(submitted, run, sandbox):
     channel = submitted("extensiv")
     line = simple_line(channel)

@@ -5,6 +5,7 @@ Endpoints marked [I] are inferred, not confirmed by a source (see shared/referen
 the sandbox implements them the same way.
 """
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, final
@@ -47,6 +48,7 @@ from integrations.http import (
     NotFound,
     RateLimit,
     RetryPolicy,
+    TransportError,
     body_message,
 )
 from integrations.oauth1 import OAuth1
@@ -54,6 +56,11 @@ from integrations.oauth1 import OAuth1
 # A refusal of one product/company is reported on its row; anything else (auth, server, transport) raises.
 REFUSED = (ClientError, Conflict, NotFound, BadResponse)
 DONE_STATUSES = ("processed", "shipped")
+# Approved is what NuORDER's ERP guide pulls; `edited` lists orders changed after submission, which leave the
+# approved list until approved again, and whose changes the hub must see. Pending, review and draft are not yet
+# approved by the brand: never downloaded unless configured.
+DEFAULT_STATUSES = ("approved", "edited")
+NOT_YET_APPROVED = ("draft", "review", "pending")
 
 
 @register_connector
@@ -73,7 +80,12 @@ class NuOrderConnector(
     kind = "nuorder"
     role = "sales"
     settings_schema = (
-        SettingSpec("order_statuses", list, ["approved"], "Order statuses to download (approved, pending, review…)."),
+        SettingSpec(
+            "order_statuses",
+            list,
+            list(DEFAULT_STATUSES),
+            "Order statuses to download: approved, edited (changed after submission), pending, review…",
+        ),
         SettingSpec("currency", str, "USD", "Currency of prices sent with products."),
         SettingSpec(
             "season", str, "", "Season for uploaded products that carry none (season+style+colour is the key)."
@@ -90,6 +102,8 @@ class NuOrderConnector(
     )
     rate_limit = RateLimit(per_second=5, burst=5)  # NuORDER documents no limit; stay conservative
     corrects_shipments = True  # the order's shipments array is rewritten whole
+    # Two side effects per shipment (append it, mark the order shipped), each read back from the order first.
+    upload_reads_back = True
     default_base_url = "https://next.nuorder.com"  # production; the vendor sandbox is wholesale.sandbox1.nuorder.com
     push_batch_size = 100  # quantity rows per call; each product in it is one request (all its sizes/warehouses)
 
@@ -124,13 +138,32 @@ class NuOrderConnector(
     def orders_download(
         self, *, since: datetime | None, until: datetime | None = None
     ) -> Iterator[OrderRecord | BadRecord]:
-        """Orders in the configured statuses modified in [since, until); an unreadable one comes as a BadRecord."""
+        """Orders in the configured statuses modified in [since, until); an unreadable one comes as a BadRecord.
+
+        What is left out is counted for `orders_skipped`: orders outside the window, `edited` orders not yet
+        approved, and, when nothing at all came down, the orders waiting in statuses not configured.
+        """
+        statuses = [str(s).strip().lower() for s in self.settings["order_statuses"] if str(s).strip()]
+        self._skipped: Counter[str] = Counter()
         seen: set[str] = set()
-        for status in self.settings["order_statuses"]:
+        for status in statuses:
             for order in self._orders_in(status, since, until):
-                if order.external_id not in seen:
+                # The `edited` filter also lists orders flagged edited in any status: take only those in a
+                # status wanted here, never one already processed elsewhere or not yet approved.
+                other = order.status if isinstance(order, OrderRecord) else status
+                if status == "edited" and other not in (*statuses, "edited"):
+                    self._skipped[f"edited but {other} (not in the order_statuses setting)"] += 1
+                elif order.external_id not in seen:
                     seen.add(order.external_id)
                     yield order
+        if not seen:
+            for status in (s for s in (*NOT_YET_APPROVED, *DEFAULT_STATUSES) if s not in statuses):
+                if count := len(self._list(self.http.get(f"/api/orders/{status}/list"), f"{status} order ids")):
+                    self._skipped[f"{status} (not in the order_statuses setting)"] += count
+
+    def orders_skipped(self) -> list[str]:
+        """The last download's skipped orders by reason, e.g. "4 order(s) skipped: pending (not in …)"."""
+        return [f"{n} order(s) skipped: {reason}" for reason, n in sorted(getattr(self, "_skipped", {}).items())]
 
     def cancellations_download(self, *, since: datetime | None) -> Iterator[OrderRecord | str]:
         """Cancelled orders modified since `since`; one that cannot be read comes as its bare `_id`."""
@@ -157,10 +190,9 @@ class NuOrderConnector(
             raise Conflict("the order is cancelled on NuORDER", channel=self.label)
         if status not in DONE_STATUSES:
             # Setting a status is idempotent, so a retry after a lost answer cannot do harm.
-            self.http.post(f"/api/order/{_seg(external_id)}/processed", safe_to_retry=True)
+            self._write(f"/api/order/{_seg(external_id)}/processed")
         if self.reader.field(order, "order_number", f"order {external_id}") != fulfillment_number:
-            body = {"order_number": fulfillment_number}
-            self.http.post(f"/api/order/{_seg(external_id)}", json_body=body, safe_to_retry=True)
+            self._write(f"/api/order/{_seg(external_id)}", {"order_number": fulfillment_number})
 
     def _orders_in(
         self, status: str, since: datetime | None, until: datetime | None
@@ -170,6 +202,7 @@ class NuOrderConnector(
             try:
                 updated = parse.order_updated_at(self.reader, data)
                 if updated is not None and ((since and updated < since) or (until and updated >= until)):
+                    self._skipped["changed outside the window read"] += 1
                     continue
                 order: OrderRecord | BadRecord = parse.order_from_json(self.reader, data)
             except BadResponse as exc:
@@ -189,16 +222,19 @@ class NuOrderConnector(
         return parse.shipments_from_json(self.reader, self._order_json(external_id))
 
     def shipment_upload(self, *, external_id: str, shipment: ShipmentRecord) -> None:
-        """Append the shipment to the order unless it is there; mark shipped only when the order is complete."""
+        """Append the shipment to the order unless it is there; mark shipped only when the order is complete.
+
+        Each step reads the order first, so calling this again after a failure between the two calls (a 5xx,
+        a timeout, a crash) only does what is missing: the hub calls it again for a shipment already held.
+        """
         order = self._order_json(external_id)
         existing = list(self.reader.opt(order, "shipments", []))
         if not parse.shipment_exists(existing, shipment):
             entry = parse.shipment_to_json(self.reader, order, shipment)
             # The body sets the whole array, so sending it twice leaves the same order: safe to retry.
-            body = {"shipments": [*existing, entry]}
-            self.http.post(f"/api/order/{_seg(external_id)}", json_body=body, safe_to_retry=True)
+            self._write(f"/api/order/{_seg(external_id)}", {"shipments": [*existing, entry]})
         if shipment.order_complete and order.get("status") != "shipped":
-            self.http.post(f"/api/order/{_seg(external_id)}/shipped", safe_to_retry=True)
+            self._write(f"/api/order/{_seg(external_id)}/shipped")
 
     def shipment_correct(self, *, external_id: str, shipment: ShipmentRecord, held: ShipmentRecord) -> None:
         """Replace the order's entry for the shipment with one carrying the new tracking, carrier and service."""
@@ -207,7 +243,7 @@ class NuOrderConnector(
         entry = parse.shipment_to_json(self.reader, order, shipment)
         body = {"shipments": [entry if parse.shipment_exists([e], held) else e for e in existing]}
         # The body sets the whole array, so sending it twice leaves the same order: safe to retry.
-        self.http.post(f"/api/order/{_seg(external_id)}", json_body=body, safe_to_retry=True)
+        self._write(f"/api/order/{_seg(external_id)}", body)
 
     # Inventory
 
@@ -229,13 +265,32 @@ class NuOrderConnector(
         return [results[i] for i in range(len(updates))]
 
     def _push_product(self, product_id: str, updates: list[QuantityUpdate]) -> str:
+        """'' when NuORDER took the product's quantities, else its reason; an unreadable answer raises."""
         body = parse.inventory_to_json(updates)
+        path = f"/api/inventory/{_seg(product_id)}"
         try:
             # An absolute set: repeating it after a lost answer leaves the same quantities.
-            self.http.post(f"/api/inventory/{_seg(product_id)}", json_body=body, safe_to_retry=True)
+            response = self.http.post(path, json_body=body, safe_to_retry=True)
         except REFUSED as exc:
             return exc.reason
-        return ""
+        answer = self._answer(response, path)
+        # NuORDER answers 200 `{"success": true}`; a 200 with `success: false` is a refusal, not a success.
+        if isinstance(answer, dict) and answer.get("success") is True:
+            return ""
+        if isinstance(answer, dict) and answer.get("success") is False:
+            return str(answer.get("message") or answer.get("error") or "NuORDER answered success: false")
+        raise _unknown(self.label, path, f"answered {str(answer)[:80]!r}, not success true or false")
+
+    def _answer(self, response: requests.Response, path: str) -> Any:
+        """The body of a write's 2xx answer; one the hub cannot read is an unknown outcome, like a timeout."""
+        try:
+            return self.http.json(response)
+        except BadResponse as exc:
+            raise _unknown(self.label, path, exc.reason) from None
+
+    def _write(self, path: str, body: dict[str, Any] | None = None) -> None:
+        """POST a write NuORDER may safely repeat (a whole-field set or a status) and check its answer is readable."""
+        self._answer(self.http.post(path, json_body=body, safe_to_retry=True), path)
 
     def quantities_download(
         self, *, skus: Sequence[str] | None = None, product_ids: Sequence[str] | None = None
@@ -307,6 +362,12 @@ class NuOrderConnector(
 
 def _seg(value: str) -> str:
     return quote(str(value), safe="")
+
+
+def _unknown(channel: str, path: str, reason: str) -> TransportError:
+    # The write was sent and answered 2xx, but what happened cannot be told: the caller reads back, as after a
+    # timeout, instead of counting it done.
+    return TransportError(f"{reason}: outcome unknown", outcome_unknown=True, channel=channel, method="POST", path=path)
 
 
 def _failed(update: QuantityUpdate, error: str) -> QuantityResult:

@@ -25,6 +25,7 @@ from integrations.connectors.records import (
     ShipmentLineRecord,
     ShipmentRecord,
 )
+from integrations.countries import country_code
 from integrations.http import BadResponse, ClientError
 
 IMMEDIATE = "immediate"  # the WIP bucket NuORDER treats as available to sell now
@@ -63,10 +64,20 @@ def order_from_json(r: PayloadReader, data: Any) -> OrderRecord:
         shipping_method=str(r.opt(data, "shipping_method", "")),
         customer=_customer(r, retailer, where) if retailer else None,
         lines=tuple(_order_lines(r, data, where)),
-        attributes={name: data[name] for name in _ATTRIBUTES if data.get(name) not in (None, "", [])},
+        attributes=_attributes(data),
         cancelled=data.get("status") == "cancelled",
         raw=data,
     )
+
+
+def _attributes(data: Mapping[str, Any]) -> dict[str, Any]:
+    attributes = {name: data[name] for name in _ATTRIBUTES if data.get(name) not in (None, "", [])}
+    for name in ("shipping_address", "billing_address"):
+        # The country as NuORDER wrote it, beside the ISO code the address carries.
+        address = data.get(name)
+        if isinstance(address, Mapping) and address.get("country"):
+            attributes[f"{name}_country"] = str(address["country"])
+    return attributes
 
 
 def order_updated_at(r: PayloadReader, data: Mapping[str, Any]):
@@ -128,7 +139,7 @@ def _address(r: PayloadReader, data: Mapping[str, Any], name: str, retailer: Map
         city=str(r.opt(address, "city", "")),
         state=str(r.opt(address, "state", "")),
         postal_code=str(r.opt(address, "zip", "")),
-        country=str(r.opt(address, "country", "")),
+        country=country_code(str(r.opt(address, "country", ""))),  # NuORDER sends names: `USA`, `Poland`
         phone=str(r.opt(address, "phone", "")),
         email=str(r.opt(retailer, "buyer_email", "")),
     )
@@ -270,22 +281,40 @@ def product_sizes(r: PayloadReader, product: Any) -> Iterator[tuple[str, str, st
 
 
 def quantities_from_product(r: PayloadReader, product: Any) -> Iterator[ChannelQuantity]:
-    """The ATS (`immediate`, not prebook) NuORDER holds per warehouse and size [I: `inventory` on the product]."""
+    """The ATS (`immediate`, not prebook) NuORDER holds per warehouse and size, read from the product's
+    `warehouses[]` [I: each entry names its warehouse (`warehouse` or `name`) and carries its sizes, in WIP
+    buckets like an inventory post, or directly as `sizes[]` of ATS]. Sizes are matched by UPC first, then name.
+
+    A product without `warehouses` is a BadResponse, not zero rows: reconciliation must never read "nothing"
+    from a body it does not understand.
+    """
     product_id = str(r.field(product, "_id", "product"))
-    where = f"product {product_id} inventory"
-    by_size = {size: sku for sku, size, _ in product_sizes(r, product)}
-    for i, entry in enumerate(r.opt(product, "inventory", [])):
-        warehouse = str(r.field(entry, "warehouse", f"{where}[{i}]"))
+    where = f"product {product_id} warehouses"
+    sizes = list(product_sizes(r, product))
+    by_upc = {upc: sku for sku, _, upc in sizes if upc}
+    by_size = {size: sku for sku, size, _ in sizes}
+    style, color = str(product["style_number"]), str(product.get("color", ""))
+    for i, entry in enumerate(r.field(product, "warehouses", "product", kind=list)):
+        at = f"{where}[{i}]"
+        if not isinstance(entry, Mapping):
+            raise BadResponse(f"{at} is not an object", channel=r.label)
         if entry.get("prebook"):
             continue
-        for bucket in r.field(entry, "wip", f"{where}[{i}]", kind=list):
-            if r.field(bucket, "name", f"{where}[{i}].wip") != IMMEDIATE:
-                continue
-            for size in r.field(bucket, "sizes", f"{where}[{i}].wip", kind=list):
-                name = str(r.field(size, "size", where))
-                quantity = r.integer(r.field(size, "quantity", where), "quantity", where)
-                sku = by_size.get(name, channel_sku(str(product["style_number"]), str(product.get("color", "")), name))
-                yield ChannelQuantity(sku=sku, warehouse_id=warehouse, quantity=quantity, product_id=product_id)
+        warehouse = str(r.opt(entry, "warehouse", "") or r.field(entry, "name", at))
+        if "wip" in entry:
+            buckets = r.field(entry, "wip", at, kind=list)
+            rows = [s for b in buckets if r.field(b, "name", f"{at}.wip") == IMMEDIATE for s in _sizes(r, b, at)]
+        else:
+            rows = list(_sizes(r, entry, at))
+        for size in rows:
+            name, upc = str(r.field(size, "size", at)), str(r.opt(size, "upc", ""))
+            quantity = r.integer(r.field(size, "quantity", at), "quantity", at)
+            sku = by_upc.get(upc) or by_size.get(name) or channel_sku(style, color, name)
+            yield ChannelQuantity(sku=sku, warehouse_id=warehouse, quantity=quantity, product_id=product_id)
+
+
+def _sizes(r: PayloadReader, data: Any, where: str) -> list[Any]:
+    return list(r.field(data, "sizes", where, kind=list))
 
 
 def product_to_json(product: Product, *, season: str, currency: str) -> dict[str, Any]:

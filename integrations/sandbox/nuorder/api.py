@@ -6,12 +6,13 @@ companies and warehouses.
 State, for tests to inspect: `orders` (by `_id`), `products` (by `_id`), `companies` (by code),
 `warehouses`, `inventory` ({(product _id, warehouse, prebook, bucket, size): quantity}).
 Helpers that move the world: `add_order(lines=[(item_sku, qty)], status=, number=)`, `set_status(id, status)`,
-`modify_order(id, **fields)`, `cancel_order(id)`; readers `order(id)`, `order_by_number(number)`,
+`modify_order(id, **fields)`, `cancel_order(id)`, `inventory_refusals[product _id] = message` (its inventory
+posts answer 200 `{"success": false}`); readers `order(id)`, `order_by_number(number)`,
 `product_for_upc(upc)`, `product_by_style(style, color)`, `quantity(product_id, warehouse, size, bucket=)`;
 and `set_quantity(product_id, warehouse, size, quantity, bucket=)` to make NuORDER disagree with the hub.
 
-Inferred behaviour [I]: `GET /api/products/list` (product ids), `GET /api/warehouses`, the `inventory`
-view on `GET /api/product/{_id}`, WIP buckets named by ISO date, and that an inventory post replaces, per
+Inferred behaviour [I]: `GET /api/products/list` (product ids), `GET /api/warehouses`, the `warehouses`
+view on `GET /api/product/{_id}` (per warehouse, its WIP buckets of per-size quantities), WIP buckets named by ISO date, and that an inventory post replaces, per
 warehouse, every bucket of each size it names (sizes it does not name keep their quantities).
 """
 
@@ -28,7 +29,8 @@ from integrations.sandbox.nuorder.store import InventoryStore, check_order_updat
 from integrations.sandbox.seed import WorldOrder, WorldOrderLine
 from integrations.sandbox.server import HttpError, Request, Response, SandboxAPI, route
 
-STATUSES = ("draft", "review", "pending", "approved", "processed", "shipped", "cancelled")
+# `edited`: an order changed after submission; it leaves the approved list until it is approved again.
+STATUSES = ("draft", "review", "pending", "approved", "edited", "processed", "shipped", "cancelled")
 ALIASES = {"process": "processed", "cancel": "cancelled", "ship": "shipped", "approve": "approved"}
 ID = r"(?P<{}>[^/]+)"
 
@@ -55,6 +57,9 @@ class NuOrderSandbox(SandboxAPI):
         self.companies = seeding.build_companies(self.world, self.ids, at)
         self.inventory = InventoryStore(seeding.build_inventory(self.world, self.products))
         self.orders: dict[str, dict[str, Any]] = {}
+        # Products whose inventory posts NuORDER answers 200 `{"success": false, "message": …}`, unapplied
+        # (what a portal does with, e.g., a locked product): {product _id: message}.
+        self.inventory_refusals: dict[str, str] = {}
         for n, order in enumerate(self.world.orders):
             self._store_order(order, status=seeding.STATUS_BY_INDEX.get(n, "approved"))
 
@@ -133,8 +138,8 @@ class NuOrderSandbox(SandboxAPI):
         return self._set_status(order, status)
 
     def _orders_with(self, status: str) -> list[dict]:
-        if status == "edited":
-            return [o for o in self.orders.values() if o.get("edited")]
+        if status == "edited":  # the filter also lists orders flagged edited in any status
+            return [o for o in self.orders.values() if o.get("edited") or o["status"] == "edited"]
         status = self._status(status)
         return [o for o in self.orders.values() if o["status"] == status]
 
@@ -197,7 +202,7 @@ class NuOrderSandbox(SandboxAPI):
     @route("GET", r"/api/product/" + ID.format("product_id"))
     def product_get(self, request: Request, product_id: str) -> dict:
         product = self._product(product_id)
-        return {**product, "inventory": self.inventory.view(product)}
+        return {**product, "warehouses": self.inventory.view(product)}
 
     @route("POST", r"/api/product/" + ID.format("product_id"))
     def product_update(self, request: Request, product_id: str) -> dict:
@@ -212,7 +217,10 @@ class NuOrderSandbox(SandboxAPI):
 
     @route("POST", r"/api/inventory/" + ID.format("product_id"))
     def inventory_set(self, request: Request, product_id: str) -> dict:
-        self.inventory.apply(self._product(product_id), self._body(request), {w["name"] for w in self.warehouses})
+        product = self._product(product_id)
+        if product["_id"] in self.inventory_refusals:
+            return {"success": False, "message": self.inventory_refusals[product["_id"]]}
+        self.inventory.apply(product, self._body(request), {w["name"] for w in self.warehouses})
         return {"success": True}
 
     @route("POST", r"/api/inventory/external_id/" + ID.format("external_id"))
@@ -236,7 +244,7 @@ class NuOrderSandbox(SandboxAPI):
         sizes = body.get("sizes", [])
         if not isinstance(sizes, list) or not all(isinstance(s, dict) and "size" in s for s in sizes):
             raise HttpError(400, "sizes must be a list of {size, upc}")
-        return {k: v for k, v in body.items() if k not in ("_id", "inventory")}
+        return {k: v for k, v in body.items() if k not in ("_id", "inventory", "warehouses")}
 
     def _create_product(self, body: dict) -> dict:
         at = self._now()

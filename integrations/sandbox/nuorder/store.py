@@ -52,16 +52,18 @@ class InventoryStore:
                     yield entry["warehouse"], prebook, bucket["name"], _size_of(product, size), _quantity(size)
 
     def view(self, product: dict) -> list[dict[str, Any]]:
-        """What GET /api/product/{_id} shows under `inventory` [I]: the post's shape, immediate first."""
+        """What GET /api/product/{_id} shows under `warehouses` [I]: per warehouse, the post's buckets, immediate
+        first; a size without a UPC carries none."""
         upcs = {s["size"]: s.get("upc", "") for s in product["sizes"]}
         rank = {s["size"]: i for i, s in enumerate(product["sizes"])}
         grouped: dict[tuple[str, bool], dict[str, list]] = defaultdict(lambda: defaultdict(list))
         cells = sorted(self.cells.items(), key=lambda item: _order(item, rank))
         for (product_id, warehouse, prebook, bucket, size), quantity in cells:
             if product_id == product["_id"]:
-                grouped[(warehouse, prebook)][bucket].append(
-                    {"size": size, "upc": upcs.get(size, ""), "quantity": quantity}
-                )
+                entry = {"size": size, "quantity": quantity}
+                if upcs.get(size):
+                    entry["upc"] = upcs[size]
+                grouped[(warehouse, prebook)][bucket].append(entry)
         return [
             {"warehouse": w, "prebook": p, "wip": [{"name": n, "sizes": s} for n, s in buckets.items()]}
             for (w, p), buckets in grouped.items()

@@ -56,6 +56,8 @@ class Command(BaseCommand):
             self.stdout.write(f"... and {len(report.lines) - LINES_SHOWN} more")
         for issue in report.issues:
             self.stderr.write(f"{issue.record_key}: {issue.message}")
+        for note in report.notes:  # what the channel left out and why (a backfill that reads 0 says why)
+            self.stdout.write(note)
         updated = sum(totals.count(action) for action in WRITES) - totals.count(CREATE)
         verb = "would be " if report.dry_run else ""
         self.stdout.write(
