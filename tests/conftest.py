@@ -87,6 +87,7 @@ def console_log(caplog):
 
     (handler,) = [h for h in logging.getLogger().handlers if h.get_name() == "console"]
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="integrations")  # whatever an earlier test left on the app's logger
     stream = io.StringIO()
     previous = handler.setStream(stream)
     yield stream

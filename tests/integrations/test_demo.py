@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.request import urlopen
@@ -140,6 +141,8 @@ def test_the_served_demo_prints_a_banner_serves_the_admin_and_stops_on_ctrl_c(tm
     command = [sys.executable, str(MANAGE), "demo", "--addr", f"127.0.0.1:{port}", "--sandbox-port", "0",
                "--log", str(tmp_path / "demo.log")]  # fmt: skip
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    watchdog = threading.Timer(180, child.kill)  # a demo that never prints its banner fails the test, not CI
+    watchdog.start()
     output = []
     try:
         for line in child.stdout:
@@ -149,9 +152,9 @@ def test_the_served_demo_prints_a_banner_serves_the_admin_and_stops_on_ctrl_c(tm
         assert urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=10).status == 200
         child.send_signal(signal.SIGINT)
         started = time.monotonic()
-        output.append(child.stdout.read())
-        child.wait(timeout=15)
+        output.append(child.communicate(timeout=15)[0])  # never waits forever, whatever the child does
     finally:
+        watchdog.cancel()
         if child.poll() is None:
             child.kill()
     text = "".join(output)

@@ -51,9 +51,15 @@ class Command(BaseCommand):
         ports = {kind: (sandbox_port + i if sandbox_port and not once else 0) for i, kind in enumerate(SANDBOX_CLASSES)}
         sandboxes = Sandboxes.start(ports=ports)
         try:
-            # The summary table says what each run did: the runner's own line per run would bury it.
-            logging.getLogger("integrations").setLevel(logging.ERROR)
-            outcome = demo_world(sandboxes=sandboxes)
+            # The summary table says what each run did: the runner's own line per run would bury it. The level is
+            # put back after, so a process that goes on (a test session, the served demo) logs as configured.
+            quiet = logging.getLogger("integrations")
+            level = quiet.level
+            quiet.setLevel(logging.ERROR)
+            try:
+                outcome = demo_world(sandboxes=sandboxes)
+            finally:
+                quiet.setLevel(level)
             self._summary(outcome)
             if once:
                 if outcome.unexpected_failures:
@@ -92,6 +98,9 @@ class Command(BaseCommand):
         # The children derive the same credential key; passing it spares each of them the warning about it.
         env = {**os.environ, "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEYS)}
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+        # Started in the background by a shell without job control, a process inherits SIGINT ignored, and Python
+        # then installs no KeyboardInterrupt for it: Ctrl-C (or a test's SIGINT) must still stop the demo.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         children = []
         with log.open("a") as out:
             try:
