@@ -14,6 +14,7 @@ from typing import Any
 from integrations.models import Channel
 from integrations.sandbox.channeladvisor.entities import DC_IDS
 from integrations.sandbox.registry import Sandboxes
+from inventory.models import ChannelWarehouse, Warehouse, WarehousePairing
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment, ShipmentLine, ShipmentUpload
 from orders.models import UploadState as U
 
@@ -93,7 +94,11 @@ def hub_shipped(channel: Channel, orders: list[ChannelOrder]) -> None:
         )
         for order, (item_id, sku, qty), k in pairs
     )
-    warehouse = str(CA_DC) if channel.kind == "channeladvisor" else "MAIN"
+    warehouse = "MAIN"
+    if channel.kind == "channeladvisor":  # MAIN ships for DC 11, so Ship names DistributionCenterID 11
+        main, _ = Warehouse.objects.get_or_create(code=warehouse)
+        dc, _ = ChannelWarehouse.objects.get_or_create(channel=channel, external_id=str(CA_DC))
+        WarehousePairing.objects.get_or_create(channel_warehouse=dc, warehouse=main)
     shipments = Shipment.objects.bulk_create(
         Shipment(
             order=order,
@@ -146,13 +151,9 @@ def _ca_body(o: ChannelOrder, shipped: str) -> dict:
 
 
 def _extensiv_body(o: ChannelOrder, shipped: str) -> dict:
-    entry = {
-        "orderId": o.external_id,
-        "trackingNumber": o.tracking,
-        "shipMethod": {"shippingCarrier": CARRIER, "shippingService": SERVICE},
-        "shipDate": shipped,
-        "items": [{"orderItemId": item_id, "quantity": qty} for item_id, _, qty in o.lines],
-    }
+    # One confirmation of the whole order with the documented fields only (reference 3.5): no items, no
+    # shipDate or shippingService unless the channel's inferred_shipment_fields setting asks for them.
+    entry = {"orderId": o.external_id, "trackingNumber": o.tracking, "shipMethod": {"shippingCarrier": CARRIER}}
     return {"notifyCustomer": False, "updateChannel": True, "shipments": entry}
 
 
