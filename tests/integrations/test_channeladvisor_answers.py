@@ -4,12 +4,11 @@ write (Ship, UpdateQuantity), which is an unknown outcome to read back, never a 
 
 import pytest
 
-from integrations.connectors.channeladvisor import ChannelAdvisorConnector, parse
+from integrations.connectors.channeladvisor import parse
 from integrations.connectors.reader import PayloadReader
 from integrations.connectors.records import QuantityUpdate, ShipmentLineRecord, ShipmentRecord
-from integrations.http import AuthFailed, RetryPolicy, TransportError
+from integrations.http import AuthFailed, TransportError
 
-FAST = RetryPolicy(backoff=0.01)
 SKU = "1001-RED-X-S"
 
 # A product as CA lists it when it holds no quantity for it (recorded payloads of parents and never-stocked SKUs).
@@ -21,32 +20,6 @@ UNSTOCKED = {
     "TotalQuantity": None,
     "DCQuantities": None,
 }
-
-
-@pytest.fixture
-def ca(sandbox):
-    return sandbox.api("channeladvisor")
-
-
-@pytest.fixture
-def connect(sandbox, ca, request):
-    made = []
-
-    def make(**settings):
-        connector = ChannelAdvisorConnector(
-            base_url=sandbox.url("channeladvisor"),
-            credentials=dict(ca.credentials),
-            settings=settings,
-            label=f"ca-{request.node.name}"[:50],
-            retry=FAST,
-            timeout=(1, 1),
-        )
-        made.append(connector)
-        return connector
-
-    yield make
-    for connector in made:
-        connector.close()
 
 
 def test_error_body_with_capital_message_shows_the_message(connect, ca):

@@ -4,39 +4,6 @@ product IDs by exact SKU."""
 
 from datetime import datetime
 
-import pytest
-
-from integrations.connectors.channeladvisor import ChannelAdvisorConnector
-from integrations.http import RetryPolicy
-
-FAST = RetryPolicy(backoff=0.01)
-
-
-@pytest.fixture
-def ca(sandbox):
-    return sandbox.api("channeladvisor")
-
-
-@pytest.fixture
-def connect(sandbox, ca, request):
-    made = []
-
-    def make(**settings):
-        connector = ChannelAdvisorConnector(
-            base_url=sandbox.url("channeladvisor"),
-            credentials=dict(ca.credentials),
-            settings=settings,
-            label=f"ca-{request.node.name}"[:50],
-            retry=FAST,
-            timeout=(1, 1),
-        )
-        made.append(connector)
-        return connector
-
-    yield make
-    for connector in made:
-        connector.close()
-
 
 def test_listings_download_returns_every_product(connect, ca, sandbox):
     listings = list(connect().listings_download(since=None))

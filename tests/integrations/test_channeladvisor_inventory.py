@@ -4,38 +4,9 @@ distribution centers read back."""
 
 import pytest
 
-from integrations.connectors.channeladvisor import ChannelAdvisorConnector
 from integrations.connectors.records import ChannelQuantity, QuantityResult, QuantityUpdate, WarehouseRecord
-from integrations.http import RetryPolicy
 
-FAST = RetryPolicy(backoff=0.01)
 SKU = "1001-RED-X-S"
-
-
-@pytest.fixture
-def ca(sandbox):
-    return sandbox.api("channeladvisor")
-
-
-@pytest.fixture
-def connect(sandbox, ca, request):
-    made = []
-
-    def make(**settings):
-        connector = ChannelAdvisorConnector(
-            base_url=sandbox.url("channeladvisor"),
-            credentials=dict(ca.credentials),
-            settings=settings,
-            label=f"ca-{request.node.name}"[:50],
-            retry=FAST,
-            timeout=(1, 1),
-        )
-        made.append(connector)
-        return connector
-
-    yield make
-    for connector in made:
-        connector.close()
 
 
 @pytest.fixture

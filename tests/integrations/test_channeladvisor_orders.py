@@ -9,40 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from integrations.connectors.channeladvisor import ChannelAdvisorConnector
 from integrations.connectors.records import Address, BundlePart
-from integrations.http import BadResponse, NotFound, RetryPolicy
+from integrations.http import BadResponse, NotFound
 from integrations.sandbox.channeladvisor import OUTLET_PROFILE_ID
 
-FAST = RetryPolicy(backoff=0.01)
 DATA = Path(__file__).parents[1] / "data" / "channeladvisor"
-
-
-@pytest.fixture
-def ca(sandbox):
-    return sandbox.api("channeladvisor")
-
-
-@pytest.fixture
-def connect(sandbox, ca, request):
-    """ChannelAdvisorConnector(**settings) against the sandbox."""
-    made = []
-
-    def make(**settings):
-        connector = ChannelAdvisorConnector(
-            base_url=sandbox.url("channeladvisor"),
-            credentials=dict(ca.credentials),
-            settings=settings,
-            label=f"ca-{request.node.name}"[:50],
-            retry=FAST,
-            timeout=(1, 1),
-        )
-        made.append(connector)
-        return connector
-
-    yield make
-    for connector in made:
-        connector.close()
 
 
 def sample(name: str) -> dict:

@@ -5,37 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from integrations.connectors.channeladvisor import ChannelAdvisorConnector
 from integrations.connectors.records import ShipmentLineRecord, ShipmentRecord
-from integrations.http import ClientError, RetryPolicy, ServerError, TransportError
-
-FAST = RetryPolicy(backoff=0.01)
-
-
-@pytest.fixture
-def ca(sandbox):
-    return sandbox.api("channeladvisor")
-
-
-@pytest.fixture
-def connect(sandbox, ca, request):
-    made = []
-
-    def make(**settings):
-        connector = ChannelAdvisorConnector(
-            base_url=sandbox.url("channeladvisor"),
-            credentials=dict(ca.credentials),
-            settings=settings,
-            label=f"ca-{request.node.name}"[:50],
-            retry=FAST,
-            timeout=(1, 1),
-        )
-        made.append(connector)
-        return connector
-
-    yield make
-    for connector in made:
-        connector.close()
+from integrations.http import ClientError, ServerError, TransportError
 
 
 @pytest.fixture
