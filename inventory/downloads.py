@@ -174,10 +174,31 @@ def _supply_chunk(chunk: Sequence[Supply], report: RunReport, dry_run: bool) -> 
     return max(stamps) if stamps else None
 
 
+def channel_warehouses_seen(*, channel_id: int, names: Iterable[str]) -> int:
+    """Channel warehouses named by the channel's data (NuORDER: an order line's or a product's warehouse) that the
+    hub has not met yet, created (and paired by code or name, as downloaded ones are); how many were new."""
+    wanted = {name.strip()[:100] for name in names if name and name.strip()}
+    if not wanted:
+        return 0
+    known = set(
+        ChannelWarehouse.objects.filter(channel_id=channel_id, external_id__in=wanted).values_list(
+            "external_id", flat=True
+        )
+    )
+    new = [WarehouseRecord(external_id=name, name=name, code=name) for name in sorted(wanted - known)]
+    if not new:
+        return 0
+    rows = [ChannelWarehouse(channel_id=channel_id, external_id=r.external_id, name=r.name, code=r.code) for r in new]
+    ChannelWarehouse.objects.bulk_create(rows, ignore_conflicts=True)
+    _pair_new_by_code_or_name(Channel(pk=channel_id), new)
+    return len(new)
+
+
 def channel_warehouses_upsert(
-    *, channel: Channel, records: Iterable[WarehouseRecord], report: RunReport, dry_run: bool
+    *, channel: Channel, records: Iterable[WarehouseRecord], report: RunReport, dry_run: bool, complete: bool = True
 ) -> None:
-    """A sales channel's warehouses, upserted by external id; ones it no longer lists become inactive.
+    """A sales channel's warehouses, upserted by external id; ones it no longer lists become inactive, unless the
+    list is not `complete` (NuORDER's comes from its settings: warehouses met in orders and stock stay).
 
     A new channel warehouse is paired with the internal warehouse of the same code or name, as a starting point.
     """
@@ -201,10 +222,11 @@ def channel_warehouses_upsert(
             unique_fields=["channel", "external_id"],
             update_fields=["name", "code", "active", "updated_at"],
         )
-        gone = ChannelWarehouse.objects.filter(channel=channel).exclude(
-            external_id__in=[r.external_id for r in records]
-        )
-        gone.update(active=False)
+        if complete:
+            gone = ChannelWarehouse.objects.filter(channel=channel).exclude(
+                external_id__in=[r.external_id for r in records]
+            )
+            gone.update(active=False)
         _pair_new_by_code_or_name(channel, [r for r in records if r.external_id not in known])
 
 

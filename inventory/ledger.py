@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from catalog.models import ItemMapping
 from integrations.connectors.capabilities import QuantitySource
+from inventory.downloads import channel_warehouses_seen
 from inventory.models import ChannelWarehouse, PushLedger
 
 Key = tuple[int, int]  # (mapping id, channel warehouse id)
@@ -50,9 +51,10 @@ def ledger_write(entries: Mapping[Key, tuple[int, WipBuckets]], *, at: datetime 
 
 
 def channel_quantities(
-    *, connector: QuantitySource, channel_id: int, keys: Iterable[Key] | None = None
+    *, connector: QuantitySource, channel_id: int, keys: Iterable[Key] | None = None, record_warehouses: bool = False
 ) -> dict[Key, int]:
-    """What the channel reports now, per (listing, channel warehouse); for the given keys, or all of them."""
+    """What the channel reports now, per (listing, channel warehouse); for the given keys, or all of them.
+    With `record_warehouses`, warehouses it names that the hub has not met become channel warehouses."""
     wanted = None if keys is None else set(keys)
     mapping_ids = None if wanted is None else {mapping_id for mapping_id, _ in wanted}
     few = mapping_ids is not None and len(mapping_ids) <= READ_ALL_ABOVE
@@ -63,10 +65,16 @@ def channel_quantities(
     by_external = dict(ChannelWarehouse.objects.filter(channel_id=channel_id).values_list("external_id", "id"))
     skus = sorted(by_sku) if few else None
     found: dict[Key, int] = {}
+    unknown: set[str] = set()
     for row in connector.quantities_download(skus=skus):
         mapping_id, warehouse_id = by_sku.get(row.sku), by_external.get(row.warehouse_id)
+        if warehouse_id is None:
+            unknown.add(row.warehouse_id)
         if mapping_id is not None and warehouse_id is not None:
             key = (mapping_id, warehouse_id)
             if wanted is None or key in wanted:
                 found[key] = row.quantity
+    if record_warehouses and unknown:
+        # A warehouse the channel holds stock in that the hub had not met (NuORDER lists none): there to pair now.
+        channel_warehouses_seen(channel_id=channel_id, names=unknown)
     return found

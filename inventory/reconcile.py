@@ -28,7 +28,7 @@ def inventory_reconcile_run(
 ):
     """Replace the channel's discrepancy rows with every listing whose channel quantity differs from the hub's."""
     calculation = quantities_compute(rules=rules)
-    found = channel_quantities(connector=connector, channel_id=channel_id)
+    found = channel_quantities(connector=connector, channel_id=channel_id, record_warehouses=not dry_run)
     pushed = {
         (mapping_id, cw_id): (quantity, at)
         for mapping_id, cw_id, quantity, at in PushLedger.objects.filter(

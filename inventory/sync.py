@@ -54,7 +54,8 @@ def channel_warehouses_download(
     """A sales channel's warehouses, to pair with internal ones."""
     with closing(connector_for(channel)) as connector:
         records = capability(connector, WarehouseSource).warehouses_download()
-    channel_warehouses_upsert(channel=channel, records=records, report=report, dry_run=dry_run)
+        complete = connector.warehouses_listed_in_full
+    channel_warehouses_upsert(channel=channel, records=records, report=report, dry_run=dry_run, complete=complete)
 
 
 def inventory_upload(

@@ -41,6 +41,9 @@ class Connector:
     names_ship_from: ClassVar[bool] = False  # its shipments say which channel warehouse they left from
     confirms_whole_order: ClassVar[bool] = False  # its ship call ships the whole order: once, with every parcel
     sku_case_sensitive: ClassVar[bool] = False  # the channel tells `abc-1` from `ABC-1`: auto-mapping matches exactly
+    # warehouses_download lists every warehouse the channel has; False where it lists only some (NuORDER: those its
+    # settings name), so a warehouse missing from it stays active, and others are added as orders and stock name them.
+    warehouses_listed_in_full: ClassVar[bool] = True
     default_base_url: ClassVar[str] = ""
 
     def __init__(

@@ -4,9 +4,10 @@ sandbox, and sales channels with their warehouses downloaded and their listings 
 import pytest
 
 from catalog.models import BundleComponent, Item, ItemMapping, MappingStatus
+from integrations.connectors.nuorder.parse import channel_sku
 from integrations.models import SyncRun
 from integrations.runner import flow_run
-from inventory.models import InventoryPolicy
+from inventory.models import ChannelWarehouse, InventoryPolicy, Warehouse, WarehousePairing
 
 
 def run(channel, flow, **kwargs) -> SyncRun:
@@ -50,6 +51,7 @@ def sales(sandbox, sandbox_channel, oms, catalog):
         run(channel, "warehouses.download")
         InventoryPolicy.objects.create(channel=channel, **policy)
         if kind == "nuorder":
+            _pair_nuorder(channel)
             _map_nuorder(sandbox.api(kind), channel, catalog)
         else:
             for listing in sandbox.world.listings:
@@ -63,14 +65,24 @@ def sales(sandbox, sandbox_channel, oms, catalog):
     return make
 
 
+def _pair_nuorder(channel) -> None:
+    """NuORDER's warehouses come by name from the channel's settings (no code to pair by): paired by hand, as a
+    person does on the pairing screen; the sandbox's `default` mirrors MAIN and `east` EAST."""
+    for external_id, code in (("default", "MAIN"), ("east", "EAST")):
+        WarehousePairing.objects.get_or_create(
+            channel_warehouse=ChannelWarehouse.objects.get(channel=channel, external_id=external_id),
+            warehouse=Warehouse.objects.get(code=code),
+        )
+
+
 def _map_nuorder(api, channel, catalog) -> None:
-    """NuORDER lists one product per style and colour; each size is a listing (style-colour-size, its UPC)."""
+    """NuORDER lists one product per style and colour; each size is a listing, keyed by its UPC."""
     by_upc = {item.upc: item for item in catalog.values()}
     for product in api.products.values():
         for size in product["sizes"]:
             item = by_upc.get(size["upc"])
             if item is not None:
-                sku = "-".join(p for p in (product["style_number"], product.get("color", ""), size["size"]) if p)
+                sku = channel_sku(product["style_number"], product.get("color", ""), size["size"], size["upc"])
                 ItemMapping.objects.create(
                     channel=channel, channel_sku=sku, channel_product_id=product["_id"], channel_upc=size["upc"],
                     item=item, status=MappingStatus.MAPPED, method="upc",

@@ -80,7 +80,6 @@ def test_explicit_since_reads_the_window_asked_for(sandbox, oms):
     ("kind", "expected"),
     [
         ("channeladvisor", {"11": "MAIN", "12": "EAST", "13": "FBA"}),  # by code
-        ("nuorder", {"default": "MAIN", "east": "EAST"}),  # by code
         ("extensiv", {"101": "MAIN", "102": "EAST", "103": "FBA"}),  # by name: OM warehouses have no code
     ],
 )
@@ -89,6 +88,17 @@ def test_channel_warehouses_are_downloaded_and_new_ones_paired(sandbox_channel, 
     run(channel, "warehouses.download")
     pairs = {cw.external_id: [w.code for w in cw.warehouses.all()] for cw in channel.channel_warehouses.all()}
     assert pairs == {external_id: [code] for external_id, code in expected.items()}
+
+
+def test_nuorder_warehouses_come_from_the_settings_without_a_call_and_stay_when_left_out(sandbox_channel, sandbox, oms):
+    api = sandbox.api("nuorder")
+    channel = sandbox_channel("nuorder", settings={"warehouses": ["default", "east"]})
+    ChannelWarehouse.objects.create(channel=channel, external_id="LA-DC", name="LA-DC")  # met on an order
+    api.calls.clear()
+    run(channel, "warehouses.download")
+    assert api.calls == []  # NuORDER documents no warehouse list: nothing is asked
+    found = {cw.external_id: (cw.name, cw.active) for cw in channel.channel_warehouses.all()}
+    assert found == {"default": ("default", True), "east": ("east", True), "LA-DC": ("LA-DC", True)}
 
 
 def test_a_warehouse_the_channel_stops_listing_becomes_inactive(sandbox_channel, oms):

@@ -86,6 +86,13 @@ class NuOrderConnector(
             list(DEFAULT_STATUSES),
             "Order statuses to download: approved, edited (changed after submission), pending, review…",
         ),
+        SettingSpec(
+            "warehouses",
+            list,
+            ["default"],
+            "NuORDER warehouse names (Admin > Brand Settings) to feed; ones named on orders and products are added "
+            "as they are seen.",
+        ),
         SettingSpec("currency", str, "USD", "Currency of prices sent with products."),
         SettingSpec(
             "season", str, "", "Season for uploaded products that carry none (season+style+colour is the key)."
@@ -105,6 +112,9 @@ class NuOrderConnector(
     # Two side effects per shipment (append it, mark the order shipped), each read back from the order first.
     upload_reads_back = True
     default_base_url = "https://next.nuorder.com"  # production; the vendor sandbox is wholesale.sandbox1.nuorder.com
+    # No documented call lists the brand's warehouses: they come from the `warehouses` setting, and from the
+    # warehouse names orders (per line) and products (`warehouses[]`) carry, added by the hub as it meets them.
+    warehouses_listed_in_full = False
     push_batch_size = 100  # quantity rows per call; each product in it is one request (all its sizes/warehouses)
 
     def make_client(self, *, retry: RetryPolicy, timeout: tuple[float, float]) -> HttpClient:
@@ -303,18 +313,10 @@ class NuOrderConnector(
                     yield quantity
 
     def warehouses_download(self) -> list[WarehouseRecord]:
-        """The brand's warehouses [I: GET /api/warehouses]; the id is the name inventory pushes use."""
-        rows = self._list(self.http.get("/api/warehouses"), "warehouses")
-        warehouses = []
-        for i, row in enumerate(rows):
-            name = str(self.reader.field(row, "name", f"warehouses[{i}]"))
-            code = str(self.reader.opt(row, "code", name))
-            warehouses.append(
-                WarehouseRecord(
-                    external_id=name, name=name, code=code, active=bool(self.reader.opt(row, "active", True))
-                )
-            )
-        return warehouses
+        """The warehouses the `warehouses` setting names (no call: NuORDER documents no warehouse list); the name
+        is the id inventory pushes use. Others appear as orders and products name them (see the class)."""
+        names = dict.fromkeys(str(n).strip() for n in self.settings["warehouses"] if str(n).strip())
+        return [WarehouseRecord(external_id=name, name=name, code=name) for name in names]
 
     # Catalog and customers
 
