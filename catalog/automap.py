@@ -6,7 +6,9 @@ Precedence, per listing:
 2. SKU pattern, when the UPC matched nothing: the listing SKU is looked up in an index built from the
    items' side (`<Item Number>`, `<Item Number>-<Color Code>-<Prepack Run>-<Size>`,
    `<Item Number>-<Color Code>-<Prepack Run>`, `<Item Number>-<Color Code>-<Size>`); exactly one
-   active item maps it, two or more make a conflict that names them.
+   active item maps it, two or more make a conflict that names them. A listing that keeps its parts apart
+   (`data["variant"]`: NuORDER's style, colour and size) is compared with the items' item number, colour code
+   and size field by field instead (VARIANT; an item without a size is NuORDER's one size, `OS`).
 SKUs compare case-insensitively and UPCs without leading zeros (`catalog.keys`), except on channels whose SKUs
 are case-sensitive (`Connector.sku_case_sensitive`, ChannelAdvisor): there a SKU must equal a pattern exactly, and
 a listing whose SKU differs from an item's pattern only by case is a conflict, whatever its UPC says (`abc-red-m`
@@ -20,18 +22,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, QuerySet
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Trim, Upper
 
-from catalog.keys import sku_key, upc_key
+from catalog.keys import listing_variant, sku_key, upc_key, variant_key
 from catalog.models import PROTECTED_METHODS, Item, ItemMapping, MappingMethod, MappingStatus
 from integrations.bulk import upsert
 from integrations.connectors import connector_class
+from integrations.connectors.records import VARIANT_KEY
 from integrations.models import Channel
 
 GENERAL = "<Item Number>"
 FULL = "<Item Number>-<Color Code>-<Prepack Run>-<Size>"
 PREPACK = "<Item Number>-<Color Code>-<Prepack Run>"
 SIZE = "<Item Number>-<Color Code>-<Size>"
+# A listing that keeps its parts apart (NuORDER's style, colour and size: `Listing.data["variant"]`) is compared
+# field by field, never by a joined SKU: style numbers carry dashes, so `4156301-4` + `RED` and `4156301` + `4-RED`
+# would join alike.
+VARIANT = "<Item Number>, <Color Code>, <Size> (field by field)"
 
 AUTOMAP_CHUNK = 2000
 _NAMED_CANDIDATES = 10
@@ -94,8 +102,10 @@ class ItemIndex:
         self.by_upc: dict[str, list[int]] = defaultdict(list)
         self.by_sku: dict[str, dict[int, str]] = defaultdict(dict)
         self.by_exact_sku: dict[str, dict[int, str]] = defaultdict(dict)  # patterns as written, case kept
+        self.by_variant: dict[tuple[str, str, str], dict[int, str]] = defaultdict(dict)
         self.inactive_by_upc: dict[str, list[int]] = defaultdict(list)
         self.inactive_by_sku: dict[str, list[int]] = defaultdict(list)
+        self.inactive_by_variant: dict[tuple[str, str, str], list[int]] = defaultdict(list)
 
     @classmethod
     def load(cls, *, exact: bool = False) -> "ItemIndex":
@@ -116,6 +126,11 @@ class ItemIndex:
                 self.by_sku[key][item_id] = pattern
             else:
                 self.inactive_by_sku[key].append(item_id)
+        if number:
+            if active:
+                self.by_variant[variant_key(number, color, size)][item_id] = VARIANT
+            else:
+                self.inactive_by_variant[variant_key(number, color, size)].append(item_id)
         if active and self.exact:
             for exact, pattern in item_sku_keys(number, color, prepack, size, case_sensitive=True).items():
                 self.by_exact_sku[exact][item_id] = pattern
@@ -127,15 +142,25 @@ class ItemIndex:
         return f"{shown} and {more} more" if more > 0 else shown
 
     def decide(
-        self, channel_sku: str, channel_upc: str, *, case_sensitive: bool = False, case_twin: bool = False
+        self,
+        channel_sku: str,
+        channel_upc: str,
+        *,
+        case_sensitive: bool = False,
+        case_twin: bool = False,
+        variant: tuple[str, str, str] | None = None,
     ) -> Decision:
-        """The item a listing maps to, or why none: UPC first, then SKU pattern. Where the channel's SKUs are
+        """The item a listing maps to, or why none: UPC first, then SKU pattern (or, for a listing that keeps its
+        parts apart, `variant` = (style, colour, size), those parts field by field). Where the channel's SKUs are
         case-sensitive, a SKU must equal a pattern exactly; one that differs from a pattern only by case, or
         that has a case twin among the channel's listings (`case_twin`), is a conflict for a person."""
         upc = upc_key(channel_upc)
         upc_ids = self.by_upc.get(upc, []) if upc else []
-        sku_hits = self.by_sku.get(sku_key(channel_sku), {})
-        if case_sensitive:
+        if variant is not None:
+            sku_hits = self.by_variant.get(variant_key(*variant), {})
+        else:
+            sku_hits = self.by_sku.get(sku_key(channel_sku), {})
+        if case_sensitive and variant is None:
             exact = self.by_exact_sku.get(sku_key(channel_sku, case_sensitive=True), {})
             if not exact and (sku_hits or case_twin):
                 return self.conflict(
@@ -168,20 +193,28 @@ class ItemIndex:
             )
         if sku_hits:
             return self.conflict(sku_hits, f"SKU {channel_sku} matches {len(sku_hits)} items by pattern")
-        return Decision(None, "", MappingStatus.UNMAPPED, self.why_unmapped(channel_sku, channel_upc))
+        return Decision(None, "", MappingStatus.UNMAPPED, self.why_unmapped(channel_sku, channel_upc, variant))
 
     def conflict(self, item_ids, reason: str) -> Decision:
         return Decision(None, "", MappingStatus.CONFLICT, f"{reason}: {self.names(set(item_ids))}")
 
-    def why_unmapped(self, channel_sku: str, channel_upc: str) -> str:
+    def why_unmapped(self, channel_sku: str, channel_upc: str, variant: tuple[str, str, str] | None = None) -> str:
         upc = upc_key(channel_upc)
-        inactive = {
-            *self.inactive_by_sku.get(sku_key(channel_sku), []),
-            *(self.inactive_by_upc.get(upc, []) if upc else []),
-        }
+        by_parts = (
+            self.inactive_by_variant.get(variant_key(*variant), [])
+            if variant
+            else self.inactive_by_sku.get(sku_key(channel_sku), [])
+        )
+        inactive = {*by_parts, *(self.inactive_by_upc.get(upc, []) if upc else [])}
         if inactive:
             return f"Only inactive items match: {self.names(inactive)}"
         sku_part = f"SKU {channel_sku} matches no item number pattern"
+        if variant:
+            style, color, size = variant
+            sku_part = (
+                f"no item has item number {style!r}, colour code {color!r} and size {size!r} "
+                "(an item without a size is size OS)"
+            )
         return f"No active item has UPC {channel_upc}; {sku_part}" if upc else sku_part
 
 
@@ -211,6 +244,7 @@ def mapping_automap(
                     mapping.channel_upc,
                     case_sensitive=mapping.channel_id in exact,
                     case_twin=(mapping.channel_id, sku_key(mapping.channel_sku)) in twins,
+                    variant=listing_variant({VARIANT_KEY: mapping.variant_parts}),
                 ),
                 result.counts,
             )
@@ -262,7 +296,9 @@ def _write(changed: list[ItemMapping]) -> None:
 
 def _chunks(queryset: QuerySet[ItemMapping], size: int):
     """Keyset pagination by pk: safe while the same rows are being updated, one query per chunk."""
+    # Only the variant of `data` (a CA listing's data carries its images and attributes): extracted in SQL.
     queryset = queryset.select_related(None).only(*_LOADED_FIELDS).order_by("pk")
+    queryset = queryset.annotate(variant_parts=KeyTransform(VARIANT_KEY, "data"))
     last_pk = 0
     while True:
         chunk = list(queryset.filter(pk__gt=last_pk)[:size])

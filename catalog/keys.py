@@ -1,5 +1,13 @@
 """How listing and item identifiers are compared: one normalisation shared by auto-mapping and imports."""
 
+from collections.abc import Mapping
+from typing import Any
+
+from integrations.connectors.records import VARIANT_KEY
+
+# The size NuORDER gets for an item without one (general merchandise, bundles): see catalog/product_upload.py.
+ONE_SIZE = "OS"
+
 # GTIN widths a UPC can be written in: EAN-8, UPC-A, EAN-13, GTIN-14.
 _GTIN_WIDTHS = (8, 12, 13, 14)
 
@@ -27,3 +35,17 @@ def upc_variants(value: str) -> set[str]:
     if not key.isdigit():
         return {value.strip(), key}
     return {key, value.strip()} | {key.zfill(width) for width in _GTIN_WIDTHS if width > len(key)}
+
+
+def variant_key(item_number: str, color: str, size: str) -> tuple[str, str, str]:
+    """Style, colour and size compared part by part, ignoring case and surrounding spaces; an empty size is the
+    one size NuORDER is sent for it (ONE_SIZE), so item `GM501` (no size) is NuORDER's `GM501` size `OS`."""
+    return (item_number.strip().upper(), color.strip().upper(), (size.strip() or ONE_SIZE).upper())
+
+
+def listing_variant(data: Mapping[str, Any] | None) -> tuple[str, str, str] | None:
+    """A listing's (style, colour, size) when it keeps them apart (`data["variant"]`), else None."""
+    parts = (data or {}).get(VARIANT_KEY) if isinstance(data, Mapping) else None
+    if not isinstance(parts, Mapping) or not str(parts.get("style") or "").strip():
+        return None
+    return (str(parts.get("style") or ""), str(parts.get("color") or ""), str(parts.get("size") or ""))

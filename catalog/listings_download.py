@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models.functions import Trim, Upper
 
 from catalog.automap import Decision, ItemIndex, case_twins, mapping_automap
+from catalog.keys import listing_variant
 from catalog.models import PROTECTED_METHODS, ItemMapping, MappingStatus
 from catalog.sync_common import FLOW, say
 from integrations.bulk import upsert
@@ -195,7 +196,7 @@ def _new(run: ListingsRun, sku: str, values: tuple) -> Planned:
     exact = connector_class(run.channel.kind).sku_case_sensitive
     if run.index is None:
         run.index = ItemIndex.load(exact=exact)  # once per run, and only when something new arrives
-    decision = run.index.decide(sku, values[1], case_sensitive=exact)
+    decision = run.index.decide(sku, values[1], case_sensitive=exact, variant=listing_variant(values[3]))
     row = _row(run.channel, sku, values, pending=False, decision=decision)
     if decision.status == MappingStatus.CONFLICT:
         run.report.issue(sku, f"{AMBIGUOUS}: {decision.note}", {"channel_sku": sku}, counted_as="created")

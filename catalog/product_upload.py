@@ -16,6 +16,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
+from catalog.keys import ONE_SIZE
 from catalog.models import Item, UploadKind
 from catalog.sync_common import UPLOAD_FLOW, say
 from catalog.uploads import content_hash, uploads_accepted, uploads_changed
@@ -28,7 +29,6 @@ from integrations.models import Channel
 from integrations.selectors import open_issue_keys
 
 PRICE_TYPES = {"wholesale": "wholesale_price", "retail": "retail_price"}
-ONE_SIZE = "OS"
 BATCH = 100
 _COLUMNS = ("item_number", "color_code", "size", "upc", "description", "active", "wholesale_price", "retail_price")
 

@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from catalog.models import BundleComponent, ItemMapping, MappingStatus
+from integrations.connectors.records import VARIANT_KEY
 from inventory.formula import incoming_days
 from inventory.models import (
     ChannelWarehouse,
@@ -159,10 +160,12 @@ def facts_fetch(*, rules: Rules, targets: list[Target], mapping_ids: Iterable[in
     chosen = None if mapping_ids is None else set(mapping_ids)
     in_sql = chosen is not None and len(chosen) <= FILTER_IN_SQL
     mappings = mapped_listings(channel_id=rules.channel_id, mapping_ids=chosen if in_sql else None)
+    # The size is the channel's own where the listing keeps it (NuORDER's `data.variant.size`), else the item's.
     fields = ("id", "item_id", "channel_sku", "channel_product_id", "channel_upc", "item__size", "item__upc")
+    rows = mappings.values_list(*fields, f"data__{VARIANT_KEY}__size").iterator(chunk_size=5000)
     listings = [
-        Listing(pk, item, sku, product_id or "", upc or item_upc or "", size or "")
-        for pk, item, sku, product_id, upc, size, item_upc in mappings.values_list(*fields).iterator(chunk_size=5000)
+        Listing(pk, item, sku, product_id or "", upc or item_upc or "", str(channel_size or size or ""))
+        for pk, item, sku, product_id, upc, size, item_upc, channel_size in rows
         if chosen is None or pk in chosen
     ]
     items = mappings.values("item_id")

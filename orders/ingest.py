@@ -19,6 +19,7 @@ from integrations.bulk import rows_insert
 from integrations.connectors.records import BadRecord, OrderRecord, SkippedRecord
 from integrations.flows import RunReport
 from integrations.models import Channel
+from inventory.downloads import channel_warehouses_seen
 from orders.cancellation import CANCELLED_HERE, cancel_kept, cancels_here
 from orders.customers import customers_upsert
 from orders.lines import CatalogLookup, build_lines, lines_save
@@ -294,6 +295,9 @@ class OrderIngest:
         for order_id, record in zip(order_ids, records, strict=True):
             groups.extend(build_lines(order_id=order_id, records=record.lines, lookup=self.lookup))
         lines_save(groups)
+        # A warehouse an order line names (NuORDER) becomes a channel warehouse the first time it is seen.
+        names = {str(line.attributes.get("warehouse") or "") for record in records for line in record.lines}
+        channel_warehouses_seen(channel_id=self.channel.pk, names=names)
 
     def _follow(self, plan: list[Planned], now: datetime) -> None:
         """Orders already with the fulfillment system: the channel's number and status follow; content does not."""

@@ -74,6 +74,7 @@ class CatalogLookup:
                     channel_product_id=line.product_id[:100],
                     channel_upc=line.upc[:20],
                     title=line.title[:300],
+                    data=line.listing_data,  # NuORDER: the size's style, colour and size, for auto-mapping
                     status=MappingStatus.UNMAPPED,
                 )
         if not new:
@@ -135,6 +136,7 @@ def line_row(*, order_id: int, record: OrderLineRecord, position: int, lookup: C
         "is_bundle": bool(lookup.components(item_id)),
         "quantity": record.quantity,
         "unit_price": record.unit_price.quantize(CENT),
+        "attributes": record.attributes,
     }
 
 
@@ -149,6 +151,7 @@ def component_rows(parent: Row, lookup: CatalogLookup) -> list[Row]:
             "item_id": part.item_id,
             "quantity": parent["quantity"] * part.quantity,
             "unit_price": Decimal("0"),
+            "attributes": parent.get("attributes") or {},  # a component ships in its bundle line's window
         }
         for part in lookup.components(parent["item_id"])
     ]

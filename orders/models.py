@@ -184,6 +184,9 @@ class OrderLine(models.Model):
     # makes an over-shipment fail in the database instead of being stored.
     quantity_shipped = models.PositiveIntegerField(default=0)
     quantity_cancelled = models.PositiveIntegerField(default=0)
+    # The channel's own facts about the line (NuORDER: warehouse, prebook, ship_start/ship_end, discount,
+    # original_price); the ship window and warehouse go to the fulfillment system with the order.
+    attributes = models.JSONField(blank=True, default=dict, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["order", "position", "id"]

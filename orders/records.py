@@ -164,7 +164,9 @@ def _address(address: Address) -> tuple[str, ...]:
 
 def _line(line: OrderLineRecord) -> tuple[Any, ...]:
     parts = tuple((part.sku, part.quantity, part.product_id) for part in line.bundle_parts)
-    return (line.external_id, line.sku, line.quantity, str(line.unit_price), line.product_id, line.upc, parts)
+    fields = (line.external_id, line.sku, line.quantity, str(line.unit_price), line.product_id, line.upc, parts)
+    # A line's attributes count only when it has some, so the hashes of orders stored before lines had them stand.
+    return (*fields, json.dumps(line.attributes, sort_keys=True, default=str)) if line.attributes else fields
 
 
 def _digest(text: str) -> str:

@@ -240,8 +240,24 @@ def fulfillment_order(order: Order, lines: list[OrderLine] | None = None) -> Ful
         ),
         customer=CustomerRef(customer.external_id, customer.name, customer.email, customer.code) if customer else None,
         currency=order.currency,
-        attributes=dict(order.attributes),
+        attributes=_with_line_details(order.attributes, lines),
     )
+
+
+# Line facts the fulfillment system is told: the OMS contract's lines take no extra fields, so they go in the
+# order's free-form `attributes` as `lines` = {line_ref: {"warehouse": …, "ship_start": …, "ship_end": …}}.
+FULFILLMENT_LINE_ATTRIBUTES = ("warehouse", "ship_start", "ship_end")
+
+
+def _with_line_details(attributes: dict[str, Any], lines: list[OrderLine]) -> dict[str, Any]:
+    details = {}
+    for line in lines:
+        if line.is_bundle or not line.item_id or line.quantity <= 0:
+            continue
+        facts = {k: line.attributes[k] for k in FULFILLMENT_LINE_ATTRIBUTES if line.attributes.get(k) not in (None, "")}
+        if facts:
+            details[line.external_id] = facts
+    return {**attributes, "lines": details} if details else dict(attributes)
 
 
 def fulfillment_payload(order: Order) -> dict[str, Any]:

@@ -41,6 +41,12 @@ class BundlePart:
     product_id: str = ""
 
 
+# A listing's parts where the channel names a size by several fields (NuORDER: style, colour, size), kept in
+# `Listing.data` / `ItemMapping.data` under this key as {"style": …, "color": …, "size": …}; auto-mapping compares
+# them with an item's item number, colour code and size one by one, instead of splitting a SKU.
+VARIANT_KEY = "variant"
+
+
 @dataclass(frozen=True)
 class OrderLineRecord:
     external_id: str
@@ -52,6 +58,10 @@ class OrderLineRecord:
     upc: str = ""
     is_bundle: bool = False
     bundle_parts: tuple[BundlePart, ...] = ()
+    # What a listing created from this line keeps as data (VARIANT_KEY); not part of the line itself.
+    listing_data: dict[str, Any] = field(default_factory=dict, compare=False)
+    # The channel's own facts about the line, kept on it (NuORDER: warehouse, prebook, ship window, discounts).
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

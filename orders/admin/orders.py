@@ -42,10 +42,22 @@ class OrderLineInline(ReadOnlyInline):
         "unit_price",
         "quantity_shipped",
         "quantity_cancelled",
+        "line_details",
     )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("mapping", "item", "parent")
+
+    @admin.display(description="line details")
+    def line_details(self, line: OrderLine) -> str:
+        """The channel's own facts about the line (NuORDER: warehouse, prebook, ship window, discount, original
+        price), one `name: value` per fact; dates as their day."""
+        facts = []
+        for name, value in sorted((line.attributes or {}).items()):
+            if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
+                value = value[:10]  # an ISO timestamp: the ship window is a matter of days
+            facts.append(f"{name.replace('_', ' ')}: {value}")
+        return "; ".join(facts) or "-"
 
 
 class ShipmentInline(ShipmentColumns, ReadOnlyInline):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from integrations.connectors.nuorder import NuOrderConnector
-from integrations.connectors.nuorder.parse import quantities_from_product
+from integrations.connectors.nuorder.parse import channel_sku, quantities_from_product
 from integrations.connectors.records import QuantityUpdate
 from integrations.http import BadResponse, RetryPolicy, TransportError
 
@@ -45,7 +45,7 @@ def _product(api, style="1001", color="RED") -> dict:
 
 def _update(product, size_index=0, *, warehouse="default", quantity=7, **kwargs) -> QuantityUpdate:
     size = product["sizes"][size_index]
-    sku = f"{product['style_number']}-{product['color']}-{size['size']}"
+    sku = channel_sku(product["style_number"], product["color"], size["size"], size.get("upc") or "")
     return QuantityUpdate(
         sku=sku,
         warehouse_id=warehouse,
@@ -144,24 +144,27 @@ def test_quantities_download_reads_back_the_ats_of_the_given_products(api, nuord
     connector.quantities_push([_update(product, 0, quantity=8), _update(product, 0, warehouse="east", quantity=2)])
     api.set_quantity(product["_id"], "default", product["sizes"][1]["size"], 99)  # NuORDER drifted
     held = {(q.sku, q.warehouse_id): q.quantity for q in connector.quantities_download(product_ids=[product["_id"]])}
-    sizes = [s["size"] for s in product["sizes"]]
-    assert held[(f"1001-RED-{sizes[0]}", "default")] == 8
-    assert held[(f"1001-RED-{sizes[0]}", "east")] == 2
-    assert held[(f"1001-RED-{sizes[1]}", "default")] == 99
+    first, second = (s["upc"] for s in product["sizes"][:2])  # every seeded size has a UPC: it is the key
+    assert held[(first, "default")] == 8
+    assert held[(first, "east")] == 2
+    assert held[(second, "default")] == 99
     assert api.calls_to("GET", r"^/api/product/") == 1
 
 
 def test_quantities_download_without_ids_walks_every_product_and_filters_by_sku(api, nuorder):
     product = _product(api, "1002", "BLUE")
-    wanted = f"1002-BLUE-{product['sizes'][0]['size']}"
+    wanted = product["sizes"][0]["upc"]
     quantities = list(nuorder().quantities_download(skus=[wanted]))
     assert [(q.sku, q.warehouse_id, q.product_id) for q in quantities] == [(wanted, "default", product["_id"])]
     assert api.calls_to("GET", r"^/api/product/") == len(api.products)
 
 
-def test_warehouses_download_names_the_warehouses_inventory_uses(api, nuorder):
-    warehouses = nuorder().warehouses_download()
-    assert [(w.external_id, w.code) for w in warehouses] == [(w["name"], w["code"]) for w in api.warehouses]
+def test_warehouses_download_is_the_settings_names_and_calls_nothing(api, nuorder):
+    api.calls.clear()
+    warehouses = nuorder(warehouses=["default", " east ", "default", ""]).warehouses_download()
+    assert [(w.external_id, w.name) for w in warehouses] == [("default", "default"), ("east", "east")]
+    assert api.calls == []
+    assert [w.external_id for w in nuorder().warehouses_download()] == [w["name"] for w in api.warehouses]
 
 
 def test_a_push_answered_success_false_fails_its_rows_with_the_channels_message(api, nuorder):
@@ -189,11 +192,10 @@ PRODUCT = Path(__file__).parents[1] / "data" / "nuorder" / "product_with_warehou
 def test_stock_is_read_from_the_products_warehouses_as_real_products_carry_it(nuorder):
     product = json.loads(PRODUCT.read_text())
     held = {(q.sku, q.warehouse_id): q.quantity for q in quantities_from_product(nuorder().reader, product)}
-    style = "4156301-4-TURQUOISE, RED"
     assert held == {
-        (f"{style}-20x20 Set 4", "default"): 12,  # matched by UPC
-        (f"{style}-30x60", "default"): 3,  # no UPC: matched by size name
-        (f"{style}-OS", "LA-DC"): 7,  # ATS listed directly under the warehouse
+        ("840012345671", "default"): 12,  # matched by UPC, keyed by it
+        ("4156301-4|TURQUOISE, RED|30x60", "default"): 3,  # no UPC: matched by size name, keyed by its parts
+        ("840012345688", "LA-DC"): 7,  # ATS listed directly under the warehouse
     }  # the dated WIP bucket and the prebook entry are not ATS
 
 

@@ -75,7 +75,7 @@ def test_orders_download_until_is_exclusive(api, nuorder):
     assert [o.external_id for o in window] == [orders[0].external_id]
 
 
-def test_order_lines_are_the_ordered_sizes_with_upc_and_style_color_size_sku(api, nuorder):
+def test_order_lines_are_the_ordered_sizes_keyed_by_their_upc(api, nuorder):
     raw = _approved(api)
     order = nuorder().order_get(raw["_id"])
     ordered = [(item["product"], size) for item in raw["line_items"] for size in item["sizes"] if size["quantity"] > 0]
@@ -83,7 +83,10 @@ def test_order_lines_are_the_ordered_sizes_with_upc_and_style_color_size_sku(api
     assert len(order.lines) == len(ordered)
     for line, (product, size) in zip(order.lines, ordered, strict=True):
         assert line.external_id == f"{product['_id']}:{size['size']}"
-        assert line.sku == f"{product['style_number']}-{product['color']}-{size['size']}"
+        assert line.sku == size["upc"]  # every seeded size has one
+        assert line.listing_data == {
+            "variant": {"style": product["style_number"], "color": product["color"], "size": size["size"]}
+        }
         assert (line.upc, line.product_id, line.quantity) == (size["upc"], product["_id"], size["quantity"])
         assert line.unit_price == Decimal(str(size["price"]))
 
@@ -114,8 +117,8 @@ def test_recorded_sample_parses_and_the_sandbox_serves_the_same_keys(api, nuorde
     sample = json.loads(SAMPLE.read_text())
     order = order_from_json(nuorder().reader, sample)
     assert [(line.sku, line.quantity, line.upc) for line in order.lines] == [
-        ("ST-2-red-M", 1, "000000000017"),
-        ("ST-2-red-L", 4, "000000000024"),
+        ("000000000017", 1, "000000000017"),
+        ("000000000024", 4, "000000000024"),
     ]
     assert order.customer.name == "Shop A"
     served = nuorder().http.json(nuorder().http.get(f"/api/order/{_approved(api)['_id']}"))

@@ -3,8 +3,12 @@
 Identity choices (the hub relies on them):
 - an order line is one size of one `line_items[]` entry: `OrderLineRecord.external_id` is `"<product _id>:<size>"`
   (a second occurrence of the same product and size in one order gets `":2"`, `":3"`, … appended);
-- the channel SKU of a size is `"<style_number>-<color>-<size>"`, empty parts left out (`1001-RED-S`,
-  `GM501-OS`); NuORDER itself identifies a size by its UPC, which is on every line, so auto-mapping goes by UPC;
+- the channel SKU (the listing key) of a size is its UPC when it has one (NuORDER identifies a size by it);
+  a size without a UPC, which real orders often have, is `"<style_number>|<color>|<size>"`, always three parts
+  with `\\` and `|` inside a part escaped by a backslash (`4156301-4|TURQUOISE, RED|30x60`, `GM501||OS`). Style
+  numbers carry dashes, colours commas and sizes spaces, so a dash-joined key was ambiguous; this one is not, and
+  a UPC (digits) never contains `|`. The three parts also go with the listing as `variant` (VARIANT_KEY), so
+  auto-mapping compares them with an item's item number, colour code and size one by one;
 - `OrderLineRecord.product_id` is the NuORDER product `_id` (what inventory pushes need).
 """
 
@@ -14,6 +18,7 @@ from typing import Any
 
 from integrations.connectors.reader import PayloadReader
 from integrations.connectors.records import (
+    VARIANT_KEY,
     Address,
     ChannelQuantity,
     CustomerRecord,
@@ -43,8 +48,24 @@ _ATTRIBUTES = (
 )
 
 
-def channel_sku(style_number: str, color: str, size: str) -> str:
-    return "-".join(part for part in (style_number, color, size) if part)
+# Per line item in real orders (2014 and 2023): the warehouse it ships from, prebook or at-once, its own ship
+# window, a discount (percent) and the price before it; a size may carry its own price before discount.
+LINE_ATTRIBUTES = ("warehouse", "prebook", "ship_start", "ship_end", "discount", "original_price")
+SIZE_ATTRIBUTES = ("discount", "original_price")
+
+
+def channel_sku(style_number: str, color: str, size: str, upc: str = "") -> str:
+    """The listing key of one size of a product: its UPC, else the escaped style|colour|size (module docstring)."""
+    return upc.strip() or size_key(style_number, color, size)
+
+
+def size_key(style_number: str, color: str, size: str) -> str:
+    return "|".join(part.replace("\\", "\\\\").replace("|", "\\|") for part in (style_number, color, size))
+
+
+def variant(style_number: str, color: str, size: str) -> dict[str, str]:
+    """The size's three parts, as a listing keeps them (`ItemMapping.data["variant"]`)."""
+    return {"style": style_number, "color": color, "size": size}
 
 
 def order_from_json(r: PayloadReader, data: Any) -> OrderRecord:
@@ -89,6 +110,12 @@ def order_updated_at(r: PayloadReader, data: Mapping[str, Any]):
 
 def line_sizes(r: PayloadReader, data: Any, where: str) -> Iterator[tuple[str, dict, dict]]:
     """(line id, product, size entry) for every size of every line item, ids as the module docstring says."""
+    for line_id, product, size, _ in _item_sizes(r, data, where):
+        yield line_id, product, size
+
+
+def _item_sizes(r: PayloadReader, data: Any, where: str) -> Iterator[tuple[str, dict, dict, dict]]:
+    """(line id, product, size entry, line item) for every size of every line item."""
     seen: Counter[str] = Counter()
     for i, item in enumerate(r.field(data, "line_items", where, kind=list)):
         at = f"{where} line_items[{i}]"
@@ -99,25 +126,36 @@ def line_sizes(r: PayloadReader, data: Any, where: str) -> Iterator[tuple[str, d
             name = str(r.field(size, "size", f"{at}.sizes[{j}]"))
             line_id = f"{product_id}:{name}"
             seen[line_id] += 1
-            yield (line_id if seen[line_id] == 1 else f"{line_id}:{seen[line_id]}"), product, size
+            yield (line_id if seen[line_id] == 1 else f"{line_id}:{seen[line_id]}"), product, size, item
 
 
 def _order_lines(r: PayloadReader, data: Any, where: str) -> Iterator[OrderLineRecord]:
-    for line_id, product, size in line_sizes(r, data, where):
+    for line_id, product, size, item in _item_sizes(r, data, where):
         at = f"{where} line {line_id}"
         quantity = r.integer(r.field(size, "quantity", at), "quantity", at)
         if quantity == 0:  # NuORDER grids carry every size of a style; unordered sizes are zero
             continue
         style, color = str(product["style_number"]), str(r.opt(product, "color", ""))
+        upc = str(r.opt(size, "upc", "")).strip()
         yield OrderLineRecord(
             external_id=line_id,
-            sku=channel_sku(style, color, str(size["size"])),
+            sku=channel_sku(style, color, str(size["size"]), upc),
             quantity=quantity,
             unit_price=r.decimal(r.opt(size, "price", 0), "price", at),
             title=str(r.opt(product, "name", "")) or f"{style} {color}".strip(),
             product_id=str(product["_id"]),
-            upc=str(r.opt(size, "upc", "")),
+            upc=upc,
+            listing_data={VARIANT_KEY: variant(style, color, str(size["size"]))},
+            attributes=line_attributes(item, size),
         )
+
+
+def line_attributes(item: Mapping[str, Any], size: Mapping[str, Any]) -> dict[str, Any]:
+    """The line item's own facts kept on each of its sizes' lines (LINE_ATTRIBUTES); a size's own `discount` or
+    `original_price` wins over the line item's. Values as NuORDER sent them (dates stay ISO text)."""
+    attributes = {name: item[name] for name in LINE_ATTRIBUTES if item.get(name) not in (None, "", [])}
+    attributes.update({name: size[name] for name in SIZE_ATTRIBUTES if size.get(name) not in (None, "")})
+    return attributes
 
 
 def _mapping(r: PayloadReader, data: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:
@@ -189,7 +227,8 @@ def _shipment(r: PayloadReader, order_id: str, index: int, data: Any) -> Shipmen
 
 
 def _sku(r: PayloadReader, product: Mapping[str, Any], size: Mapping[str, Any]) -> str:
-    return channel_sku(str(product["style_number"]), str(r.opt(product, "color", "")), str(size["size"]))
+    color, upc = str(r.opt(product, "color", "")), str(r.opt(size, "upc", ""))
+    return channel_sku(str(product["style_number"]), color, str(size["size"]), upc)
 
 
 def shipment_exists(existing: Iterable[Any], shipment: ShipmentRecord) -> bool:
@@ -276,8 +315,8 @@ def product_sizes(r: PayloadReader, product: Any) -> Iterator[tuple[str, str, st
     where = f"product {product_id}"
     style, color = str(r.field(product, "style_number", where)), str(r.opt(product, "color", ""))
     for i, size in enumerate(r.field(product, "sizes", where, kind=list)):
-        name = str(r.field(size, "size", f"{where} sizes[{i}]"))
-        yield channel_sku(style, color, name), name, str(r.opt(size, "upc", ""))
+        name, upc = str(r.field(size, "size", f"{where} sizes[{i}]")), str(r.opt(size, "upc", "")).strip()
+        yield channel_sku(style, color, name, upc), name, upc
 
 
 def quantities_from_product(r: PayloadReader, product: Any) -> Iterator[ChannelQuantity]:
@@ -309,7 +348,7 @@ def quantities_from_product(r: PayloadReader, product: Any) -> Iterator[ChannelQ
         for size in rows:
             name, upc = str(r.field(size, "size", at)), str(r.opt(size, "upc", ""))
             quantity = r.integer(r.field(size, "quantity", at), "quantity", at)
-            sku = by_upc.get(upc) or by_size.get(name) or channel_sku(style, color, name)
+            sku = by_upc.get(upc) or by_size.get(name) or channel_sku(style, color, name, upc)
             yield ChannelQuantity(sku=sku, warehouse_id=warehouse, quantity=quantity, product_id=product_id)
 
 
