@@ -1,21 +1,25 @@
 """The NuORDER API, simulated: OAuth 1.0a signed requests (RFC 5849; the legacy hex style only when
 `accept_legacy`), errors `{"code", "message"}`, orders by status, status changes, partial updates and
 `set/{field}/{value}`, products (create, upsert, update, get), inventory per warehouse/size/WIP bucket,
-companies and warehouses.
+companies. Warehouses are set up in the brand's settings, not listed by any call: the sandbox knows them
+(`warehouses`, what inventory posts may name) and its orders and products name them, per line and per stock entry.
 
 State, for tests to inspect: `orders` (by `_id`), `products` (by `_id`), `companies` (by code),
 `warehouses`, `inventory` ({(product _id, warehouse, prebook, bucket, size): quantity}).
 Helpers that move the world: `add_order(lines=[(item_sku, qty)], status=, number=)`, `set_status(id, status)`,
-`modify_order(id, **fields)`, `cancel_order(id)`, `inventory_refusals[product _id] = message` (its inventory
+`modify_order(id, **fields)`, `cancel_order(id)`, `add_recorded_order(order)` (an order shaped like the
+real recorded ones, e.g. tests/data/nuorder/orders_recorded.json: its products are added with their sizes,
+with or without UPC, and the warehouses its lines name become the brand's), `inventory_refusals[product _id] = message` (its inventory
 posts answer 200 `{"success": false}`); readers `order(id)`, `order_by_number(number)`,
 `product_for_upc(upc)`, `product_by_style(style, color)`, `quantity(product_id, warehouse, size, bucket=)`;
 and `set_quantity(product_id, warehouse, size, quantity, bucket=)` to make NuORDER disagree with the hub.
 
-Inferred behaviour [I]: `GET /api/products/list` (product ids), `GET /api/warehouses`, the `warehouses`
+Inferred behaviour [I]: `GET /api/products/list` (product ids), the `warehouses`
 view on `GET /api/product/{_id}` (per warehouse, its WIP buckets of per-size quantities), WIP buckets named by ISO date, and that an inventory post replaces, per
 warehouse, every bucket of each size it names (sizes it does not name keep their quantities).
 """
 
+import json
 import threading
 import time
 from dataclasses import replace
@@ -43,7 +47,11 @@ class NuOrderSandbox(SandboxAPI):
         "token": "sandbox-nuorder-token",
         "token_secret": "sandbox-nuorder-token-secret-9e7a",
     }
-    channel_settings: ClassVar[dict[str, Any]] = {"season": seeding.SEASON}
+    # The brand's warehouses are named in the channel's settings: NuORDER has no call that lists them.
+    channel_settings: ClassVar[dict[str, Any]] = {
+        "season": seeding.SEASON,
+        "warehouses": [name for name, _, _ in seeding.WAREHOUSES],
+    }
     accept_legacy: bool = False  # the class default; reset() copies it to the instance
 
     def reset(self) -> None:
@@ -279,10 +287,6 @@ class NuOrderSandbox(SandboxAPI):
             raise HttpError(404, f"Company {unquote(company_id)} not found")
         return company
 
-    @route("GET", r"/api/warehouses")
-    def warehouses_list(self, request: Request) -> list[dict]:
-        return self.warehouses
-
     # Helpers for tests and the demo
 
     def add_order(
@@ -300,6 +304,32 @@ class NuOrderSandbox(SandboxAPI):
         order = self._store_order(replace(template, number=number, placed_at=datetime.now(UTC)), status=status)
         order["modified_on"] = self._now()
         return order
+
+    def add_recorded_order(self, order: dict[str, Any]) -> dict:
+        """Store an order as a real portal sent it (split numbers, no shipping address, countries as names, sizes
+        without UPC, per-line warehouse and ship window): a copy, modified now; its products join the catalog."""
+        with self.lock:
+            stored = json.loads(json.dumps(order))
+            stored.setdefault("_id", self.ids.new("6b"))
+            stored["modified_on"] = self._now()
+            for item in stored.get("line_items") or []:
+                product = item["product"]
+                if product["_id"] not in self.products:
+                    at = self._now()
+                    new = seeding.new_product(
+                        self.ids,
+                        at,
+                        style=product["style_number"],
+                        color=product.get("color", ""),
+                        name="",
+                        active=True,
+                    )
+                    sizes = [{k: s[k] for k in ("size", "upc") if s.get(k)} for s in item["sizes"]]
+                    self.products[product["_id"]] = {**new, "_id": product["_id"], "sizes": sizes}
+                if item.get("warehouse") and item["warehouse"] not in {w["name"] for w in self.warehouses}:
+                    self.warehouses.append(seeding.warehouse(self.ids, item["warehouse"]))
+            self.orders[stored["_id"]] = stored
+            return stored
 
     def set_status(self, order_id: str, status: str) -> dict:
         with self.lock:

@@ -91,10 +91,12 @@ def build_inventory(world: World, products: dict[str, dict[str, Any]]) -> dict[t
 
 
 def build_warehouses(ids: Ids) -> list[dict[str, Any]]:
-    return [
-        {"_id": ids.new("6d"), "name": name, "code": code, "description": text, "active": True}
-        for name, code, text in WAREHOUSES
-    ]
+    """The brand's warehouses, as set up in its settings (no API call lists them)."""
+    return [warehouse(ids, name, code, text) for name, code, text in WAREHOUSES]
+
+
+def warehouse(ids: Ids, name: str, code: str = "", text: str = "") -> dict[str, Any]:
+    return {"_id": ids.new("6d"), "name": name, "code": code or name, "description": text, "active": True}
 
 
 def build_companies(world: World, ids: Ids, at: str) -> dict[str, dict[str, Any]]:
@@ -142,7 +144,14 @@ def order_json(
             sizes.append({"size": size["size"], "upc": size["upc"], "quantity": quantity, "price": float(price)})
             total += quantity * price
         product_ref = {k: product[k] for k in ("_id", "style_number", "color", "color_code", "name")}
-        line_items.append({"product": product_ref, "sizes": sizes})
+        # As real orders carry them: the warehouse the line ships from, at-once (not prebook), its ship window.
+        window = {
+            "ship_start": iso(order.placed_at + timedelta(days=14)),
+            "ship_end": iso(order.placed_at + timedelta(days=44)),
+        }
+        line_items.append(
+            {"product": product_ref, "warehouse": WAREHOUSES[0][0], "prebook": False, **window, "sizes": sizes}
+        )
     address = _address(order)
     return {
         "_id": order_id,
@@ -183,6 +192,12 @@ def _address(order: WorldOrder) -> dict[str, str]:
             "city": "Austin",
             "state": "TX",
             "zip": "78701",
-            "country": "US",
+            "country": "USA",  # real portals send country names, not codes
         }
-    return {"line_1": f"{order.number} King St W", "city": "Toronto", "state": "ON", "zip": "M5V 1J2", "country": "CA"}
+    return {
+        "line_1": f"{order.number} King St W",
+        "city": "Toronto",
+        "state": "ON",
+        "zip": "M5V 1J2",
+        "country": "Canada",
+    }
