@@ -44,6 +44,17 @@ def test_a_candidate_by_upc_is_offered_too(channel):
     assert mapping_candidates(mappings=[mapping])[mapping.pk] == [item]
 
 
+def test_a_nuorder_listing_offers_the_items_of_its_style_colour_and_size_field_by_field(channel):
+    # Two items whose dashed patterns join alike (`AB-1-RED-S`): the listing's parts name only one of them.
+    ItemFactory(sku="AB1-RED-S", item_number="AB-1", color_code="RED", size="S")
+    ItemFactory(sku="AB-1RED-S", item_number="AB", color_code="1-RED", size="S")
+    variant = {"variant": {"style": "AB", "color": "1-RED", "size": "S"}}
+    listing = ItemMappingFactory(
+        channel=channel, channel_sku="AB|1-RED|S", data=variant, item=None, status=MappingStatus.CONFLICT
+    )
+    assert [item.sku for item in mapping_candidates(mappings=[listing])[listing.pk]] == ["AB-1RED-S"]
+
+
 def test_the_mapping_screen_shows_one_button_per_candidate(admin_client, conflict):
     html = admin_client.get(MAPPINGS).content.decode()
     for sku in ("1001-RED-X-S", "1001-RED-X-M", "1001-RED-X-L"):

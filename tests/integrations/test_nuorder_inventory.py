@@ -10,7 +10,7 @@ import pytest
 from integrations.connectors.nuorder import NuOrderConnector
 from integrations.connectors.nuorder.parse import channel_sku, quantities_from_product
 from integrations.connectors.records import QuantityUpdate
-from integrations.http import BadResponse, RetryPolicy, TransportError
+from integrations.http import BadResponse, NotFound, RetryPolicy, TransportError
 
 
 @pytest.fixture
@@ -165,6 +165,11 @@ def test_warehouses_download_is_the_settings_names_and_calls_nothing(api, nuorde
     assert [(w.external_id, w.name) for w in warehouses] == [("default", "default"), ("east", "east")]
     assert api.calls == []
     assert [w.external_id for w in nuorder().warehouses_download()] == [w["name"] for w in api.warehouses]
+
+
+def test_the_sandbox_like_nuorder_documents_no_warehouse_list(nuorder):
+    with pytest.raises(NotFound):
+        nuorder().http.get("/api/warehouses")
 
 
 def test_a_push_answered_success_false_fails_its_rows_with_the_channels_message(api, nuorder):
