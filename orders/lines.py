@@ -31,6 +31,10 @@ class Listing:
         return self.item_id if self.status == MappingStatus.MAPPED else None
 
 
+def _same_product(mapping: ItemMapping | None, line: OrderLineRecord) -> bool:
+    return mapping is not None and mapping.channel_product_id in ("", line.product_id)
+
+
 @dataclass(frozen=True)
 class Component:
     item_id: int
@@ -65,6 +69,7 @@ class CatalogLookup:
     def ensure_listings(self, lines: Iterable[OrderLineRecord]) -> int:
         """Create a listing for every SKU the channel sold that the hub has never seen and auto-map it (by UPC
         or SKU pattern, as catalog downloads do), so it is mapped or shows on the mapping screen; how many."""
+        lines = list(lines)
         new = {}
         for line in lines:
             if line.sku and self.listings.get(line.sku) is None and line.sku not in new:
@@ -79,11 +84,38 @@ class CatalogLookup:
                 )
         if not new:
             return 0
-        ItemMapping.objects.bulk_create(new.values(), ignore_conflicts=True)
+        adopted = self._adopt(new, lines)
+        ItemMapping.objects.bulk_create([m for sku, m in new.items() if sku not in adopted], ignore_conflicts=True)
         mapping_automap(mappings=ItemMapping.objects.filter(channel=self.channel, channel_sku__in=list(new)))
         self.forget(new)
         self.load(new)
         return len(new)
+
+    def _adopt(self, new: dict[str, ItemMapping], lines: Iterable[OrderLineRecord]) -> set[str]:
+        """New SKUs whose listing exists under a former key of the line (`former_skus`) for the same product (or
+        none named): that listing is renamed, keeping its item, method and status. One query to find them."""
+        formers = {line.sku: line for line in lines if line.sku in new and line.former_skus}
+        wanted = {key for line in formers.values() for key in line.former_skus}
+        if not wanted:
+            return set()
+        found = {
+            m.channel_sku: m
+            for m in ItemMapping.objects.filter(channel=self.channel, channel_sku__in=sorted(wanted)).only(
+                "id", "channel_sku", "channel_product_id", "channel_upc", "data"
+            )
+        }
+        adopted = set()
+        for sku, line in formers.items():
+            mapping = next((found.pop(k) for k in line.former_skus if _same_product(found.get(k), line)), None)
+            if mapping is None:
+                continue
+            data = {**(mapping.data if isinstance(mapping.data, dict) else {}), **line.listing_data}
+            ItemMapping.objects.filter(pk=mapping.pk).update(
+                channel_sku=sku[:200], channel_upc=(line.upc or mapping.channel_upc)[:20], data=data
+            )
+            self.forget([mapping.channel_sku])
+            adopted.add(sku)
+        return adopted
 
     def _load_mappings(self, skus: list[str]) -> None:
         rows = ItemMapping.objects.filter(channel=self.channel, channel_sku__in=skus).values_list(

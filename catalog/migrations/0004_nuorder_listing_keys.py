@@ -6,7 +6,7 @@ What each old key was is read from the channel's stored orders (`Order.raw`): th
 Where two products had produced the same old key, the listing goes to the one it was made for (its product id,
 then its UPC); the other product's next order creates its own listing. A listing no stored order names is keyed by
 its UPC when it has one, and otherwise keeps its key (it cannot be split safely: `A-B-C` may be style `A-B`); the
-next order naming that size creates the new listing, auto-mapped again. A new key already taken is left alone.
+next order naming that size moves it (orders.lines: `former_skus`). A new key already taken is left alone.
 The key functions are copied here, as they were, so later changes to the connector cannot change this migration.
 """
 

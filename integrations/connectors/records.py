@@ -60,6 +60,9 @@ class OrderLineRecord:
     bundle_parts: tuple[BundlePart, ...] = ()
     # What a listing created from this line keeps as data (VARIANT_KEY); not part of the line itself.
     listing_data: dict[str, Any] = field(default_factory=dict, compare=False)
+    # Keys the same listing may be stored under from before (NuORDER: the size's parts key once it has a UPC, the
+    # dashed key of old): a listing found under one of them, for this product, takes `sku` and keeps its mapping.
+    former_skus: tuple[str, ...] = field(default=(), compare=False)
     # The channel's own facts about the line, kept on it (NuORDER: warehouse, prebook, ship window, discounts).
     attributes: dict[str, Any] = field(default_factory=dict)
 

@@ -93,3 +93,46 @@ def test_the_ship_window_and_warehouse_of_each_line_go_to_the_fulfillment_system
         item = raw_items[line.external_id.split(":")[0]]
         expected = {"warehouse": item["warehouse"], "ship_start": item["ship_start"], "ship_end": item["ship_end"]}
         assert sent["attributes"]["lines"][line.external_id] == expected
+
+
+def test_a_listing_under_a_former_key_takes_the_new_one_and_keeps_the_mapping_a_person_made(sandbox, sales, run):
+    big = Item.objects.create(sku="TOWEL-20", item_number="T", color_code="TR", size="20")
+    small = Item.objects.create(sku="TOWEL-30", item_number="T", color_code="TR", size="30")
+    channel = sales("nuorder", settings={"order_statuses": ["approved"]})
+    product = "64a1000000000000000078d1"
+
+    def listing(sku, item, product_id=product):
+        return ItemMapping.objects.create(
+            channel=channel, channel_sku=sku, channel_product_id=product_id, item=item,
+            status=MappingStatus.MAPPED, method=MappingMethod.MANUAL,
+        )  # fmt: skip
+
+    gained_upc = listing("4156301-4|TURQUOISE, RED|20x20 Set 4", big)  # made before the size had its UPC
+    old_key = listing("4156301-4-TURQUOISE, RED-30x60", small, product_id="")  # the migration could not convert
+    sandbox.api("nuorder").add_recorded_order(_recorded("100589-1"))
+    run(channel, "orders.download")
+    gained_upc.refresh_from_db()
+    old_key.refresh_from_db()
+    assert (gained_upc.channel_sku, gained_upc.channel_upc, gained_upc.item, gained_upc.method) == (
+        "840012345671", "840012345671", big, MappingMethod.MANUAL,
+    )  # fmt: skip
+    assert (old_key.channel_sku, old_key.item, old_key.method) == (
+        "4156301-4|TURQUOISE, RED|30x60", small, MappingMethod.MANUAL,
+    )  # fmt: skip
+    assert old_key.data["variant"] == {"style": "4156301-4", "color": "TURQUOISE, RED", "size": "30x60"}
+    lines = OrderLine.objects.filter(order__number="100589-1").order_by("position")
+    assert [(line.mapping_id, line.item) for line in lines] == [(gained_upc.pk, big), (old_key.pk, small)]
+
+
+def test_a_former_key_of_another_product_is_not_taken(sandbox, sales, run):
+    other = Item.objects.create(sku="OTHER", item_number="O")
+    channel = sales("nuorder", settings={"order_statuses": ["approved"]})
+    theirs = ItemMapping.objects.create(
+        channel=channel, channel_sku="4156301-4-TURQUOISE, RED-30x60", channel_product_id="another-product",
+        item=other, status=MappingStatus.MAPPED, method=MappingMethod.MANUAL,
+    )  # fmt: skip
+    sandbox.api("nuorder").add_recorded_order(_recorded("100589-1"))
+    run(channel, "orders.download")
+    theirs.refresh_from_db()
+    assert theirs.channel_sku == "4156301-4-TURQUOISE, RED-30x60"
+    assert ItemMapping.objects.filter(channel=channel, channel_sku="4156301-4|TURQUOISE, RED|30x60").exists()

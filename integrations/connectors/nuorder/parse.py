@@ -8,7 +8,9 @@ Identity choices (the hub relies on them):
   with `\\` and `|` inside a part escaped by a backslash (`4156301-4|TURQUOISE, RED|30x60`, `GM501||OS`). Style
   numbers carry dashes, colours commas and sizes spaces, so a dash-joined key was ambiguous; this one is not, and
   a UPC (digits) never contains `|`. The three parts also go with the listing as `variant` (VARIANT_KEY), so
-  auto-mapping compares them with an item's item number, colour code and size one by one;
+  auto-mapping compares them with an item's item number, colour code and size one by one; a line also names the
+  keys its listing may still have (`former_skus`: the parts key once a UPC is added, the old dash-joined key), so
+  that listing is moved to the new key with its mapping instead of a second listing being made;
 - `OrderLineRecord.product_id` is the NuORDER product `_id` (what inventory pushes need).
 """
 
@@ -61,6 +63,14 @@ def channel_sku(style_number: str, color: str, size: str, upc: str = "") -> str:
 
 def size_key(style_number: str, color: str, size: str) -> str:
     return "|".join(part.replace("\\", "\\\\").replace("|", "\\|") for part in (style_number, color, size))
+
+
+def former_skus(style_number: str, color: str, size: str, upc: str = "") -> tuple[str, ...]:
+    """Keys a listing of this size may still have: its parts key when it now has a UPC (a UPC added later), and
+    the dash-joined key listings had before the key was made unambiguous (one no stored order could convert)."""
+    keys = [size_key(style_number, color, size)] if upc.strip() else []
+    keys.append("-".join(part for part in (style_number, color, size) if part))
+    return tuple(k for k in keys if k != channel_sku(style_number, color, size, upc))
 
 
 def variant(style_number: str, color: str, size: str) -> dict[str, str]:
@@ -146,6 +156,7 @@ def _order_lines(r: PayloadReader, data: Any, where: str) -> Iterator[OrderLineR
             product_id=str(product["_id"]),
             upc=upc,
             listing_data={VARIANT_KEY: variant(style, color, str(size["size"]))},
+            former_skus=former_skus(style, color, str(size["size"]), upc),
             attributes=line_attributes(item, size),
         )
 
