@@ -214,3 +214,4 @@ def test_after_a_sync_process_is_killed_mid_run_the_next_run_says_it_died_and_ru
     assert run.status != SyncRun.Status.SKIPPED and run.seen > 0, run.error  # not "in progress" for 30 minutes
     died = SyncRun.objects.exclude(pk=run.pk).get(channel=channel, flow="inventory.download")
     assert died.status == SyncRun.Status.FAILED and "interrupted" in died.error.lower()
+    assert "the last run died" in run.note
