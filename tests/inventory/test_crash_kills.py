@@ -2,7 +2,11 @@
 adjustment and before the hub heard back: the next run sees that the sender is dead, settles the push by reading
 the channel at once (not after the 30-minute claim), says the last run died, and never applies it twice."""
 
+import time
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from inventory.models import PushIntent
 from tests.crash import HOLD, killed_at, run_after_crash
@@ -15,7 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_push_killed_after_the_channel_applied_it_is_settled_at_once_and_never_applied_twice(
     sandbox, sales, oms, settings
 ):
-    settings.HTTP_READ_TIMEOUT = 0.01  # the dead sender's request is no longer in flight past this
     channel = sales("channeladvisor", push_mode="relative")
     ca = sandbox.api("channeladvisor")
     run(channel, "inventory.upload")  # the baseline
@@ -30,6 +33,9 @@ def test_a_push_killed_after_the_channel_applied_it_is_settled_at_once_and_never
     intent = PushIntent.objects.get(mapping__channel_sku=SKU, channel_warehouse__external_id="11", delta=5)
     assert intent.state == PushIntent.State.SENDING and intent.claimed_by  # the dead process's claim
 
+    # Past the read timeout after the claim, the dead sender's request is no longer in flight: wait that long.
+    settings.HTTP_READ_TIMEOUT = 2.0
+    time.sleep(max(0.0, (intent.sent_at + timedelta(seconds=2) - timezone.now()).total_seconds()))
     ca.calls.clear()
     after = run_after_crash(channel, "inventory.upload")
     assert after.status == "ok", (after.error, after.note)
