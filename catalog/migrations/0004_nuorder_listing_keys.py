@@ -115,7 +115,7 @@ def _lines(OrderLine, channel_id, by_size):
 class Migration(migrations.Migration):
     dependencies = [
         ("catalog", "0003_catalog_sync"),
-        ("orders", "0008_orderline_attributes"),
+        ("orders", "0009_orderline_attributes"),
         ("integrations", "0001_initial"),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0007_hook_nonce'),
+        ('orders', '0008_order_submitting_by'),
     ]
 
     operations = [
