@@ -1,4 +1,8 @@
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from import_export.admin import ImportExportMixin
 
 from integrations.display import FromFulfillment
@@ -13,8 +17,26 @@ class WarehouseAdmin(FromFulfillment, admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
+class CheckedImport(ImportExportMixin):
+    """A spreadsheet import that lists every bad row (templates/admin/inventory/import.html) and writes nothing
+    unless every row is good, at the preview and again at the confirmed import."""
+
+    import_template_name = "admin/inventory/import.html"
+
+    def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
+        if not (result.has_errors() or result.has_validation_errors()):
+            return super().process_result(result, request)
+        # The file was clean at the preview, so the data changed since (an item or warehouse deleted): the
+        # import rolled back; a new preview lists the rows.
+        bad = len(result.invalid_rows) + len(result.row_errors()) or len(result.base_errors)
+        text = f"Nothing was imported: {bad} row(s) no longer import as previewed. Upload the file again to see them."
+        self.message_user(request, text, messages.ERROR)
+        opts = self.model._meta
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_import"))
+
+
 @admin.register(StockLevel)
-class StockLevelAdmin(ImportExportMixin, admin.ModelAdmin):
+class StockLevelAdmin(CheckedImport, admin.ModelAdmin):
     resource_classes = [StockLevelResource]
     list_display = ["item", "warehouse", "on_hand", "allocated", "available", "updated_at"]
     list_filter = ["warehouse", "updated_at"]
@@ -26,7 +48,7 @@ class StockLevelAdmin(ImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(IncomingSupply)
-class IncomingSupplyAdmin(ImportExportMixin, admin.ModelAdmin):
+class IncomingSupplyAdmin(CheckedImport, admin.ModelAdmin):
     resource_classes = [IncomingSupplyResource]
     list_display = ["purchase_order", "item", "warehouse", "quantity", "expected_date", "updated_at"]
     list_filter = ["warehouse", "expected_date"]
