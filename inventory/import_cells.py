@@ -18,7 +18,6 @@ from catalog.spreadsheets import cell_neutralise, cell_restore
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # PostgreSQL's integer, the narrowest of the databases we run on
 WHOLE = re.compile(r"[+-]?\d+(?:\.0*)?")
-DATE_FORMATS = ("%Y-%m-%d",)
 DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 
 
@@ -83,7 +82,6 @@ class When(widgets.Widget):
     def __init__(self, kind: type[date] | type[datetime]):
         super().__init__()
         self.kind = kind
-        self.formats = DATETIME_FORMATS if kind is datetime else DATE_FORMATS
         self.date = widgets.DateTimeWidget() if kind is datetime else widgets.DateWidget()
 
     def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
@@ -94,12 +92,15 @@ class When(widgets.Widget):
         text = cell_str(value)
         if not text:
             return None
-        for fmt in self.formats:
+        for fmt in DATETIME_FORMATS:
             try:
                 parsed = datetime.strptime(text, fmt)
             except ValueError:
                 continue
-            return self._aware(parsed) if self.kind is datetime else parsed.date()
+            if self.kind is datetime:
+                return self._aware(parsed)
+            if parsed.time() == datetime.min.time():  # a spreadsheet's date cell reads as midnight
+                return parsed.date()
         example = "2026-11-01 08:00:00" if self.kind is datetime else "2026-11-01"
         raise ValueError(f"{text!r} is not a {'date and time' if self.kind is datetime else 'date'} like {example}")
 

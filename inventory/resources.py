@@ -78,6 +78,10 @@ class PrefetchedResource(resources.ModelResource):
             raise ValidationError({NON_FIELD_ERRORS: f"repeats row {first} (the same {keys})"})
 
     def import_row(self, row: Any, instance_loader: Any, **kwargs: Any) -> RowResult:
+        if not any(str(value or "").strip() for value in row.values()):
+            skipped = self.get_row_result_class()()
+            skipped.import_type = RowResult.IMPORT_TYPE_SKIP  # a blank line: the readers keep it for numbering
+            return skipped
         result = super().import_row(row, instance_loader, **kwargs)
         if result.errors:
             # A cell the widgets let through that still failed (a bug, or a database refusal): one readable line

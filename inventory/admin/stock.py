@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from import_export.admin import ImportExportMixin
 
+from catalog.resources import MappingCSV, MappingXLSX
 from integrations.display import FromFulfillment
 from inventory.models import IncomingSupply, StockLevel, Warehouse
 from inventory.resources import IncomingSupplyResource, StockLevelResource
@@ -18,10 +19,13 @@ class WarehouseAdmin(FromFulfillment, admin.ModelAdmin):
 
 
 class CheckedImport(ImportExportMixin):
-    """A spreadsheet import that lists every bad row (templates/admin/inventory/import.html) and writes nothing
+    """A spreadsheet import (CSV or XLSX) that lists every bad row (templates/admin/inventory/import.html) and writes nothing
     unless every row is good, at the preview and again at the confirmed import."""
 
     import_template_name = "admin/inventory/import.html"
+    # The readers the mapping import uses (catalog/spreadsheets.py): CSV in UTF-8 and XLSX, streamed, with the
+    # file limits of docs/security.md; not the library's JSON, HTML or TSV.
+    import_formats = [MappingCSV, MappingXLSX]
 
     def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
         if not (result.has_errors() or result.has_validation_errors()):

@@ -171,3 +171,20 @@ def test_a_quantity_cell_reads_whole_numbers(cell, expected):
 def test_a_quantity_cell_refuses_anything_else(cell):
     with pytest.raises(ValueError):
         Quantity().clean(cell)
+
+
+def test_blank_lines_are_skipped_and_rows_keep_their_spreadsheet_numbers(admin_client, stock):
+    csv = STOCK_HEADER + "SKU-2,EAST,4,0,4,\n,,,,,\n\nSKU-1,EAST,x,0,1,\n"
+    assert problems(preview(admin_client, "stocklevel", csv.encode())) == {5: "on_hand: 'x' is not a whole number"}
+
+
+def test_only_csv_and_xlsx_are_read(admin_client, stock):
+    form = admin_client.get(reverse("admin:inventory_stocklevel_import")).context["form"]
+    assert [label for _, label in form.fields["format"].choices][1:] == ["csv", "xlsx"]
+
+
+def test_a_date_column_refuses_a_time_of_day(admin_client, stock):
+    csv = SUPPLY_HEADER + "SKU-2,EAST,PO-7,1,2026-12-01T00:00:00\nSKU-2,EAST,PO-8,1,2026-12-01 08:30:00\n"
+    assert problems(preview(admin_client, "incomingsupply", csv.encode())) == {
+        3: "expected_date: '2026-12-01 08:30:00' is not a date like 2026-11-01"
+    }
