@@ -1,6 +1,7 @@
 """A known secret planted in every credential field of every connector kind, in the order notification secret
-and in an alert webhook URL, never shows: not in the database file or its tables, not in `dumpdata`, not in the DEBUG log of failing
-flows (whose upstreams echo the credentials back), not on any admin page, not in any export."""
+and in an alert webhook URL, never shows: not in the database file or its tables, not in `dumpdata`, not in the
+DEBUG log of failing flows (whose upstreams echo the credentials back), not on any admin page (every model's list,
+change and history pages, and every other admin URL the permissions walk knows), not in any export."""
 
 import io
 from pathlib import Path
@@ -18,6 +19,8 @@ from integrations.models import Channel, ChannelKind, ChannelRole
 from integrations.runner import flow_run, supported_flows
 from orders.hooks import SIGNATURE_HEADER, hook_header
 from tests.integrations.test_admin_channels import form_data
+from tests.permissions.test_walk import QUERIES, url_values
+from tests.permissions.walker import build_url, endpoints, model_label
 from tests.test_factories import model_factories
 
 pytestmark = pytest.mark.django_db(transaction=True)  # committed, so the database file holds every row
@@ -82,6 +85,25 @@ def admin_pages(client) -> dict[str, str]:
     return {url: response.content.decode() for url, response in pages.items()}
 
 
+def every_admin_url(client, channel: Channel) -> dict[str, str]:
+    """Every other admin URL the permissions walk knows (custom screens: pairing, dashboard, imports, previews),
+    filled with the first row of each model and the channel that has every secret planted."""
+    world = {model_label(model): model._default_manager.order_by("pk").first() for model in admin.site._registry}
+    world["integrations.channel"] = channel
+    pages = {}
+    for endpoint in endpoints():
+        if not (endpoint.name or "").startswith("admin:") or endpoint.name == "admin:logout":
+            continue
+        if endpoint.model_admin and world[model_label(endpoint.model_admin.model)] is None:
+            continue
+        url = build_url(endpoint, url_values(endpoint, world)) + QUERIES.get(endpoint.key, "")
+        response = client.get(url)
+        assert response.status_code < 500, url
+        pages[url] = response.content.decode(errors="replace")
+    assert reverse("admin:index") in pages and reverse("admin:integrations_channel_test", args=[channel.pk]) in pages
+    return pages
+
+
 def exports(user) -> dict[str, bytes | str]:
     """Every import-export export of every admin that has one, in each of its formats."""
     files = {}
@@ -129,6 +151,8 @@ def test_a_planted_secret_shows_nowhere(planted, client, admin_client, admin_use
     for where, content in database_contents().items():
         assert_clean(where, content)
     for url, page in admin_pages(admin_client).items():
+        assert_clean(url, page)
+    for url, page in every_admin_url(admin_client, Channel.objects.get(slug="oms-sandbox")).items():
         assert_clean(url, page)
     for name, data in exports(admin_user).items():
         assert_clean(f"the {name} export", data)
