@@ -7,6 +7,7 @@ from import_export.admin import ImportExportMixin
 
 from catalog.resources import MappingCSV, MappingXLSX
 from integrations.display import FromFulfillment
+from integrations.import_confirm import ConfirmOwnPreview
 from inventory.models import IncomingSupply, StockLevel, Warehouse
 from inventory.resources import IncomingSupplyResource, StockLevelResource
 
@@ -18,9 +19,10 @@ class WarehouseAdmin(FromFulfillment, admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
-class CheckedImport(ImportExportMixin):
-    """A spreadsheet import (CSV or XLSX) that lists every bad row (templates/admin/inventory/import.html) and writes nothing
-    unless every row is good, at the preview and again at the confirmed import."""
+class CheckedImport(ConfirmOwnPreview, ImportExportMixin):
+    """A spreadsheet import (CSV or XLSX) that lists every bad row (templates/admin/inventory/import.html) and
+    writes nothing unless every row is good, at the preview and again at the confirmed import; the confirmation
+    reads only the file this user's preview wrote (integrations/import_confirm.py)."""
 
     import_template_name = "admin/inventory/import.html"
     # The readers the mapping import uses (catalog/spreadsheets.py): CSV in UTF-8 and XLSX, streamed, with the
