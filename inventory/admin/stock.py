@@ -29,6 +29,15 @@ class CheckedImport(ConfirmOwnPreview, ImportExportMixin):
     # file limits of docs/security.md; not the library's JSON, HTML or TSV.
     import_formats = [MappingCSV, MappingXLSX]
 
+    def add_data_read_fail_error_to_form(self, form: Any, e: Exception) -> None:
+        """One line on what is wrong with the file, not the library's "'BadZipFile' encountered…"."""
+        expected = ("a CSV file in UTF-8", "an XLSX workbook")[int(form.cleaned_data.get("format") or 0)]
+        if isinstance(e, ValueError) and not isinstance(e, UnicodeDecodeError):
+            reason = str(e)  # the readers' own refusals (the file limits) say what and why
+        else:
+            reason = f"expected {expected}, but cannot read it ({type(e).__name__})"
+        form.add_error("import_file", f"Not imported: {reason}.")
+
     def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
         if not (result.has_errors() or result.has_validation_errors()):
             return super().process_result(result, request)

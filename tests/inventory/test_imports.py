@@ -188,3 +188,18 @@ def test_a_date_column_refuses_a_time_of_day(admin_client, stock):
     assert problems(preview(admin_client, "incomingsupply", csv.encode())) == {
         3: "expected_date: '2026-12-01 08:30:00' is not a date like 2026-11-01"
     }
+
+
+@pytest.mark.parametrize(
+    "data, fmt, expected",
+    [
+        (b"PK\x03\x04 not really a workbook", XLSX, "expected an XLSX workbook, but cannot read it (BadZipFile)"),
+        ("item_sku,warehouse\n\u00e9,MAIN\n".encode("latin-1"), CSV, "expected a CSV file in UTF-8, but cannot read"),
+    ],
+)
+def test_a_file_that_is_not_what_its_format_says_is_one_line_naming_the_format(
+    admin_client, stock, data, fmt, expected
+):
+    response = preview(admin_client, "stocklevel", data, "stock.file", fmt)
+    errors = response.context["form"].errors["import_file"]
+    assert len(errors) == 1 and expected in errors[0] and "encountered" not in errors[0]
