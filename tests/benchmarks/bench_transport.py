@@ -25,13 +25,14 @@ import requests
 from integrations.connectors.oms import OmsConnector
 from integrations.connectors.records import Address, FulfillmentLine, FulfillmentOrder
 from integrations.sandbox.registry import Sandboxes
+from tests.benchmarks.table import BenchRow
 
 # size -> (rounds, order-status requests per side per round, inventory-page requests per side per round)
 SIZES = {"tiny": (1, 150, 30), "small": (3, 300, 60), "full": (5, 600, 120)}
 WARM_UP = 20
 
 
-def run(size: str) -> list[str]:
+def run(size: str) -> list[str | BenchRow]:
     rounds, status_calls, page_calls = SIZES[size]
     sandboxes = Sandboxes.start(kinds=["oms"])
     http_log = logging.getLogger("integrations.http")
@@ -44,7 +45,7 @@ def run(size: str) -> list[str]:
         sandboxes.stop()
 
 
-def _measure(sandboxes: Sandboxes, rounds: int, status_calls: int, page_calls: int) -> list[str]:
+def _measure(sandboxes: Sandboxes, rounds: int, status_calls: int, page_calls: int) -> list[str | BenchRow]:
     api = sandboxes.api("oms")
     connector = OmsConnector(
         base_url=sandboxes.url("oms"),
@@ -59,7 +60,8 @@ def _measure(sandboxes: Sandboxes, rounds: int, status_calls: int, page_calls: i
         number = connector.order_submit(_order()).number
         status_path, inventory_path, page = f"/api/v1/orders/{number}", "/api/v1/inventory", {"limit": 500}
         lines = _compare(
-            f"GET order status ({status_calls} calls x {rounds} rounds)",
+            "GET order status",
+            f"({status_calls} calls x {rounds} rounds)",
             rounds,
             status_calls,
             bare=lambda: _bare_get(bare, http.url(status_path), None),
@@ -67,7 +69,8 @@ def _measure(sandboxes: Sandboxes, rounds: int, status_calls: int, page_calls: i
             connector=lambda: connector.order_status(number),
         )
         lines += _compare(
-            f"GET inventory, {len(api.stock)} rows in one page ({page_calls} calls x {rounds} rounds)",
+            f"GET inventory page ({len(api.stock)} rows)",
+            f"({page_calls} calls x {rounds} rounds)",
             rounds,
             page_calls,
             bare=lambda: _bare_get(bare, http.url(inventory_path), page),
@@ -80,8 +83,9 @@ def _measure(sandboxes: Sandboxes, rounds: int, status_calls: int, page_calls: i
         connector.close()
 
 
-def _compare(title: str, rounds: int, calls: int, **sides: Callable[[], object]) -> list[str]:
-    """Median requests/second of each side; rounds rotate which side goes first."""
+def _compare(title: str, detail: str, rounds: int, calls: int, **sides: Callable[[], object]) -> list[str | BenchRow]:
+    """Median requests/second of each side; rounds rotate which side goes first. Two rows for the table: the
+    transport alone and the whole connector, each against the bare loop (seconds per `calls` calls)."""
     rates: dict[str, list[float]] = {name: [] for name in sides}
     for call in sides.values():
         _rate(call, WARM_UP)
@@ -90,12 +94,15 @@ def _compare(title: str, rounds: int, calls: int, **sides: Callable[[], object])
         for name in names[n % len(names) :] + names[: n % len(names)]:
             rates[name].append(_rate(sides[name], calls))
     median = {name: statistics.median(values) for name, values in rates.items()}
+    bare = "bare requests + json"
     return [
-        title,
-        f"  bare requests.Session          : {median['bare']:6.0f} req/s",
-        f"  HttpClient (transport only)    : {median['transport']:6.0f} req/s  ratio {median['transport'] / median['bare']:.2f}",
-        f"  connector (transport + parsing): {median['connector']:6.0f} req/s  ratio {median['connector'] / median['bare']:.2f}",
-    ]
+        f"{title} {detail}: bare requests.Session {median['bare']:.0f} req/s, HttpClient {median['transport']:.0f} "
+        f"req/s, connector {median['connector']:.0f} req/s",
+        BenchRow(f"{title}: HttpClient (transport only)", calls, calls / median["transport"], "calls", bare,
+                 calls / median["bare"], note=f"median of {rounds} rounds"),
+        BenchRow(f"{title}: connector (transport + parsing)", calls, calls / median["connector"], "calls", bare,
+                 calls / median["bare"], target=0.9, note=f"median of {rounds} rounds"),
+    ]  # fmt: skip
 
 
 def _rate(call: Callable[[], object], calls: int) -> float:
