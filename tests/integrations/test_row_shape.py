@@ -1,6 +1,7 @@
 """The inventory row's fast path (RowShape) gives the record the checked path gives, and leaves every row it
 does not take to the checks, which still name the field they refuse."""
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -71,3 +72,10 @@ def test_a_shape_takes_only_exact_types_and_refuses_field_names_it_cannot_compil
     assert shape.values({"a": 1}) is None
     with pytest.raises(ValueError, match="identifiers"):
         RowShape(**{"a b": int})
+
+
+def test_a_record_from_the_fast_path_is_the_frozen_record_the_class_makes():
+    fast, checked = parse.stock_level(READER, _row()), parse._stock_level_checked(READER, _row())
+    assert type(fast) is type(checked) and hash(fast) == hash(checked) and repr(fast) == repr(checked)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.on_hand = 1  # type: ignore[misc]
