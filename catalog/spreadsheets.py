@@ -11,6 +11,7 @@ from typing import IO
 from django.db.models import QuerySet
 
 from catalog.models import ItemMapping, MappingStatus
+from catalog.xlsx_stream import xlsx_declared_rows, xlsx_values
 
 COLUMNS = ("channel", "channel_sku", "item_sku", "item_upc", "channel_product_id", "channel_upc", "ignore")
 FORMATS = ("csv", "xlsx")
@@ -60,17 +61,10 @@ def csv_rows(stream: IO[str]) -> Iterator[list[str]]:
 
 
 def xlsx_rows(source: str | Path | IO[bytes]) -> Iterator[list[str]]:
-    """The first sheet's rows, streamed (openpyxl read-only): memory stays flat however long the file."""
-    import openpyxl
-
-    book = openpyxl.load_workbook(source, read_only=True, data_only=True)
-    try:
-        sheet = book.worksheets[0]
-        sheet.reset_dimensions()  # some writers record wrong dimensions; read what is there
-        for row in sheet.iter_rows(values_only=True):
-            yield [cell_text(cell) for cell in row]
-    finally:
-        book.close()
+    """The first sheet's rows, streamed from its XML (catalog/xlsx_stream.py): memory stays flat however long the
+    file, and no object is kept per cell. Every row the sheet holds is read, whatever dimensions it records."""
+    for row in xlsx_values(source):
+        yield [cell if type(cell) is str else cell_text(cell) for cell in row]
 
 
 def table_read(path: str | Path) -> Iterator[list[str]]:
@@ -93,13 +87,7 @@ def table_from_bytes(data: bytes | str, fmt: str) -> Iterator[list[str]]:
 def row_count_estimate(path: str | Path) -> int:
     """Data rows in a file, cheaply (for a progress bar): lines of a CSV, recorded dimensions of an XLSX."""
     if file_format(path) == "xlsx":
-        import openpyxl
-
-        book = openpyxl.load_workbook(path, read_only=True)
-        try:
-            return max((book.worksheets[0].max_row or 1) - 1, 0)
-        finally:
-            book.close()
+        return max((xlsx_declared_rows(path) or 1) - 1, 0)
     with open(path, "rb") as stream:
         return max(sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b"")) - 1, 0)
 

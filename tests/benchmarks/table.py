@@ -56,7 +56,7 @@ class BenchRow:
         text = f"[{self.scenario}] {self.size:,} {self.unit}: Switchyard {_seconds(self.seconds)}"
         if self.baseline_seconds is not None:
             text += f", {self.baseline or 'baseline'} {_seconds(self.baseline_seconds)}"
-            text += f" -> {self.ratio:.2f}x" + (f" (target >= {self.target:g}x)" if self.target is not None else "")
+            text += f" -> {self.ratio:.2f}x" + (f" (target >= {self.target:.2g}x)" if self.target is not None else "")
             text += "  BELOW TARGET" if self.below_target else ""
         if self.sampled:
             text += f"; baseline sampled: {self.sampled}"
@@ -171,7 +171,7 @@ def render(rows: Sequence[BenchRow], *, database: str, size: str) -> list[str]:
             _seconds(row.seconds),
             _baseline_cell(row),
             f"{row.ratio:.2f}x" if row.ratio is not None else "-",
-            (f">= {row.target:g}x" + (" BELOW" if row.below_target else "")) if row.target is not None else "-",
+            (f">= {row.target:.2g}x" + (" BELOW" if row.below_target else "")) if row.target is not None else "-",
             f"{row.queries:,}" if row.queries is not None else "-",
             f"{row.peak_mb:.0f}" if row.peak_mb is not None else "-",
         )

@@ -11,12 +11,13 @@ from tqdm import tqdm
 
 from catalog.importers import MappingImportResult, mapping_import
 from catalog.spreadsheets import file_format, row_count_estimate, table_read
+from catalog.xlsx_stream import XlsxUnreadable
 from integrations.models import Channel
 
 PROGRESS_MIN_ROWS = 10_000
 ERRORS_SHOWN = 1000
 _STAGES = {"check": "checking rows", "write": "writing mappings"}
-UNREADABLE = (UnicodeDecodeError, csv.Error, zipfile.BadZipFile, InvalidFileException)
+UNREADABLE = (UnicodeDecodeError, csv.Error, zipfile.BadZipFile, InvalidFileException, XlsxUnreadable)
 
 
 class Command(BaseCommand):
