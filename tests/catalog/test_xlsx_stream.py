@@ -132,5 +132,5 @@ def test_a_workbook_without_its_parts_is_one_clear_error():
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("hello.txt", "hi")
-    with pytest.raises(XlsxUnreadable, match="not an XLSX workbook: There is no item named 'xl/workbook.xml'"):
+    with pytest.raises(XlsxUnreadable, match=r"not an XLSX workbook: There is no item named 'xl/workbook\.xml'"):
         list(xlsx_values(archive))
