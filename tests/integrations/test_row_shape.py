@@ -79,3 +79,10 @@ def test_a_record_from_the_fast_path_is_the_frozen_record_the_class_makes():
     assert type(fast) is type(checked) and hash(fast) == hash(checked) and repr(fast) == repr(checked)
     with pytest.raises(dataclasses.FrozenInstanceError):
         fast.on_hand = 1  # type: ignore[misc]
+
+
+def test_a_page_is_read_row_by_row_as_stock_level_reads_each():
+    page = [_row(), _row(on_hand="3"), _row(sku="2002-BLU-X-M", updated_at="")]
+    assert parse.stock_levels(READER, page) == [parse._stock_level_checked(READER, row) for row in page]
+    with pytest.raises(BadResponse, match="field 'on_hand' is missing in inventory row 1001-RED-X-S"):
+        parse.stock_levels(READER, [_row(sku="OK-1"), _row(on_hand=...)])

@@ -96,11 +96,10 @@ class OmsConnector(Connector, FulfillmentTarget, ShipmentSource, StockSource, It
             yield parse.shipment(self.reader, row)
 
     def inventory_download(self, *, since: datetime | None) -> Iterator[StockLevelRecord]:
-        """Stock per item and warehouse changed at or after `since`. A page is parsed in one go (one generator
-        step a row rather than three): an inventory page is the longest list the hub reads."""
-        reader, stock_level = self.reader, parse.stock_level
+        """Stock per item and warehouse changed at or after `since`. A page is parsed in one loop
+        (parse.stock_levels): an inventory page is the longest list the hub reads."""
         for page in self._pages("inventory", since=since):
-            yield from [stock_level(reader, row) for row in page]
+            yield from parse.stock_levels(self.reader, page)
 
     def supply_download(self, *, since: datetime | None) -> Iterator[Supply]:
         """Open purchase-order lines changed at or after `since`; a closed line comes with quantity 0."""
