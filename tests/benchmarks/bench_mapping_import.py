@@ -9,7 +9,8 @@ empty mapping table:
 - the default (tests/benchmarks/mapping_default.py): a plain ModelResource with ForeignKeyWidgets, the
   library's row-by-row import, on the first DEFAULT_ROWS rows, scaled linearly to N when that is fewer;
 - XLSX vs CSV: `manage.py import_mappings FILE` as whole processes (Django start-up included), the same
-  listings as CSV and as XLSX (inline strings, as openpyxl's write-only mode saves them).
+  rows cell for cell (seven columns) as XLSX (inline strings, as openpyxl's write-only mode saves them) and
+  as CSV.
 import_mappings, the floor and the two processes run alternately, ROUNDS times, and their medians are
 compared. At the larger size, a peak-memory run: `import_mappings` on the XLSX in a fresh process (its VmHWM).
 And auto-mapping those N listings against the N items, as a set-based check on the other mapping service.
@@ -56,15 +57,17 @@ def _run(rows: int, size: str, *, peak: bool) -> list[str | BenchRow]:
     _seed(rows)
     with tempfile.TemporaryDirectory(prefix="bench-mapping-") as folder:
         csv_path, xlsx_path = Path(folder) / "mappings.csv", Path(folder) / "mappings.xlsx"
+        same_path = Path(folder) / "same-as-xlsx.csv"
         _write_csv(csv_path, rows)
         _write_xlsx(xlsx_path, rows)
+        _write_same_csv(same_path, rows)
         ours, floors, measure = [], [], Measure()
         csv_process, xlsx_process = [], []
         for n in range(ROUNDS[size]):  # alternate, so a warming cache or a busy moment hits both sides
             measure = _import_mappings(csv_path)
             ours.append(measure.seconds)
             floors.append(_floor(csv_path))
-            for path, times in [(csv_path, csv_process), (xlsx_path, xlsx_process)][:: 1 if n % 2 == 0 else -1]:
+            for path, times in [(same_path, csv_process), (xlsx_path, xlsx_process)][:: 1 if n % 2 == 0 else -1]:
                 times.append(_process(path))
         default, default_rows = _default(csv_path, min(rows, DEFAULT_ROWS[size]))
         memory = _peak(xlsx_path) if peak else None
@@ -126,15 +129,28 @@ def _write_csv(path: Path, rows: int) -> None:
     path.write_text("channel,channel_sku,item_sku\n" + "".join(lines), encoding="utf-8")
 
 
+XLSX_HEADER = ["channel", "channel_sku", "item_sku", "item_upc", "channel_product_id", "channel_upc", "ignore"]
+
+
+def _xlsx_row(n: int) -> list[str | None]:
+    return [CHANNEL, _sku(n), _sku(n), None, f"P{n}", _upc(n), "no"]
+
+
 def _write_xlsx(path: Path, rows: int) -> None:
     import openpyxl
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet()
-    sheet.append(["channel", "channel_sku", "item_sku", "item_upc", "channel_product_id", "channel_upc", "ignore"])
+    sheet.append(XLSX_HEADER)
     for n in range(rows):
-        sheet.append([CHANNEL, _sku(n), _sku(n), None, f"P{n}", _upc(n), "no"])
+        sheet.append(_xlsx_row(n))
     book.save(path)
+
+
+def _write_same_csv(path: Path, rows: int) -> None:
+    """The XLSX's rows as CSV, cell for cell: the other side of the XLSX-vs-CSV comparison."""
+    lines = (",".join(cell or "" for cell in _xlsx_row(n)) + "\n" for n in range(rows))
+    path.write_text(",".join(XLSX_HEADER) + "\n" + "".join(lines), encoding="utf-8")
 
 
 def _import_mappings(path: Path) -> Measure:
@@ -190,7 +206,7 @@ def _automap() -> Measure:
 
 
 def _expect_mappings(path: Path) -> None:
-    csv_path = path.with_suffix(".csv")  # the XLSX holds the same listings
+    csv_path = path.with_name("mappings.csv")  # every file holds the same listings
     expected = csv_path.read_text(encoding="utf-8").count("\n") - 1
     if _mappings().filter(item__isnull=False).count() != expected:
         raise RuntimeError(f"expected {expected} mappings after importing {path.name}")
