@@ -11,6 +11,15 @@ from typing import IO
 from django.db.models import QuerySet
 
 from catalog.models import ItemMapping, MappingStatus
+from integrations.file_limits import (
+    FileRefused,
+    csv_rows_check,
+    exception_text,
+    file_size_check,
+    rows_check,
+    rows_limited,
+    xlsx_archive_check,
+)
 
 COLUMNS = ("channel", "channel_sku", "item_sku", "item_upc", "channel_product_id", "channel_upc", "ignore")
 FORMATS = ("csv", "xlsx")
@@ -55,39 +64,72 @@ def file_format(path: str | Path) -> str:
 
 def csv_rows(stream: IO[str]) -> Iterator[list[str]]:
     """Every record of a CSV, blank ones included, so row numbers are the spreadsheet's."""
-    for record in csv.reader(stream):
-        yield [cell_text(cell) for cell in record]
+    try:
+        for record in csv.reader(stream):
+            yield [cell_text(cell) for cell in record]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise FileRefused(
+            f"expected a CSV file in UTF-8, but cannot read it ({exception_text(exc)}); save it as CSV UTF-8"
+        ) from exc
 
 
 def xlsx_rows(source: str | Path | IO[bytes]) -> Iterator[list[str]]:
-    """The first sheet's rows, streamed (openpyxl read-only): memory stays flat however long the file."""
+    """The first sheet's rows, streamed (openpyxl read-only): memory stays flat however long the file. The archive
+    is checked against the file limits first, and the workbook's XML is parsed with defusedxml (no XXE)."""
     import openpyxl
 
-    book = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    if not openpyxl.DEFUSEDXML:  # fail closed: without it openpyxl would parse a workbook's DTDs and entities
+        raise FileRefused("XLSX files cannot be read safely here: install defusedxml (requirements.lock)")
+    xlsx_archive_check(source)
+    try:
+        book = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    except Exception as exc:  # whatever openpyxl trips on (XML, zip, missing parts) is a file it cannot read
+        raise FileRefused(_unreadable_xlsx(exc)) from exc
     try:
         sheet = book.worksheets[0]
+        if sheet.max_row:  # the dimension the writer recorded: refuse before reading a row
+            rows_check(sheet.max_row - 1, declared=True)
         sheet.reset_dimensions()  # some writers record wrong dimensions; read what is there
         for row in sheet.iter_rows(values_only=True):
             yield [cell_text(cell) for cell in row]
+    except FileRefused:
+        raise
+    except Exception as exc:
+        raise FileRefused(_unreadable_xlsx(exc)) from exc
     finally:
         book.close()
 
 
 def table_read(path: str | Path) -> Iterator[list[str]]:
-    """A CSV or XLSX file's rows as text, header first."""
-    if file_format(path) == "xlsx":
-        yield from xlsx_rows(path)
+    """A CSV or XLSX file's rows as text, header first; refused (FileRefused) past the file limits."""
+    fmt = file_format(path)
+    file_size_check(Path(path).stat().st_size)
+    if fmt == "xlsx":
+        yield from rows_limited(xlsx_rows(path))
         return
+    csv_rows_check(path)
     with open(path, encoding="utf-8-sig", newline="") as stream:
-        yield from csv_rows(stream)
+        yield from rows_limited(csv_rows(stream))
 
 
 def table_from_bytes(data: bytes | str, fmt: str) -> Iterator[list[str]]:
-    """Rows of an uploaded file held in memory (the admin's import)."""
+    """Rows of an uploaded file held in memory (the admin's import); refused past the file limits."""
+    raw = data if isinstance(data, bytes) else data.encode()
+    file_size_check(len(raw))
     if fmt == "xlsx":
-        return xlsx_rows(io.BytesIO(data if isinstance(data, bytes) else data.encode()))
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.removeprefix("\ufeff")
-    return csv_rows(io.StringIO(text, newline=""))
+        return rows_limited(xlsx_rows(io.BytesIO(raw)))
+    rows_check(max(raw.count(b"\n") - 1, 0))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileRefused(
+            f"expected a CSV file in UTF-8, but cannot read it ({exception_text(exc)}); save it as CSV UTF-8"
+        ) from exc
+    return rows_limited(csv_rows(io.StringIO(text, newline="")))
+
+
+def _unreadable_xlsx(exc: BaseException) -> str:
+    return f"expected an XLSX workbook, but cannot read it ({exception_text(exc)}); save it again as XLSX or CSV UTF-8"
 
 
 def row_count_estimate(path: str | Path) -> int:
@@ -95,6 +137,7 @@ def row_count_estimate(path: str | Path) -> int:
     if file_format(path) == "xlsx":
         import openpyxl
 
+        xlsx_archive_check(path)
         book = openpyxl.load_workbook(path, read_only=True)
         try:
             return max((book.worksheets[0].max_row or 1) - 1, 0)
