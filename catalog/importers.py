@@ -6,6 +6,7 @@ SKU, items by UPC, existing listings). Only when no row is bad are the changes u
 (channel, channel_sku), in chunks, in one transaction: a file with any bad row writes nothing.
 """
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ _COLUMNS = (
     "note",
 )
 _OPEN_STATUSES = (MappingStatus.UNMAPPED, MappingStatus.CONFLICT)
+# NUL and the other C0 control characters, and DEL: never part of a SKU, UPC or id (PostgreSQL refuses NUL in text).
+CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 Progress = Callable[[str, int], None]
 
@@ -122,7 +125,7 @@ class _Import:
         self.writes: list[tuple] = []
 
     def read_header(self, header: Sequence[object]) -> bool:
-        names = [cell_restore(cell_text(cell).strip()).lower() for cell in header]
+        names = [visible(cell_restore(cell_text(cell).strip()).lower()) for cell in header]
         self.result.header = tuple(names)
         problems = [f"unknown column {name!r}" for name in names if name and name not in COLUMNS]
         problems += [f"column {name!r} appears twice" for name in set(names) if name and names.count(name) > 1]
@@ -156,6 +159,9 @@ class _Import:
         return cells[position] if position is not None and position < len(cells) else ""
 
     def parse(self, number: int, cells: tuple[str, ...]) -> _Row | None:
+        if CONTROL.search("".join(cells)):
+            self.result.errors.append(self.control_error(number, cells))
+            return None
         values = {name: self.cell(cells, name) for name in COLUMNS}
         problems = []
         channel = values["channel"]
@@ -188,6 +194,18 @@ class _Import:
             values["channel_upc"],
         )
         return _Row(number, cells, channel, *fields, ignore == "yes")
+
+    def control_error(self, number: int, cells: tuple[str, ...]) -> RowError:
+        """Which cells of the row hold control characters, and which characters (the row is refused)."""
+        header = self.result.header
+        problems = []
+        for position, cell in enumerate(cells):
+            found = sorted(set(CONTROL.findall(cell)))
+            if found:
+                column = header[position] if position < len(header) and header[position] else f"column {position + 1}"
+                codes = ", ".join(f"U+{ord(char):04X}" for char in found)
+                problems.append(f"{column} contains a control character ({codes})")
+        return RowError(number, "; ".join(problems), tuple(visible(cell) for cell in cells))
 
     def resolve(self, row: _Row, lookups: "_Lookups") -> None:
         channel_id = self.channels.get(row.channel)
@@ -314,6 +332,11 @@ class _Lookups:
         if by_sku and by_upc and by_sku != by_upc:
             return None, f"item_sku {row.item_sku} and item_upc {row.item_upc} name different items"
         return by_sku or by_upc, None
+
+
+def visible(text: str) -> str:
+    """Text with its control characters written out (NUL as \\x00), safe to show and to store."""
+    return CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
 
 
 def _existing(

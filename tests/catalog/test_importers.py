@@ -226,3 +226,23 @@ def test_queries_do_not_grow_with_rows(channel, rows, django_assert_num_queries)
     # test's transaction).
     with django_assert_num_queries(4 + 2 + 1):
         assert run(lines).errors == []
+
+
+@pytest.mark.parametrize("bad", ["L-\x001", "L-\x07", "L\t1", "L-\x7f"])
+def test_control_characters_in_a_cell_are_a_row_error_and_nothing_is_written(channel, bad):
+    item = ItemFactory()
+    before = mapping_snapshot()
+    result = run([row(sku="L-0", item_sku=item.sku), row(sku=bad, item_sku=item.sku)])
+    (error,) = result.errors
+    code = f"U+{ord(next(c for c in bad if ord(c) < 32 or ord(c) == 127)):04X}"
+    assert (error.row, error.message) == (3, f"channel_sku contains a control character ({code})")
+    assert "\x00" not in "".join(error.values) and error.values[1].startswith("L")
+    assert mapping_snapshot() == before
+
+
+def test_control_characters_are_named_by_column_or_position(channel):
+    result = run([["shop", "L-1", "\x00", "", "", "", "no", "x\x01y"]])
+    assert result.errors[0].message == (
+        "item_sku contains a control character (U+0000); column 8 contains a control character (U+0001)"
+    )
+    assert result.errors[0].values[2] == "\\x00"
