@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.import_preview import STOPS
 from catalog.models import Item, ItemMapping, MappingMethod, MappingStatus
+from tests.catalog import hostile
 from tests.catalog.conftest import mapping_snapshot
 from tests.factories import BundleComponentFactory, ChannelFactory, ItemFactory, ItemMappingFactory
 
@@ -335,3 +336,52 @@ def test_export_respects_the_screen_filters(admin_client, channel):
     ItemMappingFactory(channel=channel, channel_sku="DROP")
     response = admin_client.post(f"{EXPORT}?status__exact=ignored", {"format": CSV_FORMAT, "resource": "0"})
     assert response.content.decode().splitlines()[1:] == ["shop,KEEP,,,,,yes"]
+
+
+def test_import_takes_the_format_from_the_extension_when_none_is_chosen(admin_client, channel):
+    item = ItemFactory(sku="ITEM-1")
+    content = hostile.workbook([["channel", "channel_sku", "item_sku"], ["shop", "L-1", "ITEM-1"]])
+    response = upload(admin_client, content, "mappings.xlsx", "")
+    assert "1 new, 0 updated" in response.content.decode()
+    admin_client.post(CONFIRM, response.context["confirm_form"].initial)
+    assert ItemMapping.objects.get().item == item
+    page = upload(admin_client, b"channel,channel_sku\n", "mappings.txt", "").content.decode()
+    assert "Choose a format: the file&#x27;s name does not end in .csv or .xlsx." in page
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "file_format", "message"),
+    [
+        (b"not a zip", "mappings.xlsx", XLSX_FORMAT, "Not imported (XLSX): expected an XLSX workbook, but the file"),
+        (
+            hostile.workbook([["channel"]]),
+            "mappings.csv",
+            CSV_FORMAT,
+            "Not imported (CSV): expected a CSV file in UTF-8",
+        ),
+        (hostile.bomb(), "mappings.xlsx", "", "Not imported (XLSX): the workbook&#x27;s part xl/sharedStrings.xml"),
+    ],
+)
+def test_import_says_which_format_it_expected_and_why_the_file_was_refused(
+    admin_client, channel, content, name, file_format, message
+):
+    page = upload(admin_client, content, name, file_format).content.decode()
+    assert message in page
+    assert "encountered" not in page
+    assert not ItemMapping.objects.exists()
+
+
+def test_import_refuses_a_file_over_the_upload_limit(admin_client, channel, settings):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 10
+    page = upload(admin_client, b"channel,channel_sku\nshop,L-1\n").content.decode()
+    assert "Not imported: the file is 29 bytes; the limit is 10 bytes (IMPORT_MAX_UPLOAD_BYTES)." in page
+
+
+def test_import_lists_a_cell_with_a_nul_as_a_bad_row(admin_client, channel):
+    ItemFactory(sku="ITEM-1")
+    page = upload(
+        admin_client, b"channel,channel_sku,item_sku\nshop,L-1,ITEM-1\nshop,L-\x002,ITEM-1\n"
+    ).content.decode()
+    assert "1 bad row: nothing was imported" in page
+    assert "<td>3</td>" in page and "channel_sku contains a control character (U+0000)" in page
+    assert not ItemMapping.objects.exists()
