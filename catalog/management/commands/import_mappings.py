@@ -44,13 +44,14 @@ class Command(BaseCommand):
             result = self.run_import(path, fixed_channel, dry_run)
         except FileRefused as exc:  # rows are read while being checked: nothing has been written yet
             raise CommandError(f"{path}: {exc}") from exc
-        for error in result.errors[:ERRORS_SHOWN]:
+        shown = result.errors[:ERRORS_SHOWN]
+        for error in shown:
             self.stderr.write(f"row {error.row}: {error.message}")
-        if len(result.errors) > ERRORS_SHOWN:
-            self.stderr.write(f"... and {len(result.errors) - ERRORS_SHOWN} more bad rows")
+        if result.error_count > len(shown):
+            self.stderr.write(f"... and {result.error_count - len(shown)} more bad rows")
         self.stdout.write(f"{path.name}: {result.summary()}")
-        if result.errors:
-            raise CommandError(f"{len(result.errors)} bad rows: nothing was imported")
+        if result.error_count:
+            raise CommandError(f"{result.error_count} bad rows: nothing was imported")
         self.stdout.write("Dry run: nothing was written." if dry_run else "Imported.")
 
     def run_import(self, path: Path, channel: Channel | None, dry_run: bool) -> MappingImportResult:
