@@ -17,12 +17,12 @@ from import_export.forms import ExportForm
 
 from catalog.automap import mapping_automap
 from catalog.candidates import mapping_candidates
+from catalog.import_admin import MappingImportViews
 from catalog.import_forms import MappingImportForm
 from catalog.models import BundleComponent, Item, ItemMapping, MappingStatus
 from catalog.resources import ItemMappingResource, MappingCSV, MappingXLSX
 from catalog.services import mapping_accept_suggestion, mapping_choose_item, mapping_ignore, mapping_unignore
 from integrations.display import FitsList, FromFulfillment, badge, cut, narrow, stacked
-from integrations.file_limits import FileRefused, exception_text
 
 LISTINGS_SHOWN = 50
 
@@ -139,7 +139,7 @@ class ItemMappingForm(forms.ModelForm):
 
 
 @admin.register(ItemMapping)
-class ItemMappingAdmin(FitsList, ImportExportMixin, admin.ModelAdmin):
+class ItemMappingAdmin(FitsList, MappingImportViews, ImportExportMixin, admin.ModelAdmin):
     form = ItemMappingForm
     # Fits 1400 px: the UPC is searched, not read; the suggestion and its reason share a column.
     list_display = ["listing", "channel_name", "state", "item_or_choices", "suggestion"]
@@ -245,23 +245,6 @@ class ItemMappingAdmin(FitsList, ImportExportMixin, admin.ModelAdmin):
             mapping_choose_item(mapping=obj, item=obj.item, user=request.user)
         else:
             super().save_model(request, obj, form, change)
-
-    def add_data_read_fail_error_to_form(self, form: MappingImportForm, e: Exception) -> None:
-        """Say what the file was read as and why it could not be, not the library's "'BadZipFile' encountered"."""
-        title = form.format_title()
-        if isinstance(e, FileRefused):
-            reason = str(e)
-        else:  # the library's own read of the upload, as text (UTF-8) for a CSV
-            reason = f"expected a {title} file{' in UTF-8' if title == 'CSV' else ''}, but cannot read it "
-            reason += f"({exception_text(e)})"
-        form.add_error("import_file", f"Not imported ({title}): {reason}.")
-
-    def process_result(self, result, request: HttpRequest) -> HttpResponse:
-        # The file is checked again on confirm; if it went bad in between, nothing was written.
-        if result.has_validation_errors():
-            messages.error(request, f"Nothing imported: {result.mapping.summary()}. Upload the file again to see why.")
-            return HttpResponseRedirect(reverse("admin:catalog_itemmapping_changelist"))
-        return super().process_result(result, request)
 
     @admin.action(description="Auto-map selected listings", permissions=["change"])
     def automap_selected(self, request: HttpRequest, queryset: QuerySet[ItemMapping]) -> None:
