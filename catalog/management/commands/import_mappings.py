@@ -44,6 +44,8 @@ class Command(BaseCommand):
             result = self.run_import(path, fixed_channel, dry_run)
         except FileRefused as exc:  # rows are read while being checked: nothing has been written yet
             raise CommandError(f"{path}: {exc}") from exc
+        except OSError as exc:  # not readable by this user, or gone while being read
+            raise CommandError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
         shown = result.errors[:ERRORS_SHOWN]
         for error in shown:
             self.stderr.write(f"row {error.row}: {error.message}")
