@@ -120,6 +120,12 @@ def jobs_expire() -> int:
     return len(stale)
 
 
+def job_deleted(sender: type, instance: MappingImport, **kwargs: object) -> None:
+    """A deleted job (its owner deleted, say) takes its stored file with it."""
+    if instance.upload:
+        instance.upload.delete(save=False)
+
+
 def _import(job: MappingImport, *, dry_run: bool) -> MappingImportResult:
     if not job.upload or not job.upload.storage.exists(job.upload.name):
         raise FileRefused("the uploaded file is no longer here; upload it again")

@@ -121,3 +121,11 @@ def test_the_upload_is_stored_under_a_name_of_our_own(admin_client, channel, set
     (stored,) = stored_files(settings)
     assert stored.parent == Path(settings.IMPORT_UPLOAD_DIR) / "mappings" and stored.stem != "evil name"
     assert reverse("admin:catalog_itemmapping_import_job", args=[job.pk]) == job_url(job)
+
+
+def test_deleting_the_owner_deletes_their_jobs_files(settings):
+    job = MappingImportFactory()
+    job.upload.save("x.csv", ContentFile(CSV))
+    assert len(stored_files(settings)) == 1
+    job.owner.delete()
+    assert not MappingImport.objects.exists() and stored_files(settings) == []
