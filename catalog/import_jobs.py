@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from catalog.importers import MappingImportResult, mapping_import
+from catalog.importers import MappingImportResult, mapping_import, visible
 from catalog.models import ImportStatus, MappingImport
 from catalog.spreadsheets import row_count_estimate, table_read
 from integrations.file_limits import FileRefused
@@ -42,9 +42,8 @@ FINAL = (ImportStatus.REJECTED, ImportStatus.DONE, ImportStatus.CANCELLED, Impor
 def job_create(*, owner: AbstractBaseUser, upload: UploadedFile, file_format: str) -> MappingImport:
     """Store an upload under a name of our own (never the one sent) as a new job of `owner`."""
     jobs_expire()
-    job = MappingImport(
-        owner=owner, file_name=Path(upload.name or "").name[:255], file_format=file_format, size=upload.size or 0
-    )
+    name = visible(Path(upload.name or "").name)[:255]  # shown, never used as a path; no NUL for PostgreSQL
+    job = MappingImport(owner=owner, file_name=name, file_format=file_format, size=upload.size or 0)
     job.upload.save(f"{uuid.uuid4().hex}.{file_format}", upload, save=False)
     job.save()
     return job

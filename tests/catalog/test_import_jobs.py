@@ -115,11 +115,11 @@ def test_previews_left_unconfirmed_are_expired_with_their_files(settings):
 
 
 def test_the_upload_is_stored_under_a_name_of_our_own(admin_client, channel, settings):
-    upload(admin_client, CSV, "../../etc/evil name.csv")
+    upload(admin_client, CSV, "../../etc/evil\x07name.csv")
     job = MappingImport.objects.get()
-    assert job.file_name == "evil name.csv"
+    assert job.file_name == "evilname.csv"  # only the name, without its control character
     (stored,) = stored_files(settings)
-    assert stored.parent == Path(settings.IMPORT_UPLOAD_DIR) / "mappings" and stored.stem != "evil name"
+    assert stored.parent == Path(settings.IMPORT_UPLOAD_DIR) / "mappings" and "evil" not in stored.name
     assert reverse("admin:catalog_itemmapping_import_job", args=[job.pk]) == job_url(job)
 
 
