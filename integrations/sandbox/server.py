@@ -78,6 +78,9 @@ class Fault:
     path: str | None = None  # a regular expression searched in the path
     after: int = 0  # let this many matching requests through first (a fault on the third page)
     message: str = "Injected fault"  # what a `status` fault's error body says
+    # Set when a request takes this fault (for drop_after once it is processed): a crash test waits on it, then
+    # kills the client while the sandbox holds the answer (`slow`, `timeout`, `drop_after` with a long delay).
+    reached: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method:
@@ -205,6 +208,8 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.api.take_fault(request.method, request.path)
         if fault is None:
             return self._send(self.api.dispatch(request))
+        if fault.kind != "drop_after":
+            fault.reached.set()
         if fault.kind == "slow":
             time.sleep(fault.delay)
             return self._send(self.api.dispatch(request))
@@ -221,6 +226,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(Response(200, raw=b'{"value": [{"ID": 1, '))
         if fault.kind == "drop_after":
             self.api.dispatch(request)
+            fault.reached.set()
         if fault.kind in ("timeout", "drop_after"):
             time.sleep(fault.delay)
         self.close_connection = True  # drop, timeout, drop_after: no answer at all
