@@ -33,6 +33,7 @@ CHUNK = 1 << 16
 REL_WORKSHEET = "/worksheet"
 REL_SHARED_STRINGS = "/sharedStrings"
 REL_STYLES = "/styles"
+SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 
 
 class XlsxUnreadable(ValueError):
@@ -109,7 +110,9 @@ class _Book:
             raise XlsxUnreadable("the workbook has no worksheet")
         self.sheet = sheets[0]
         by_type = {kind.rpartition("/")[2]: target for kind, target in rels.values()}
-        shared = by_type.get(REL_SHARED_STRINGS[1:])
+        # Shared strings where openpyxl looks for them: the part the content types declare, else the relationship.
+        shared = _content_type_part(archive, SHARED_STRINGS_TYPE) if "[Content_Types].xml" in names else None
+        shared = shared or by_type.get(REL_SHARED_STRINGS[1:])
         self.strings: list[str] = _shared_strings(archive, shared) if strings and shared in names else []
         styles = by_type.get(REL_STYLES[1:])
         self.date_styles, self.timedelta_styles = _date_styles(archive, styles) if styles in names else (set(), set())
@@ -289,6 +292,19 @@ def _relationships(archive: zipfile.ZipFile, path: str) -> dict[str, tuple[str, 
     with archive.open(path) as stream:
         _parse(stream, start=start)
     return found
+
+
+def _content_type_part(archive: zipfile.ZipFile, content_type: str) -> str | None:
+    """The part [Content_Types].xml declares with this content type (an Override), or None."""
+    found: list[str] = []
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        if name.rpartition(":")[2] == "Override" and attrs.get("ContentType") == content_type:
+            found.append(attrs.get("PartName", "").lstrip("/"))
+
+    with archive.open("[Content_Types].xml") as stream:
+        _parse(stream, start=start)
+    return found[0] if found else None
 
 
 def _workbook(archive: zipfile.ZipFile, path: str) -> tuple[list[str], bool]:
