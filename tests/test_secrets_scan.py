@@ -18,6 +18,7 @@ from integrations.flows import registered
 from integrations.models import Channel, ChannelKind, ChannelRole
 from integrations.runner import flow_run, supported_flows
 from orders.hooks import SIGNATURE_HEADER, hook_header
+from tests.factories import MappingImportFactory
 from tests.integrations.test_admin_channels import form_data
 from tests.permissions.test_walk import QUERIES, url_values
 from tests.permissions.walker import build_url, endpoints, model_label
@@ -85,11 +86,12 @@ def admin_pages(client) -> dict[str, str]:
     return {url: response.content.decode() for url, response in pages.items()}
 
 
-def every_admin_url(client, channel: Channel) -> dict[str, str]:
+def every_admin_url(client, channel: Channel, user) -> dict[str, str]:
     """Every other admin URL the permissions walk knows (custom screens: pairing, dashboard, imports, previews),
     filled with the first row of each model and the channel that has every secret planted."""
     world = {model_label(model): model._default_manager.order_by("pk").first() for model in admin.site._registry}
     world["integrations.channel"] = channel
+    world["own import job"] = MappingImportFactory(owner=user)  # a mapping import job's pages are its owner's
     pages = {}
     for endpoint in endpoints():
         if not (endpoint.name or "").startswith("admin:") or endpoint.name == "admin:logout":
@@ -152,7 +154,7 @@ def test_a_planted_secret_shows_nowhere(planted, client, admin_client, admin_use
         assert_clean(where, content)
     for url, page in admin_pages(admin_client).items():
         assert_clean(url, page)
-    for url, page in every_admin_url(admin_client, Channel.objects.get(slug="oms-sandbox")).items():
+    for url, page in every_admin_url(admin_client, Channel.objects.get(slug="oms-sandbox"), admin_user).items():
         assert_clean(url, page)
     for name, data in exports(admin_user).items():
         assert_clean(f"the {name} export", data)

@@ -193,7 +193,7 @@ def test_a_date_column_refuses_a_time_of_day(admin_client, stock):
 @pytest.mark.parametrize(
     "data, fmt, expected",
     [
-        (b"PK\x03\x04 not really a workbook", XLSX, "expected an XLSX workbook, but cannot read it (BadZipFile)"),
+        (b"PK\x03\x04 not really a workbook", XLSX, "expected an XLSX workbook, but the file is not one (BadZipFile"),
         ("item_sku,warehouse\n\u00e9,MAIN\n".encode("latin-1"), CSV, "expected a CSV file in UTF-8, but cannot read"),
     ],
 )
