@@ -253,7 +253,9 @@ def _settle_read(rows: list[tuple], found: dict[Key, int], report: RunReport, *,
         else:
             why = f" ({error})" if error else ""
             not_applied[pk] = f"not applied{why}: the channel shows {found[key]}, the push meant {quantity}"
-            report.failed += this_run  # no issue: the next run pushes again from what the channel shows
+            if this_run:  # a failed record of this run: in the issue queue, resolved when a later push lands
+                payload = {"sku": sku, "warehouse": external_id, "quantity": quantity, "channel_shows": found[key]}
+                report.issue(f"{sku}@{external_id}", f"{not_applied[pk]}; the next run pushes again", payload)
             ledger[key] = (found[key], ())
     if this_run:
         report.unknown -= len(applied) + len(not_applied)
