@@ -1,7 +1,8 @@
 """Order ingest: the set-based upsert (orders/ingest.py) against a plain per-order update_or_create loop.
 
-N downloaded orders of 5 lines each (tiny 200, small 2,000, full 10,000), built in memory as connector
-records (no HTTP), are stored twice each way, each way into its own empty channel:
+N downloaded orders of 5 lines each, at two sizes for the growth (tiny 100 and 200, small 1,000 and 2,000,
+full 2,000 and 10,000), built in memory as connector records (no HTTP), are stored twice each way, each way
+into its own empty channel:
 - the loop: per order, update_or_create of its customer, the order and each of its 5 lines (what a
   straightforward sync would do); then the same again over the unchanged payloads;
 - the ingest: OrderIngest.run, chunks of 500 (one read of the chunk's hashes, then bulk writes); then the
@@ -24,42 +25,46 @@ from integrations.models import Channel, ChannelKind
 from orders.ingest import OrderIngest
 from orders.models import Customer, Order, OrderLine
 from orders.records import address_dict
+from tests.benchmarks.table import BenchRow, measured
 
-ORDERS = {"tiny": 200, "small": 2_000, "full": 10_000}
+ORDERS = {"tiny": (100, 200), "small": (1_000, 2_000), "full": (2_000, 10_000)}
 LINES = 5
 SKUS = 200
 CUSTOMERS = 500
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def run(size: str) -> list[str]:
+def run(size: str) -> list[str | BenchRow]:
+    lines: list[str | BenchRow] = []
     with override_settings(DEBUG=False):  # no query log: it would tax the loop's many queries, not the ingest
-        return _run(ORDERS[size])
+        for n in ORDERS[size]:
+            lines += _run(n)
+    return lines
 
 
-def _run(n: int) -> list[str]:
+def _run(n: int) -> list[str | BenchRow]:
     records = _records(n)
-    loop_channel, ingest_channel = _channel("bench-orders-loop"), _channel("bench-orders-ingest")
+    loop_channel, ingest_channel = _channel(f"bench-orders-loop-{n}"), _channel(f"bench-orders-ingest-{n}")
     items = _catalog(loop_channel, ingest_channel)
 
     loop_first = _timed(lambda: _loop(loop_channel, records, items))
     loop_again = _timed(lambda: _loop(loop_channel, records, items))
-    ingest_first = _timed(lambda: _ingest(ingest_channel, records))
-    with CaptureQueriesContext(connection) as queries:
-        ingest_again = _timed(lambda: _ingest(ingest_channel, records))
+    with measured() as first:
+        _ingest(ingest_channel, records)
+    with CaptureQueriesContext(connection) as queries, measured() as again:
+        _ingest(ingest_channel, records)
     writes = [q for q in queries if q["sql"].lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")]
     assert not writes, f"re-ingesting unchanged orders wrote: {writes[0]['sql'][:200]}"
     assert Order.objects.filter(channel=ingest_channel).count() == n
     assert OrderLine.objects.filter(order__channel=ingest_channel).count() == n * LINES
-    first, again = loop_first / ingest_first, loop_again / ingest_again
+    loop = "update_or_create loop"
     return [
         f"database: {connection.vendor}; {n} orders x {LINES} lines, {SKUS} SKUs, {CUSTOMERS} customers",
-        f"first pass: update_or_create loop {loop_first:.2f}s, set-based ingest {ingest_first:.2f}s "
-        f"({n / ingest_first:,.0f} orders/s)",
-        f"unchanged re-run: loop {loop_again:.2f}s, ingest {ingest_again:.2f}s, {len(queries)} queries, rows written: 0",
-        f"loop / ingest = {first:.1f}x (target >= 15x){_verdict(first, 15)}",
-        f"loop re-run / ingest re-run = {again:.1f}x (target >= 30x){_verdict(again, 30)}",
-    ]
+        BenchRow("order ingest, first pass", n, first.seconds, "orders", loop, loop_first,
+                 queries=first.queries, peak_mb=first.peak_mb, target=15),
+        BenchRow("order ingest, unchanged re-run (0 writes)", n, again.seconds, "orders", loop, loop_again,
+                 queries=again.queries, peak_mb=again.peak_mb, target=30),
+    ]  # fmt: skip
 
 
 def _records(n: int) -> list[OrderRecord]:
@@ -150,10 +155,6 @@ def _catalog(*channels: Channel) -> dict[str, tuple[int, int]]:
 
 def _sku(n: int) -> str:
     return f"BENCH-{n:04d}"
-
-
-def _verdict(ratio: float, target: float) -> str:
-    return "" if ratio >= target else "  BELOW TARGET"
 
 
 def _timed(func) -> float:
