@@ -12,6 +12,7 @@ from integrations.models import SyncIssue, SyncRun
 from integrations.runner import flow_run
 from integrations.sandbox.registry import Sandboxes
 from tests.faults import world
+from tests.history import unqueued_failures
 
 READ_TIMEOUT = 0.25  # seconds: HTTP_READ_TIMEOUT in the test; a timeout fault waits longer than this
 MANY = 10_000  # a fault that lasts the whole first run
@@ -235,8 +236,8 @@ def _history_problems(run_: SyncRun, channel, flow: str) -> list[str]:
     if run_.status == SyncRun.Status.FAILED and not run_.error:
         problems.append("a failed run without a reason")
     issues = SyncIssue.objects.filter(channel=channel, flow=flow, status=SyncIssue.Status.OPEN, last_run=run_)
-    if run_.failed and issues.count() == 0:
-        problems.append(f"run {run_.status} with {run_.failed} failed but no open issue")
+    if unqueued := unqueued_failures(run_):
+        problems.append(f"failed records not in the issue queue: {unqueued}")
     if run_.status == SyncRun.Status.PARTIAL and not (run_.failed or run_.unknown or issues.exists()):
         problems.append("a partial run with nothing failed, unknown or in the issue queue")
     return problems
