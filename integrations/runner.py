@@ -21,7 +21,9 @@ from integrations.services import issues_record, runs_forget
 log = logging.getLogger("integrations.runner")
 
 BUSY = "another run of this flow on this channel is in progress"
-INTERRUPTED = "interrupted: the worker stopped before the run finished"
+INTERRUPTED = "interrupted: the worker stopped before the run finished (the run died)"
+# The note of the run that finds an earlier one left running: it died (its guard is ours now), and this run says so.
+LAST_RUN_DIED = "the last run died before it finished (its worker stopped); this run took over"
 # Failures of the channel as a whole rather than of one record: each opens the flow's channel-level issue.
 CHANNEL_WIDE = (AuthFailed, ServerError, TransportError, RateLimited, SettingsError)
 COUNTS = ("seen", "created", "updated", "skipped", "failed", "unknown")
@@ -47,7 +49,7 @@ def flow_run(
     with cursor_lock(channel=channel, flow=flow) as won:
         if not won:
             return _skipped(channel, flow, trigger, dry_run, BUSY)
-        run = _start(channel, flow, trigger, dry_run)
+        run = _start(channel, flow, trigger, dry_run, report)
         error, channel_wide = _call(run, report, since)
         run = _finish(run, report, error, channel_wide)
     if not dry_run:
@@ -95,11 +97,13 @@ def _skipped(channel: Channel, flow: str, trigger: str, dry_run: bool, reason: s
     return run
 
 
-def _start(channel: Channel, flow: str, trigger: str, dry_run: bool) -> SyncRun:
+def _start(channel: Channel, flow: str, trigger: str, dry_run: bool, report: RunReport) -> SyncRun:
     # We hold the guard, so any run of this flow still marked running died with its worker.
-    SyncRun.objects.filter(channel=channel, flow=flow, status=SyncRun.Status.RUNNING).update(
+    died = SyncRun.objects.filter(channel=channel, flow=flow, status=SyncRun.Status.RUNNING).update(
         status=SyncRun.Status.FAILED, finished_at=timezone.now(), error=INTERRUPTED
     )
+    if died:
+        report.note(LAST_RUN_DIED)
     return SyncRun.objects.create(channel=channel, flow=flow, trigger=trigger, dry_run=dry_run)
 
 

@@ -216,6 +216,9 @@ class PushIntent(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     claim = models.CharField(max_length=32, blank=True, db_index=True)
+    # The sender's process (host:pid:start time, as a SQLite lease names its holder): a claim whose sender is
+    # known dead is settled at once instead of blocking its listing until the claim is stale.
+    claimed_by = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)

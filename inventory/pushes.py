@@ -3,7 +3,11 @@
 States: pending (recorded) → sending (claimed by one sender) → sent (the channel accepted it; the ledger is
 written in the same transaction) or failed (refused, or never reached the channel) or unknown (no answer after
 the request went out). An unknown push — or one left `sending` by a crashed worker — is settled by reading the
-channel's quantity before anything more is sent for that listing: the ledger takes the channel's figure, so the
+channel's quantity before anything more is sent for that listing. A `sending` push counts as left behind once
+its claim is stale (the task timeout), or at once when its sender is known dead: the claim names the sender's
+process (host, pid, start time, as a SQLite lease does), and a process of this machine that is gone cannot be
+sending any more; past HTTP_READ_TIMEOUT after the claim its last request is no longer in flight either, so the
+channel's figure is final. The next run says "the last run died" in its note. Then: the ledger takes the channel's figure, so the
 next delta is computed from what the channel really has and no adjustment is ever applied twice. A unique
 constraint keeps one unsettled intent per listing and channel warehouse.
 """
@@ -23,6 +27,7 @@ from django.utils import timezone
 from integrations.chunks import batched
 from integrations.connectors.capabilities import QuantitySink
 from integrations.connectors.records import QuantityResult, QuantityUpdate
+from integrations.cursors import holder_alive, lease_holder
 from integrations.flows import RunReport
 from integrations.http import AuthFailed, ChannelError
 from integrations.selectors import open_issue_keys
@@ -120,11 +125,11 @@ def intents_push(*, channel_id: int, intent_ids: Sequence[int], connector: Quant
 
 def intents_claim(intent_ids: Iterable[int]) -> str:
     """Move pending intents to `sending` under one claim token; only this sender sends them."""
-    claim, now = uuid.uuid4().hex, timezone.now()
+    claim, now, me = uuid.uuid4().hex, timezone.now(), lease_holder()
     ids = list(intent_ids)
     for start in range(0, len(ids), CLAIM_CHUNK):
         PushIntent.objects.filter(id__in=ids[start : start + CLAIM_CHUNK], state=State.PENDING).update(
-            state=State.SENDING, claim=claim, sent_at=now, attempts=F("attempts") + 1
+            state=State.SENDING, claim=claim, claimed_by=me, sent_at=now, attempts=F("attempts") + 1
         )
     return claim
 
@@ -216,11 +221,17 @@ def intents_settle(
         # Recorded by an earlier run and never claimed: never sent, so a newer computation replaces them.
         unsettled.filter(state=State.PENDING).update(state=State.SUPERSEDED, settled_at=now)
     rows = list(
-        unsettled.values_list(*SETTLE_FIELDS, "mapping__channel_sku", "channel_warehouse__external_id", "state")
+        unsettled.values_list(
+            *SETTLE_FIELDS, "mapping__channel_sku", "channel_warehouse__external_id", "state", "claimed_by"
+        )
     )
-    cutoff = now - stale_after()
-    to_read = [r for r in rows if r[-1] == State.UNKNOWN or (r[-1] == State.SENDING and r[4] and r[4] < cutoff)]
+    sending = [r for r in rows if r[-2] == State.SENDING and r[4]]
+    stale = {r[0] for r in sending if r[4] < now - stale_after()}
+    orphans = _orphans([r for r in sending if r[0] not in stale], now)
+    to_read = [r[:-1] for r in rows if r[-2] == State.UNKNOWN or r[0] in stale or r[0] in orphans]
     blocked = {(r[1], r[2]) for r in rows} - {(r[1], r[2]) for r in to_read}
+    if orphans and not dry_run:
+        report.note(f"the last run died while pushing {len(orphans)} quantity(ies): settled by reading the channel")
     if not to_read:
         return blocked
     keys = {(r[1], r[2]) for r in to_read}
@@ -229,6 +240,20 @@ def intents_settle(
         return blocked | keys
     found = channel_quantities(connector=connector, channel_id=channel_id, keys=keys)
     return blocked | _settle_read(to_read, found, report, this_run=bool(claim))
+
+
+def _orphans(sending: list[tuple], now) -> set[int]:
+    """The ids of `sending` pushes whose sender is known dead and whose last request can no longer be in flight."""
+    settled_by = now - timedelta(seconds=float(settings.HTTP_READ_TIMEOUT))
+    alive: dict[str, bool] = {}
+    orphans = set()
+    for row in sending:
+        holder = row[-1]
+        if holder not in alive:
+            alive[holder] = holder_alive(holder)
+        if not alive[holder] and row[4] < settled_by:
+            orphans.add(row[0])
+    return orphans
 
 
 def _settle_read(rows: list[tuple], found: dict[Key, int], report: RunReport, *, this_run: bool) -> set[Key]:

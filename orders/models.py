@@ -114,6 +114,9 @@ class Order(models.Model):
     # Set while a submission is in flight (claimed before sending): a cancellation that arrives meanwhile
     # leaves the order to the submission instead of cancelling it here while the warehouse receives it.
     submitting_at = models.DateTimeField(null=True, blank=True)
+    # Who claimed it (host:pid:start time, as a SQLite lease names its holder): a claim whose process is known
+    # dead is taken over at once, instead of leaving the order unsent until the claim is stale.
+    submitting_by = models.CharField(max_length=200, blank=True)
     idempotency_key = models.CharField(max_length=255, blank=True)
     resubmissions = models.PositiveIntegerField(default=0)
     submit_attempts = models.PositiveIntegerField(default=0)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from integrations.connectors.capabilities import FulfillmentTarget
 from integrations.connectors.records import CustomerRef, FulfillmentLine, FulfillmentOrder, FulfillmentStatus
+from integrations.cursors import holder_alive, lease_holder
 from integrations.flows import RunReport
 from integrations.http import ChannelError, TransportError
 from integrations.models import Channel
@@ -31,7 +32,8 @@ SUBMIT_FROM = (OrderStatus.DOWNLOADED, OrderStatus.FAILED, OrderStatus.DELETED)
 
 
 # A claim older than this is a worker that died mid-send; the next submission may take the order over (its
-# idempotency key makes a second send harmless). Well above a submission's HTTP timeouts and retries.
+# idempotency key makes a second send harmless). Well above a submission's HTTP timeouts and retries. A claim
+# whose process is known dead (one of this machine that is gone) is taken over at once.
 CLAIM_STALE = timedelta(minutes=15)
 
 
@@ -113,16 +115,25 @@ def order_submit(
         _submitted(order, status, user=user)
         return SubmitOutcome(True, f"submitted as {status.number}")
     finally:
-        Order.objects.filter(pk=order.pk, submitting_at=order.submitting_at).update(submitting_at=None)
+        Order.objects.filter(pk=order.pk, submitting_at=order.submitting_at).update(
+            submitting_at=None, submitting_by=""
+        )
 
 
 def submission_claim(*, order: Order) -> bool:
     """Claim the order for one submission, committed before anything is sent, and read whether it was cancelled
     on the channel meanwhile. False when it left its status or another live submission holds it."""
-    now = timezone.now()
+    now, me = timezone.now(), lease_holder()
     free = Q(submitting_at__isnull=True) | Q(submitting_at__lt=now - CLAIM_STALE)
-    if not Order.objects.filter(free, pk=order.pk, status=order.status).update(submitting_at=now):
-        return False
+    if not Order.objects.filter(free, pk=order.pk, status=order.status).update(submitting_at=now, submitting_by=me):
+        held = Order.objects.filter(pk=order.pk, status=order.status).values_list("submitting_at", "submitting_by")
+        claim = held.first()
+        if claim is None or holder_alive(claim[1]):
+            return False
+        # The process that claimed it died mid-send: take the claim over (the same key makes a resend harmless).
+        taken = Order.objects.filter(pk=order.pk, status=order.status, submitting_at=claim[0], submitting_by=claim[1])
+        if not taken.update(submitting_at=now, submitting_by=me):
+            return False
     order.submitting_at = now
     order.cancel_requested = Order.objects.filter(pk=order.pk).values_list("cancel_requested", flat=True).get()
     return True

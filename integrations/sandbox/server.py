@@ -100,6 +100,9 @@ class Fault:
     path: str | None = None  # a regular expression searched in the path
     after: int = 0  # let this many matching requests through first (a fault on the third page)
     message: str = "Injected fault"  # what a `status` fault's error body says
+    # Set when a request takes this fault (for drop_after once it is processed): a crash test waits on it, then
+    # kills the client while the sandbox holds the answer (`slow`, `timeout`, `drop_after` with a long delay).
+    reached: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method:
@@ -237,6 +240,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(self._control(request))
         fault = self.api.take_fault(request.method, request.path)
         kind = fault.kind if fault else ""
+        if fault is not None and kind != "drop_after":
+            fault.reached.set()
         if fault is None or kind in ("slow", "drop_after"):
             if kind == "slow":
                 time.sleep(fault.delay)  # type: ignore[union-attr]  # a slow fault is a fault
@@ -244,6 +249,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.api.received(request, response.status, kind, answered=kind != "drop_after")
             if kind != "drop_after":
                 return self._send(response)
+            fault.reached.set()  # type: ignore[union-attr]
             time.sleep(fault.delay)  # type: ignore[union-attr]
             self.close_connection = True  # processed (the side effect happened), but no answer: outcome unknown
             return None

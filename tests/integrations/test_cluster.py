@@ -15,17 +15,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django_q.models import Schedule
 
 from integrations.forms import flow_fields
 from integrations.health import PING
 from integrations.models import Channel, SyncRun
 from integrations.sandbox.registry import Sandboxes
+from tests.crash import database_url
 from tests.integrations.test_admin_channels import change_url, form_data
 
 pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
@@ -37,15 +36,6 @@ def oms_sandbox():
     sandboxes = Sandboxes.start(kinds=["oms"])
     yield sandboxes
     sandboxes.stop()
-
-
-def database_url() -> str:
-    """The test database, as a DATABASE_URL the child's settings understand."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from integrations.connectors.base import SettingsError
 from integrations.cursors import cursor_advance, cursor_lock, cursor_position
 from integrations.http import AuthFailed
 from integrations.models import SyncIssue, SyncRun
-from integrations.runner import BUSY, INTERRUPTED, flow_run
+from integrations.runner import BUSY, INTERRUPTED, LAST_RUN_DIED, flow_run
 from tests.factories import ChannelFactory, SyncIssueFactory, SyncRunFactory
 
 FLOW = "orders.download"  # a flow the ChannelAdvisor connector declares; each test registers its own function
@@ -171,10 +171,11 @@ def test_run_is_skipped_while_another_holds_the_lock(channel, register_flow):
 def test_run_left_running_by_a_dead_worker_is_marked_interrupted(channel, register_flow):
     stale = SyncRunFactory(channel=channel, flow=FLOW, status=SyncRun.Status.RUNNING)
     register_flow(FLOW, lambda channel, **kw: None)
-    run(channel)
+    result = run(channel)
     stale.refresh_from_db()
     assert (stale.status, stale.error) == (SyncRun.Status.FAILED, INTERRUPTED)
     assert stale.finished_at is not None
+    assert result.note == LAST_RUN_DIED  # the run that took over says so in the run history
 
 
 def test_dry_run_writes_no_issues(channel, register_flow):
