@@ -5,7 +5,6 @@ fault on its side effect's calls, clears the fault, runs it again, and compares 
 snapshot: the other side's state (nothing lost, nothing done twice), the hub's rows, and the run history.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from integrations.models import SyncIssue, SyncRun
@@ -160,8 +159,7 @@ class Reference:
     status2: str
     state2: dict
     open_keys: set[str]
-    applied: Callable[[Effect], int] | None = None
-    applied_counts: dict = field(default_factory=dict)
+    applied_counts: dict = field(default_factory=dict)  # Effect -> calls the other side processed
 
 
 def _state(sandboxes: Sandboxes) -> dict:
