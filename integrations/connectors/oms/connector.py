@@ -85,8 +85,11 @@ class OmsConnector(Connector, FulfillmentTarget, ShipmentSource, StockSource, It
         return None if row is None else parse.status(self.reader, row, "the order found by idempotency key")
 
     def order_delete(self, number: str) -> None:
-        """Delete (cancel) an open order; Conflict with the server's reason when it is locked or shipped."""
-        self.http.delete(f"{API}orders/{number}")
+        """Delete (cancel) an open order; Conflict with the server's reason when it is locked or shipped.
+
+        The contract answers 204; a success whose body cannot be read is not taken as done (BadResponse): the
+        caller reads the order's status before it tries again."""
+        self.http.json(self.http.delete(f"{API}orders/{number}"))
 
     # Downloads.
 
