@@ -17,6 +17,8 @@ from import_export.forms import ExportForm
 
 from catalog.automap import mapping_automap
 from catalog.candidates import mapping_candidates
+from catalog.import_admin import MappingImportViews
+from catalog.import_forms import MappingImportForm
 from catalog.models import BundleComponent, Item, ItemMapping, MappingStatus
 from catalog.resources import ItemMappingResource, MappingCSV, MappingXLSX
 from catalog.services import mapping_accept_suggestion, mapping_choose_item, mapping_ignore, mapping_unignore
@@ -137,7 +139,7 @@ class ItemMappingForm(forms.ModelForm):
 
 
 @admin.register(ItemMapping)
-class ItemMappingAdmin(FitsList, ImportExportMixin, admin.ModelAdmin):
+class ItemMappingAdmin(FitsList, MappingImportViews, ImportExportMixin, admin.ModelAdmin):
     form = ItemMappingForm
     # Fits 1400 px: the UPC is searched, not read; the suggestion and its reason share a column.
     list_display = ["listing", "channel_name", "state", "item_or_choices", "suggestion"]
@@ -164,6 +166,7 @@ class ItemMappingAdmin(FitsList, ImportExportMixin, admin.ModelAdmin):
     export_formats = [MappingCSV, MappingXLSX]
     export_form_class = ExportForm
     import_template_name = "admin/catalog/itemmapping/import.html"
+    import_form_class = MappingImportForm
 
     @admin.display(description="channel SKU", ordering="channel_sku")
     def listing(self, mapping: ItemMapping) -> str:
@@ -242,13 +245,6 @@ class ItemMappingAdmin(FitsList, ImportExportMixin, admin.ModelAdmin):
             mapping_choose_item(mapping=obj, item=obj.item, user=request.user)
         else:
             super().save_model(request, obj, form, change)
-
-    def process_result(self, result, request: HttpRequest) -> HttpResponse:
-        # The file is checked again on confirm; if it went bad in between, nothing was written.
-        if result.has_validation_errors():
-            messages.error(request, f"Nothing imported: {result.mapping.summary()}. Upload the file again to see why.")
-            return HttpResponseRedirect(reverse("admin:catalog_itemmapping_changelist"))
-        return super().process_result(result, request)
 
     @admin.action(description="Auto-map selected listings", permissions=["change"])
     def automap_selected(self, request: HttpRequest, queryset: QuerySet[ItemMapping]) -> None:

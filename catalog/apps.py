@@ -16,3 +16,10 @@ class CatalogConfig(AppConfig):
         from catalog.dashboard import register_panels as register_dashboard_panels
 
         register_dashboard_panels()
+
+        from django.db.models.signals import post_delete
+
+        from catalog.import_jobs import job_deleted
+        from catalog.models import MappingImport
+
+        post_delete.connect(job_deleted, sender=MappingImport, dispatch_uid="catalog.mapping_import_file")

@@ -91,8 +91,8 @@ def import_result(outcome: MappingImportResult) -> MappingResult:
             RowResult.IMPORT_TYPE_NEW: outcome.new,
             RowResult.IMPORT_TYPE_UPDATE: outcome.updated,
             RowResult.IMPORT_TYPE_SKIP: outcome.unchanged,
-            RowResult.IMPORT_TYPE_INVALID: len(outcome.errors),
+            RowResult.IMPORT_TYPE_INVALID: outcome.error_count,
         }
     )
-    result.total_rows = outcome.new + outcome.updated + outcome.unchanged + len(outcome.errors)
+    result.total_rows = outcome.new + outcome.updated + outcome.unchanged + outcome.error_count
     return result

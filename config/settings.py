@@ -173,6 +173,20 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
+# Limits on uploaded spreadsheets, checked before a file is parsed (integrations/file_limits.py; docs/security.md,
+# "Files people upload"). An XLSX is a zip archive: its members' declared sizes are checked before it is opened.
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=100 * 1024 * 1024)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=1024 * 1024 * 1024)
+IMPORT_MAX_MEMBER_BYTES = env.int("IMPORT_MAX_MEMBER_BYTES", default=128 * 1024 * 1024)  # read whole: not sheets
+IMPORT_MAX_COMPRESSION_RATIO = env.int("IMPORT_MAX_COMPRESSION_RATIO", default=100)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_000)
+# Admin imports: files larger than this are checked and written by a django-q2 worker, not in the request; the
+# upload waits in IMPORT_UPLOAD_DIR (shared by the web and worker processes, never served) until it is confirmed,
+# cancelled or IMPORT_KEEP_HOURS old (docs/mapping.md).
+IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=256 * 1024)
+IMPORT_UPLOAD_DIR = Path(env("IMPORT_UPLOAD_DIR", default=str(BASE_DIR / "uploads")))
+IMPORT_KEEP_HOURS = env.int("IMPORT_KEEP_HOURS", default=24)
+
 # Outbound HTTP (integrations/http.py): retries with exponential backoff from HTTP_RETRY_BACKOFF seconds.
 HTTP_RETRY_ATTEMPTS = env.int("HTTP_RETRY_ATTEMPTS", default=5)
 HTTP_RETRY_BACKOFF = env.float("HTTP_RETRY_BACKOFF", default=0.5)

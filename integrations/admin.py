@@ -19,11 +19,18 @@ from integrations.connectors.base import SettingsError
 from integrations.display import FitsList, badge, cut, narrow, stacked, when
 from integrations.fields import UNDECRYPTABLE, is_undecryptable
 from integrations.flows import default_interval, flow_label, registered
-from integrations.forms import ChannelForm, channel_form_class, flow_fields, setting_field
+from integrations.forms import (
+    WEBHOOK_FIELDS,
+    ChannelForm,
+    address_settings,
+    channel_form_class,
+    flow_fields,
+    setting_field,
+)
 from integrations.health import PING
 from integrations.http import ChannelError
 from integrations.issue_targets import issue_targets
-from integrations.models import CREDENTIALS_PERMISSION, Channel, SyncCursor, SyncIssue, SyncRun
+from integrations.models import ALERT_WEBHOOK, CREDENTIALS_PERMISSION, Channel, SyncCursor, SyncIssue, SyncRun
 from integrations.queue_admin import ScheduleAdmin  # noqa: F401  (re-registers django-q2's screens)
 from integrations.runner import failure_reason
 from integrations.services import channel_test_connection, issues_resolve, issues_retry
@@ -67,16 +74,28 @@ class ChannelAdmin(admin.ModelAdmin):
     def credentials_state(self, channel: Channel) -> str:
         if is_undecryptable(channel.credentials):
             return UNDECRYPTABLE
-        return "stored" if channel.credentials else "none"
+        return "stored" if set(channel.credentials) - {ALERT_WEBHOOK} else "none"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Channel | None = None) -> list[str]:
         # The settings, credentials and flows sections belong to the kind: it is chosen once, when adding.
-        if obj is None:
-            return []
         if may_change_credentials(request):
-            return ["kind"]
-        # Read-only fields are taken out of the form, so a forged POST cannot set them either.
-        return ["kind", "base_url", "credentials_held_back", *channel_form_class(obj.kind).credential_field_names()]
+            return ["kind"] if obj else []
+        # Without the credentials permission: the address credentials go to, the credentials and the alert
+        # webhook (a secret too) are shown as text, and taken out of the form (get_form), so a forged POST
+        # cannot set them either.
+        if obj is None:
+            return ["base_url"]
+        return ["kind", "base_url", "credentials_held_back", "addresses_held_back", "alert_webhook_held_back"]
+
+    def held_back_fields(self, request: HttpRequest, obj: Channel | None) -> list[str]:
+        """The form's inputs someone without the credentials permission does not get."""
+        if may_change_credentials(request):
+            return []
+        if obj is None:
+            return ["base_url", *WEBHOOK_FIELDS]
+        form = channel_form_class(obj.kind)
+        addresses = [setting_field(spec) for spec in form.settings_schema if spec.name in _addresses(form)]
+        return ["base_url", *form.secret_field_names(), *addresses]
 
     @admin.display(description="credentials")
     def credentials_held_back(self, channel: Channel) -> str:
@@ -88,15 +107,27 @@ class ChannelAdmin(admin.ModelAdmin):
         )
         return f"{state}. Changing them, or the base URL they are sent to, needs the “Can change channel credentials” permission."
 
+    @admin.display(description="addresses")
+    def addresses_held_back(self, channel: Channel) -> str:
+        form = channel_form_class(channel.kind)
+        shown = ", ".join(f"{name}: {channel.settings.get(name) or '(default)'}" for name in _addresses(form))
+        return f"{shown}. Where the credentials are sent: changing it needs the “Can change channel credentials” permission."
+
+    @admin.display(description="alert webhook URL")
+    def alert_webhook_held_back(self, channel: Channel) -> str:
+        state = "a URL is stored" if channel.alert_webhook_url else "none is set"
+        return f"{state} (a secret, like the credentials: setting it needs the “Can change channel credentials” permission)."
+
     def get_prepopulated_fields(self, request: HttpRequest, obj: Channel | None = None) -> dict[str, Any]:
         return {} if obj else self.prepopulated_fields
 
     def get_form(self, request: HttpRequest, obj: Channel | None = None, change: bool = False, **kwargs: Any):
         form = channel_form_class(obj.kind) if obj else ChannelForm
-        if obj is not None and not may_change_credentials(request):
-            # Django takes read-only fields out of self.form only, not out of the kind's form: do it here, so a
-            # forged POST cannot set credentials or move the base URL they are sent to.
-            form = type(form.__name__, (form,), dict.fromkeys([*form.credential_field_names(), "base_url"]))
+        held = self.held_back_fields(request, obj)
+        if held:
+            # Django takes read-only fields out of self.form only, not out of the kind's form nor its declared
+            # inputs: do it here, so a forged POST cannot set credentials or move the address they are sent to.
+            form = type(form.__name__, (form,), dict.fromkeys(held))
         kwargs["form"] = form
         return super().get_form(request, obj, change, **kwargs)
 
@@ -105,10 +136,14 @@ class ChannelAdmin(admin.ModelAdmin):
             note = "Save and continue editing to set the kind's settings, credentials and flows."
             return [(None, {"fields": BASE_FIELDS, "description": note})]
         form = channel_form_class(obj.kind)
+        trusted = may_change_credentials(request)
         fieldsets: list[tuple[str | None, dict]] = [(None, {"fields": BASE_FIELDS})]
         if form.settings_schema:
-            fieldsets.append(("Settings", {"fields": [setting_field(spec) for spec in form.settings_schema]}))
-        if form.credentials_schema and may_change_credentials(request):
+            addresses = _addresses(form)
+            settings = [setting_field(spec) for spec in form.settings_schema if trusted or spec.name not in addresses]
+            settings += [] if trusted or not addresses else ["addresses_held_back"]
+            fieldsets.append(("Settings", {"fields": settings}))
+        if form.credentials_schema and trusted:
             note = (
                 "Write-only: stored values are never shown. Leave a field blank to keep its stored value. "
                 "Stored values are never sent to a new address: when the base URL changes, enter them again."
@@ -124,7 +159,8 @@ class ChannelAdmin(admin.ModelAdmin):
         note = "Each enabled flow runs on a schedule at its interval; “Run now” above runs it once."
         fieldsets.append(("Flows", {"fields": [flow_fields(flow) for flow in form.flows], "description": note}))
         note = "A digest when a flow fails or goes stale or new issues open: at most one an hour (docs/operations.md)."
-        fieldsets.append(("Alerts", {"fields": ["contacts", "alert_webhook_url"], "description": note}))
+        webhook = list(WEBHOOK_FIELDS) if trusted else ["alert_webhook_held_back"]
+        fieldsets.append(("Alerts", {"fields": ["contacts", *webhook], "description": note}))
         return fieldsets
 
     @method_decorator(sensitive_post_parameters())
@@ -143,7 +179,7 @@ class ChannelAdmin(admin.ModelAdmin):
     def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> list:
         """The history entry names the fields that changed, except credentials: not their values, not their names."""
         message = super().construct_change_message(request, form, formsets, add)
-        names: list[str] = getattr(form, "credential_field_names", list)()
+        names: list[str] = getattr(form, "secret_field_names", list)()
         secret = {str(form.fields[name].label) for name in names if name in form.fields}
         for entry in message:
             for change in entry.values():
@@ -216,6 +252,10 @@ class ChannelAdmin(admin.ModelAdmin):
 
 def may_change_credentials(request: HttpRequest) -> bool:
     return request.user.has_perm(CREDENTIALS_PERMISSION)
+
+
+def _addresses(form: type[ChannelForm]) -> list[str]:
+    return address_settings(form.settings_schema)
 
 
 def sync_panel(channel: Channel, flows: tuple[str, ...]) -> list[dict[str, Any]]:

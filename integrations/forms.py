@@ -11,7 +11,10 @@ from integrations.connectors import connector_class
 from integrations.connectors.base import Connector, CredentialSpec, SettingsError, SettingSpec, validate_settings
 from integrations.fields import UNDECRYPTABLE, is_undecryptable
 from integrations.flows import default_interval, flow_label, supported
-from integrations.models import Channel
+from integrations.models import ALERT_WEBHOOK, Channel
+
+WEBHOOK_CLEAR = "alert_webhook_clear"
+WEBHOOK_FIELDS = (ALERT_WEBHOOK, WEBHOOK_CLEAR)
 
 MAX_INTERVAL = 7 * 24 * 60  # minutes
 
@@ -32,9 +35,19 @@ class ChannelForm(forms.ModelForm):
         "entering the credentials again in the same save (optional ones not entered again are dropped).",
     )
 
+    # A secret like the credentials: write-only, encrypted among them, never rendered back (Channel.alert_webhook_url).
+    alert_webhook_url = forms.URLField(
+        label="Alert webhook URL",
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    alert_webhook_clear = forms.BooleanField(label="Remove the alert webhook URL", required=False)
+
     class Meta:
         model = Channel
-        fields = ["name", "slug", "kind", "role", "base_url", "fulfillment", "enabled", "contacts", "alert_webhook_url"]
+        fields = ["name", "slug", "kind", "role", "base_url", "fulfillment", "enabled", "contacts"]
         widgets = {"contacts": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -47,6 +60,8 @@ class ChannelForm(forms.ModelForm):
                 continue  # held back by the admin from someone without the credentials permission
             stored = _stored(channel, credential)
             self.fields[credential_field(credential)].help_text = " ".join(filter(None, [credential.help, stored]))
+        if ALERT_WEBHOOK in self.fields:
+            self.fields[ALERT_WEBHOOK].help_text = webhook_help(channel)
         for flow in self.flows:
             enabled, interval = flow_fields(flow)
             self.initial.setdefault(enabled, channel.flow_enabled(flow))
@@ -55,6 +70,11 @@ class ChannelForm(forms.ModelForm):
     @classmethod
     def credential_field_names(cls) -> list[str]:
         return [credential_field(spec) for spec in cls.credentials_schema]
+
+    @classmethod
+    def secret_field_names(cls) -> list[str]:
+        """The inputs whose values are secrets: never rendered back, never named in history."""
+        return [*cls.credential_field_names(), *WEBHOOK_FIELDS]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}  # ModelForm.clean returns cleaned_data, typed as optional
@@ -101,7 +121,13 @@ class ChannelForm(forms.ModelForm):
     def _clean_settings(self, cleaned: dict[str, Any]) -> None:
         if not self.settings_schema:
             return
-        values = {spec.name: cleaned.get(setting_field(spec)) for spec in self.settings_schema}
+        # A setting the admin held back (an address, without the credentials permission) keeps its stored value.
+        values = {
+            spec.name: cleaned.get(setting_field(spec))
+            if setting_field(spec) in self.fields
+            else self.instance.settings.get(spec.name)
+            for spec in self.settings_schema
+        }
         try:
             self.cleaned_settings = validate_settings(
                 self.settings_schema, {name: value for name, value in values.items() if value not in (None, "")}
@@ -123,6 +149,11 @@ class ChannelForm(forms.ModelForm):
             channel.credentials = {**kept, **typed}
         elif typed:  # nothing typed leaves even undecryptable credentials as stored: the right key may come back
             channel.credentials = {**channel.credentials, **typed}
+        if ALERT_WEBHOOK in self.fields:
+            if self.cleaned_data.get(ALERT_WEBHOOK):
+                channel.alert_webhook_url = self.cleaned_data[ALERT_WEBHOOK]
+            elif self.cleaned_data.get(WEBHOOK_CLEAR):
+                channel.alert_webhook_url = ""
         for flow in self.flows:
             enabled, interval = flow_fields(flow)
             channel.set_flow(flow, enabled=self.cleaned_data[enabled], interval=self.cleaned_data[interval])
@@ -214,6 +245,15 @@ def _setting_form_field(spec: SettingSpec) -> forms.Field:
     if spec.type is list:
         options["help_text"] = " ".join(filter(None, [spec.help, "Comma-separated."]))
     return forms.CharField(**options)
+
+
+def webhook_help(channel: Channel) -> str:
+    where = 'The digest is also POSTed here as Slack-compatible JSON ({"text": …}). Write-only, like the credentials: '
+    if is_undecryptable(channel.credentials):
+        return where + f"the stored credentials {UNDECRYPTABLE}."
+    if channel.alert_webhook_url:
+        return where + "a URL is stored; leave blank to keep it, or tick “Remove” below."
+    return where + "none is set."
 
 
 def _stored(channel: Channel, spec: CredentialSpec) -> str:

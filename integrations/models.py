@@ -43,6 +43,9 @@ class ChannelRole(models.TextChoices):
 
 # Who may set a channel's credentials and the base URL they are sent to (Channel.Meta.permissions).
 CREDENTIALS_PERMISSION = "integrations.change_channel_credentials"
+# A Slack-style webhook URL is a secret (whoever has it can post to the room): kept among the encrypted
+# credentials, outside any connector's schema, so it is never sent to the channel's API.
+ALERT_WEBHOOK = "alert_webhook_url"
 
 
 class Channel(models.Model):
@@ -72,12 +75,6 @@ class Channel(models.Model):
         validators=[validate_contacts],
         help_text="E-mail addresses that get this channel's alert digest, one per line or comma-separated.",
     )
-    alert_webhook_url = models.URLField(
-        "alert webhook URL",
-        max_length=500,
-        blank=True,
-        help_text='Optional: the same digest is POSTed here as Slack-compatible JSON ({"text": ...}).',
-    )
     # When the last digest went out, and which flows it reported red or stale (integrations/alerts.py).
     alerted_at = models.DateTimeField(null=True, blank=True, editable=False)
     alert_state = models.JSONField(blank=True, default=dict, editable=False)
@@ -102,6 +99,16 @@ class Channel(models.Model):
     def enabled_flows(self) -> list[str]:
         """The flows switched on, sorted: those in flow_settings, plus the ones on by default unless turned off."""
         return sorted(flow for flow in set(self.flow_settings) | ON_BY_DEFAULT if self.flow_enabled(flow))
+
+    @property
+    def alert_webhook_url(self) -> str:
+        """Where the alert digest is POSTed as Slack-compatible JSON ("" for nowhere), stored encrypted."""
+        return str(self.credentials.get(ALERT_WEBHOOK) or "")
+
+    @alert_webhook_url.setter
+    def alert_webhook_url(self, url: str) -> None:
+        others = {name: value for name, value in self.credentials.items() if name != ALERT_WEBHOOK}
+        self.credentials = {**others, ALERT_WEBHOOK: url} if url else others
 
     def contact_emails(self) -> list[str]:
         return split_addresses(self.contacts)

@@ -8,7 +8,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 REDACTED = "[redacted]"
 SECRET_NAMES = (
@@ -106,8 +106,8 @@ def _branches(node: dict[str, dict]) -> str:
 
 
 def _spellings(value: str) -> set[str]:
-    """The value as it appears raw, JSON- or repr-escaped, URL-encoded, and each of its lines on its own
-    (a token with a newline in it is logged over two lines)."""
+    """The value as it appears raw, JSON- or repr-escaped, URL-encoded, each of its lines on its own (a token
+    with a newline in it is logged over two lines), and a URL's path on its own."""
     forms = {
         value,
         json.dumps(value)[1:-1],
@@ -116,6 +116,10 @@ def _spellings(value: str) -> set[str]:
         quote_plus(value),
     }
     forms.update(line.strip() for line in re.split(r"[\r\n]+", value))
+    if value.startswith(("https://", "http://")):
+        # A URL that is a secret (a Slack-style webhook) is secret by its path: logged or quoted without its host.
+        parts = urlsplit(value)
+        forms.update({parts.path, f"{parts.path}?{parts.query}" if parts.query else parts.path})
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
 

@@ -266,9 +266,17 @@ def _settle_read(rows: list[tuple], found: dict[Key, int], report: RunReport, *,
     applied, not_applied, ledger = [], {}, {}
     for pk, mapping_id, cw_id, base, _sent, quantity, incoming, error, sku, external_id, _state in rows:
         key = (mapping_id, cw_id)
-        if key not in found:
+        if key not in found and base is not None:
             still_blocked.add(key)
             report.flag(f"{sku}@{external_id}", UNSETTLED_MISSING)
+            continue
+        if key not in found:
+            # A first push here (no quantity was ever confirmed): had it been applied, the channel would show it.
+            # Showing none, it never arrived (a batch stopped before its call); the next run pushes it again.
+            not_applied[pk] = f"not applied ({error}): the channel shows no quantity, the push meant {quantity}"
+            if this_run:
+                payload = {"sku": sku, "warehouse": external_id, "quantity": quantity, "channel_shows": None}
+                report.issue(f"{sku}@{external_id}", f"{not_applied[pk]}; the next run pushes again", payload)
             continue
         if found[key] == quantity:
             applied.append(pk)
@@ -278,7 +286,9 @@ def _settle_read(rows: list[tuple], found: dict[Key, int], report: RunReport, *,
         else:
             why = f" ({error})" if error else ""
             not_applied[pk] = f"not applied{why}: the channel shows {found[key]}, the push meant {quantity}"
-            report.failed += this_run  # no issue: the next run pushes again from what the channel shows
+            if this_run:  # a failed record of this run: in the issue queue, resolved when a later push lands
+                payload = {"sku": sku, "warehouse": external_id, "quantity": quantity, "channel_shows": found[key]}
+                report.issue(f"{sku}@{external_id}", f"{not_applied[pk]}; the next run pushes again", payload)
             ledger[key] = (found[key], ())
     if this_run:
         report.unknown -= len(applied) + len(not_applied)

@@ -3,14 +3,21 @@ discrepancy report. Items are named by SKU and warehouses by code; cells that a 
 formula are neutralised on export and restored on import. Imports look up items, warehouses and existing rows
 once per file (not per row) and write in bulk."""
 
+import logging
+from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils import timezone
 from import_export import fields, resources, widgets
+from import_export.results import RowResult
 
 from catalog.models import Item
 from catalog.spreadsheets import cell_neutralise, cell_restore
+from inventory.import_cells import PrefetchedKey, Quantity, Text, When
 from inventory.models import Discrepancy, IncomingSupply, StockLevel, Warehouse
 
+log = logging.getLogger("inventory.imports")
 LOOKUP_CHUNK = 500
 
 
@@ -22,48 +29,33 @@ class SafeText(widgets.CharWidget):
         return cell_neutralise(str(super().render(value, obj, **kwargs) or ""))
 
 
-class PrefetchedKey(widgets.ForeignKeyWidget):
-    """A foreign key by a natural key, resolved from a dictionary the resource fills once per file."""
-
-    def __init__(self, model: type, field: str):
-        super().__init__(model, field)
-        self.known: dict[str, Any] = {}
-
-    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
-        key = cell_restore(str(value or "").strip())
-        if not key:
-            raise ValueError(f"the {self.field} is missing")
-        if key not in self.known:
-            raise ValueError(f"no {self.model._meta.verbose_name} with {self.field} {key!r}")
-        return self.known[key]
-
-    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
-        return cell_neutralise(str(super().render(value, obj, **kwargs) or ""))
-
-    def prefetch(self, keys: set[str]) -> None:
-        keys = sorted(cell_restore(str(k or "").strip()) for k in keys)
-        self.known = {}
-        for start in range(0, len(keys), LOOKUP_CHUNK):
-            chunk = keys[start : start + LOOKUP_CHUNK]
-            self.known.update(
-                {getattr(o, self.field): o for o in self.model.objects.filter(**{f"{self.field}__in": chunk})}
-            )
-
-
 class PrefetchedResource(resources.ModelResource):
-    """Finds the rows a file updates with one query per chunk of keys instead of one per row."""
+    """Finds the rows a file updates with one query per chunk of keys instead of one per row. Every bad row is
+    reported with what is wrong in which column; a file with any bad row imports nothing (the admin confirms only
+    a clean preview, and the confirmed import rolls back on any row error)."""
 
     key_fields: tuple[str, ...] = ()
 
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
+        missing = [self.fields[name].column_name for name in self.key_fields]
+        missing = [column for column in missing if column not in (dataset.headers or [])]
+        if missing:
+            raise ValueError(
+                f"The file has no {', '.join(missing)} column: the first row must name the columns "
+                f"({', '.join(f.column_name for f in self.get_import_fields())})."
+            )
         for name in ("item", "warehouse"):
             field = self.fields[name]
-            field.widget.prefetch(set(dataset[field.column_name]) if field.column_name in dataset.headers else set())
+            field.widget.prefetch(set(dataset[field.column_name]), LOOKUP_CHUNK)
         self.existing = {}
+        self.seen: dict[tuple, int] = {}
         items = sorted(item.pk for item in self.fields["item"].widget.known.values())
         for start in range(0, len(items), LOOKUP_CHUNK):
             for obj in self._meta.model.objects.filter(item_id__in=items[start : start + LOOKUP_CHUNK]):
-                self.existing[tuple(obj.serializable_value(name) for name in self.key_fields)] = obj
+                self.existing[self._key(obj)] = obj
+
+    def _key(self, obj: Any) -> tuple:
+        return tuple(obj.serializable_value(name) for name in self.key_fields)
 
     def get_instance(self, instance_loader: Any, row: Any) -> Any:
         try:
@@ -72,10 +64,50 @@ class PrefetchedResource(resources.ModelResource):
             return None
         return self.existing.get(tuple(getattr(v, "pk", v) for v in values))
 
+    def import_instance(self, instance: Any, row: Any, **kwargs: Any) -> None:
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:  # keyed by model field: say the column the person sees instead
+            columns = {field.attribute: field.column_name for field in self.get_import_fields()}
+            raise ValidationError({columns.get(key, key): value for key, value in exc.error_dict.items()}) from None
+        # The same key twice in one file: which row should win is the person's call, not ours.
+        number = kwargs.get("row_number", 0) + 1
+        first = self.seen.setdefault(self._key(instance), number)
+        if first != number:
+            keys = ", ".join(self.fields[name].column_name for name in self.key_fields)
+            raise ValidationError({NON_FIELD_ERRORS: f"repeats row {first} (the same {keys})"})
+
+    def import_row(self, row: Any, instance_loader: Any, **kwargs: Any) -> RowResult:
+        if not any(str(value or "").strip() for value in row.values()):
+            skipped = self.get_row_result_class()()
+            skipped.import_type = RowResult.IMPORT_TYPE_SKIP  # a blank line: the readers keep it for numbering
+            return skipped
+        result = super().import_row(row, instance_loader, **kwargs)
+        if result.errors:
+            # A cell the widgets let through that still failed (a bug, or a database refusal): one readable line
+            # on the row instead of an exception's repr, and the traceback in the log.
+            error = result.errors[0].error
+            log.error("row %s of an import failed", kwargs.get("row_number"), exc_info=error)
+            result.errors = []
+            result.import_type = RowResult.IMPORT_TYPE_INVALID
+            result.validation_error = ValidationError(
+                {NON_FIELD_ERRORS: f"could not be imported ({type(error).__name__}); nothing was changed"}
+            )
+        return result
+
+    def import_data(self, dataset: Any, dry_run: bool = False, **kwargs: Any) -> Any:
+        # All or nothing, whoever calls: a row that fails validation at the confirmed import rolls back the rest.
+        kwargs.update(use_transactions=True, rollback_on_validation_errors=True)
+        return super().import_data(dataset, dry_run=dry_run, **kwargs)
+
 
 class StockLevelResource(PrefetchedResource):
     item = fields.Field(attribute="item", column_name="item_sku", widget=PrefetchedKey(Item, "sku"))
     warehouse = fields.Field(attribute="warehouse", column_name="warehouse", widget=PrefetchedKey(Warehouse, "code"))
+    on_hand = fields.Field(attribute="on_hand", column_name="on_hand", widget=Quantity())
+    allocated = fields.Field(attribute="allocated", column_name="allocated", widget=Quantity())
+    available = fields.Field(attribute="available", column_name="available", widget=Quantity())
+    updated_at = fields.Field(attribute="updated_at", column_name="updated_at", widget=When(datetime))
     key_fields = ("item", "warehouse")
 
     class Meta:
@@ -90,11 +122,17 @@ class StockLevelResource(PrefetchedResource):
     def get_display_name(cls) -> str:
         return "Stock levels"
 
+    def before_save_instance(self, instance: StockLevel, row: Any, **kwargs: Any) -> None:
+        if instance.updated_at is None:  # a blank updated_at: now, as the model's default
+            instance.updated_at = timezone.now()
+
 
 class IncomingSupplyResource(PrefetchedResource):
     item = fields.Field(attribute="item", column_name="item_sku", widget=PrefetchedKey(Item, "sku"))
     warehouse = fields.Field(attribute="warehouse", column_name="warehouse", widget=PrefetchedKey(Warehouse, "code"))
-    purchase_order = fields.Field(attribute="purchase_order", column_name="purchase_order", widget=SafeText())
+    purchase_order = fields.Field(attribute="purchase_order", column_name="purchase_order", widget=Text(60))
+    quantity = fields.Field(attribute="quantity", column_name="quantity", widget=Quantity(minimum=0))
+    expected_date = fields.Field(attribute="expected_date", column_name="expected_date", widget=When(date))
     key_fields = ("warehouse", "purchase_order", "item")
 
     class Meta:

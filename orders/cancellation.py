@@ -69,8 +69,9 @@ def order_cancel_in_fulfillment(*, order: Order, connector: FulfillmentTarget, r
     number = order.fulfillment_number
     try:
         status = connector.order_status(number)
-        if status.status == "cancelled":
+        if status.status == "cancelled":  # an earlier delete whose answer was lost, or a person's
             report.updated += 1
+            report.succeeded(order.external_id)
             return _cancelled(order, f"Cancelled on the channel; {number} was already cancelled in fulfillment.")
         if status.locked:
             order_locked(order=order, status=status)

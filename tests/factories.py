@@ -5,7 +5,16 @@ from decimal import Decimal
 
 import factory
 
-from catalog.models import BundleComponent, ChannelUpload, Item, ItemMapping, MappingStatus, UploadKind
+from catalog.models import (
+    BundleComponent,
+    ChannelUpload,
+    ImportStatus,
+    Item,
+    ItemMapping,
+    MappingImport,
+    MappingStatus,
+    UploadKind,
+)
 from integrations.models import Channel, ChannelKind, ChannelRole, SyncCursor, SyncIssue, SyncRun
 
 
@@ -102,3 +111,15 @@ class SyncIssueFactory(factory.django.DjangoModelFactory):
     record_key = factory.Sequence(lambda n: f"record-{n}")
     message = "Something went wrong"
     payload = factory.LazyFunction(lambda: {"id": 1})
+
+
+class MappingImportFactory(factory.django.DjangoModelFactory):
+    """A job checked and waiting for its owner's confirmation; no stored file unless `upload` is given."""
+
+    class Meta:
+        model = MappingImport
+
+    owner = factory.SubFactory("tests.orders.factories.UserFactory")
+    status = ImportStatus.READY
+    file_name = "mappings.csv"
+    file_format = "csv"

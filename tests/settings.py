@@ -7,10 +7,13 @@ test starts (`manage.py qcluster`) run with the same keys and read the same ciph
 """
 
 import os
+from pathlib import Path
 
 TEST_ENVIRONMENT = {
     "SECRET_KEY": "switchyard-test-suite-only-secret-key-0b9d4f2a7c61e8h3k5m7p9r2t4v6x8z",
     "FIELD_ENCRYPTION_KEY": "0wNt4xUfbvhAt_PufJvwPpzC9bntEZ41mrhCAgfTdJQ=",
+    # Uploaded import files: the checkout's own folder (like .test.sqlite3), shared with a cluster a test starts.
+    "IMPORT_UPLOAD_DIR": str(Path(__file__).resolve().parent.parent / ".test-uploads"),
 }
 for _name, _value in TEST_ENVIRONMENT.items():
     os.environ.setdefault(_name, _value)

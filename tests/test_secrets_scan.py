@@ -1,6 +1,7 @@
-"""A known secret planted in every credential field of every connector kind, and in the order notification
-secret, never shows: not in the database file or its tables, not in `dumpdata`, not in the DEBUG log of failing
-flows (whose upstreams echo the credentials back), not on any admin page, not in any export."""
+"""A known secret planted in every credential field of every connector kind, in the order notification secret
+and in an alert webhook URL, never shows: not in the database file or its tables, not in `dumpdata`, not in the
+DEBUG log of failing flows (whose upstreams echo the credentials back), not on any admin page (every model's list,
+change and history pages, and every other admin URL the permissions walk knows), not in any export."""
 
 import io
 from pathlib import Path
@@ -17,6 +18,10 @@ from integrations.flows import registered
 from integrations.models import Channel, ChannelKind, ChannelRole
 from integrations.runner import flow_run, supported_flows
 from orders.hooks import SIGNATURE_HEADER, hook_header
+from tests.factories import MappingImportFactory
+from tests.integrations.test_admin_channels import form_data
+from tests.permissions.test_walk import QUERIES, url_values
+from tests.permissions.walker import build_url, endpoints, model_label
 from tests.test_factories import model_factories
 
 pytestmark = pytest.mark.django_db(transaction=True)  # committed, so the database file holds every row
@@ -26,7 +31,8 @@ PLANT = "PLANTED-SECRET-d41c8e"
 @pytest.fixture
 def planted(sandbox, admin_client) -> list[Channel]:
     """A channel of every kind pointed at its sandbox, every credential a planted value, upstreams that echo
-    every request's credentials back in an error, and a planted notification secret set on the rules page."""
+    every request's credentials back in an error, a planted notification secret set on the rules page, and a
+    planted alert webhook URL (unreachable, so its failure is logged) set on a channel's page."""
     channels = {}
     for kind in ChannelKind.values:
         values = sandbox.channel_values(kind)
@@ -37,6 +43,10 @@ def planted(sandbox, admin_client) -> list[Channel]:
     Channel.objects.filter(role=ChannelRole.SALES).update(fulfillment=channels["oms"])
     rules = {"channel": channels["extensiv"].pk, "submit_retry_days": 3, "hook_secret": f"{PLANT}-hook"}
     assert admin_client.post(reverse("admin:orders_orderrules_add"), rules).status_code == 302
+    oms = channels["oms"]
+    hook = {"alert_webhook_url": f"http://127.0.0.1:9/services/{PLANT}-alert"}
+    change = reverse("admin:integrations_channel_change", args=[oms.pk])
+    assert admin_client.post(change, form_data(admin_client, oms, **hook)).status_code == 302
     for factory in model_factories():  # a row of every model, so every change page has something to show
         factory()
     return list(Channel.objects.filter(pk__in=[c.pk for c in channels.values()]))
@@ -74,6 +84,26 @@ def admin_pages(client) -> dict[str, str]:
     for url, response in pages.items():
         assert response.status_code == 200, url
     return {url: response.content.decode() for url, response in pages.items()}
+
+
+def every_admin_url(client, channel: Channel, user) -> dict[str, str]:
+    """Every other admin URL the permissions walk knows (custom screens: pairing, dashboard, imports, previews),
+    filled with the first row of each model and the channel that has every secret planted."""
+    world = {model_label(model): model._default_manager.order_by("pk").first() for model in admin.site._registry}
+    world["integrations.channel"] = channel
+    world["own import job"] = MappingImportFactory(owner=user)  # a mapping import job's pages are its owner's
+    pages = {}
+    for endpoint in endpoints():
+        if not (endpoint.name or "").startswith("admin:") or endpoint.name == "admin:logout":
+            continue
+        if endpoint.model_admin and world[model_label(endpoint.model_admin.model)] is None:
+            continue
+        url = build_url(endpoint, url_values(endpoint, world)) + QUERIES.get(endpoint.key, "")
+        response = client.get(url)
+        assert response.status_code < 500, url
+        pages[url] = response.content.decode(errors="replace")
+    assert reverse("admin:index") in pages and reverse("admin:integrations_channel_test", args=[channel.pk]) in pages
+    return pages
 
 
 def exports(user) -> dict[str, bytes | str]:
@@ -115,6 +145,7 @@ def test_a_planted_secret_shows_nowhere(planted, client, admin_client, admin_use
     notify(client, planted[0])
     log = console_log.getvalue()
     assert "Rejected: credentials" in log  # the upstreams did echo, and the DEBUG log saw their answers
+    assert "the alert webhook of oms" in log  # the digest was POSTed to the planted URL, and failed
     assert_clean("the DEBUG log of the failing flows", log)
     dump = io.StringIO()
     call_command("dumpdata", stdout=dump)
@@ -122,6 +153,8 @@ def test_a_planted_secret_shows_nowhere(planted, client, admin_client, admin_use
     for where, content in database_contents().items():
         assert_clean(where, content)
     for url, page in admin_pages(admin_client).items():
+        assert_clean(url, page)
+    for url, page in every_admin_url(admin_client, Channel.objects.get(slug="oms-sandbox"), admin_user).items():
         assert_clean(url, page)
     for name, data in exports(admin_user).items():
         assert_clean(f"the {name} export", data)

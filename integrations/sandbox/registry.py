@@ -55,6 +55,7 @@ class Sandboxes:
             with server.api.lock:
                 server.api.clear_faults()
                 server.api.calls.clear()
+                server.api.journal.clear()
                 server.api.reset()
 
     def channel_values(self, kind: str, slug: str | None = None) -> dict[str, Any]:

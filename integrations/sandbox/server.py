@@ -3,6 +3,11 @@
 Each API is a `SandboxAPI` subclass with `@route` handlers over in-memory state seeded from a `World`.
 Faults are queued per server (from tests, from `manage.py sandbox --fault`, or over HTTP at
 `POST /_sandbox/faults`) and consumed by the next matching requests.
+
+What a server received is journalled twice: `api.calls` lists (method, path) of every request that reached the
+API's handlers, and `api.journal` has one `Received` per request, faulted or not, with the status the API chose,
+the fault it met, and whether a handler processed it — so a test counts the side effects the other side really
+applied (`api.applied("POST", r"/orders$")`), including those whose answer a fault then lost.
 """
 
 import json
@@ -67,6 +72,23 @@ class Response:
     raw: bytes | None = None
 
 
+@dataclass(frozen=True)
+class Received:
+    """One request as the server saw it: `processed` when a handler ran (its side effect happened if `status` is
+    below 400), `answered` when the client got the status; a fault the request met is named in `fault`."""
+
+    method: str
+    path: str
+    status: int | None  # None: no answer was chosen (a dropped or timed-out connection)
+    fault: str = ""
+    processed: bool = True
+    answered: bool = True
+
+    @property
+    def applied(self) -> bool:
+        return self.processed and self.status is not None and self.status < 400
+
+
 @dataclass
 class Fault:
     kind: str
@@ -108,6 +130,7 @@ class SandboxAPI:
         self.lock = threading.RLock()
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, str]] = []
+        self.journal: list[Received] = []
         self.base_url = ""
         self._routes = [
             (m._route[0], m._route[1], m)
@@ -163,6 +186,16 @@ class SandboxAPI:
         with self.lock:
             return sum(1 for m, p in self.calls if m == method and re.search(pattern, p))
 
+    def applied(self, method: str, pattern: str) -> int:
+        """How many METHOD requests whose path matches `pattern` a handler processed successfully: the side
+        effects that happened, whether or not their answers reached the client."""
+        with self.lock:
+            return sum(1 for r in self.journal if r.applied and r.method == method and re.search(pattern, r.path))
+
+    def received(self, request: Request, status: int | None, fault: str = "", **flags: bool) -> None:
+        with self.lock:
+            self.journal.append(Received(request.method, request.path, status, fault, **flags))
+
     def dispatch(self, request: Request) -> Response:
         with self.lock:
             self.calls.append((request.method, request.path))
@@ -206,30 +239,38 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith("/_sandbox/"):
             return self._send(self._control(request))
         fault = self.api.take_fault(request.method, request.path)
-        if fault is None:
-            return self._send(self.api.dispatch(request))
-        if fault.kind != "drop_after":
+        kind = fault.kind if fault else ""
+        if fault is not None and kind != "drop_after":
             fault.reached.set()
-        if fault.kind == "slow":
-            time.sleep(fault.delay)
-            return self._send(self.api.dispatch(request))
-        if fault.kind == "status":
+        if fault is None or kind in ("slow", "drop_after"):
+            if kind == "slow":
+                time.sleep(fault.delay)  # type: ignore[union-attr]  # a slow fault is a fault
+            response = self.api.dispatch(request)
+            self.api.received(request, response.status, kind, answered=kind != "drop_after")
+            if kind != "drop_after":
+                return self._send(response)
+            fault.reached.set()  # type: ignore[union-attr]
+            time.sleep(fault.delay)  # type: ignore[union-attr]
+            self.close_connection = True  # processed (the side effect happened), but no answer: outcome unknown
+            return None
+        if kind == "status":
             headers = self.api.retry_after_headers(fault.retry_after) if fault.retry_after is not None else {}
-            body = self.api.error_body(fault.status, fault.message)
-            return self._send(Response(fault.status, body, headers))
-        if fault.kind == "expired_token":
-            return self._send(Response(401, self.api.error_body(401, "The access token has expired.")))
-        if fault.kind == "echo_credentials":
+            answer = Response(fault.status, self.api.error_body(fault.status, fault.message), headers)
+        elif kind == "expired_token":
+            answer = Response(401, self.api.error_body(401, "The access token has expired."))
+        elif kind == "echo_credentials":
             message = f"Rejected: credentials {echoed_credentials(request)} are not allowed here"
-            return self._send(Response(fault.status, self.api.error_body(fault.status, message)))
-        if fault.kind == "malformed":
-            return self._send(Response(200, raw=b'{"value": [{"ID": 1, '))
-        if fault.kind == "drop_after":
-            self.api.dispatch(request)
-            fault.reached.set()
-        if fault.kind in ("timeout", "drop_after"):
-            time.sleep(fault.delay)
-        self.close_connection = True  # drop, timeout, drop_after: no answer at all
+            answer = Response(fault.status, self.api.error_body(fault.status, message))
+        elif kind == "malformed":
+            answer = Response(200, raw=b'{"value": [{"ID": 1, ')
+        else:  # timeout, drop: no answer at all, nothing processed
+            self.api.received(request, None, kind, processed=False, answered=False)
+            if kind == "timeout":
+                time.sleep(fault.delay)
+            self.close_connection = True
+            return None
+        self.api.received(request, answer.status, kind, processed=False)
+        return self._send(answer)
 
     def _control(self, request: Request) -> Response:
         if request.path == "/_sandbox/faults" and request.method == "POST":

@@ -30,6 +30,11 @@ def test_growth_compares_the_smallest_and_largest_size_and_flags_worse_than_line
     assert "database SQLite 3" in text and "WORSE THAN LINEAR" in text
 
 
+def test_growth_of_a_scenario_too_short_to_time_is_not_flagged():
+    (figure,) = growth([BenchRow("blink", 100, 0.01), BenchRow("blink", 200, 0.05)])
+    assert figure["growth"] == 2.5 and figure["too_short"] and not figure["worse_than_linear"]
+
+
 def test_a_sampled_baseline_is_marked_in_the_table_and_the_json(tmp_path):
     row = BenchRow("mapping import vs default", 100_000, 3.0, baseline="default", baseline_seconds=90.0,
                    sampled="10,000 of 100,000 rows, scaled linearly")  # fmt: skip

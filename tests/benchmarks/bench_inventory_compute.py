@@ -1,8 +1,9 @@
 """Computing and diffing quantities: the set-based calculator vs a per-listing ORM loop over the same data.
 
-N listings x 3 channel warehouses (each paired with one internal warehouse, one also with a second), a formula
-over on hand, open and incoming supply, 1% bundles of two components, a buffer and a share, compared with a
-ledger in which one quantity in ten differs. The per-listing loop is what the code would look like without the
+N listings (two sizes, for the growth: tiny 100 and 300, small 2k and 10k, full 10k and 100k) x 3 channel
+warehouses (each paired with one internal warehouse, one also with a second), a formula over on hand, open and
+incoming supply, 1% bundles of two components, a buffer and a share, compared with a ledger in which one
+quantity in ten differs. The per-listing loop is what the code would look like without the
 calculator (a few queries per listing and warehouse); it runs on a sample of listings and is extrapolated to
 N, and its answers are checked against the calculator's for that sample. Reported: the ratio, the
 calculator's query count (a handful, whatever N is) and its peak Python memory (tracemalloc, separate run).
@@ -13,44 +14,50 @@ import time
 import tracemalloc
 from datetime import timedelta
 
-from django.db import connection
 from django.db.models import Sum
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-SIZES = {"tiny": 300, "small": 10_000, "full": 100_000}
+from tests.benchmarks.table import BenchRow, measured
+
+SIZES = {"tiny": (100, 300), "small": (2_000, 10_000), "full": (10_000, 100_000)}  # two, for the growth
 SAMPLE = {"tiny": 100, "small": 300, "full": 500}
 TARGET_RATIO = 50
 MEMORY_LIMIT_MB = 500
 FORMULA = "on_hand - open + incoming_30d * 0.5"
 
 
-def run(size: str) -> list[str]:
-    n = int(os.environ.get("BENCH_INVENTORY_LISTINGS") or SIZES[size])
+def run(size: str) -> list[str | BenchRow]:
+    override = os.environ.get("BENCH_INVENTORY_LISTINGS")
+    lines: list[str | BenchRow] = []
+    for n in (int(override),) if override else SIZES[size]:
+        lines += _run(n, size)
+    return lines
+
+
+def _run(n: int, size: str) -> list[str | BenchRow]:
     started = time.perf_counter()
     channel, rules = _seed(n)
     seeded = time.perf_counter() - started
 
-    fast_seconds, queries, changes = _timed_set_based(rules, channel.pk)
+    with measured() as fast:
+        changes = len(_set_based(rules, channel.pk))
     peak_mb = _peak_memory_mb(rules, channel.pk)
     sample = _sample(SAMPLE[size] if n > SAMPLE[size] else n, channel)
     loop_seconds, loop_changes = _timed_loop(rules, sample)
     _check_same_answers(rules, channel.pk, sample, loop_changes)
     per_listing = loop_seconds / len(sample)
     loop_total = per_listing * n
-    ratio = loop_total / fast_seconds
-    verdict = "ok" if ratio >= TARGET_RATIO else f"BELOW the {TARGET_RATIO}x target"
-    if size == "tiny":
-        verdict = f"tiny: fixed costs dominate; the {TARGET_RATIO}x target is for the full size"
     memory = "ok" if peak_mb < MEMORY_LIMIT_MB else f"ABOVE {MEMORY_LIMIT_MB} MB"
+    sampled = "" if len(sample) == n else f"{len(sample)} of {n:,} listings (answers identical), scaled linearly"
     return [
-        f"{n:,} listings x 3 channel warehouses = {3 * n:,} quantities (data seeded in {seeded:.1f}s)",
-        f"set-based compute + diff: {fast_seconds:.2f}s, {queries} queries, {changes:,} changes found",
-        f"per-listing ORM loop: {per_listing * 1000:.2f} ms/listing on a sample of {len(sample)} "
-        f"(answers identical), extrapolated to {n:,}: {loop_total:.1f}s",
-        f"ratio: {ratio:.0f}x faster ({verdict})",
-        f"peak Python memory of the computation: {peak_mb:.0f} MB ({memory})",
-    ]
+        f"{n:,} listings x 3 channel warehouses = {3 * n:,} quantities (data seeded in {seeded:.1f}s); "
+        f"{changes:,} changes found; per-listing loop {per_listing * 1000:.2f} ms/listing",
+        BenchRow("inventory compute + diff vs per-listing ORM loop", n, fast.seconds, "listings",
+                 "per-listing ORM loop", loop_total, sampled=sampled, queries=fast.queries, peak_mb=fast.peak_mb,
+                 target=TARGET_RATIO if size != "tiny" else None,
+                 note="tiny: fixed costs dominate, the target is for small/full" if size == "tiny" else ""),
+        f"peak Python memory of the computation (tracemalloc): {peak_mb:.0f} MB ({memory})",
+    ]  # fmt: skip
 
 
 def _seed(n: int):
@@ -68,14 +75,14 @@ def _seed(n: int):
     from inventory.policies import policy_rules
 
     channel = Channel.objects.create(name="Bench", slug=f"bench-inventory-{n}", kind="channeladvisor")
-    warehouses = Warehouse.objects.bulk_create([Warehouse(code=f"BW{i}", name=f"Bench {i}") for i in range(3)])
+    warehouses = Warehouse.objects.bulk_create([Warehouse(code=f"BW{n}-{i}", name=f"Bench {i}") for i in range(3)])
     targets = ChannelWarehouse.objects.bulk_create(
         [ChannelWarehouse(channel=channel, external_id=str(100 + i), name=f"DC{i}") for i in range(3)]
     )
     pairs = [(targets[i], warehouses[i]) for i in range(3)] + [(targets[0], warehouses[1])]
     WarehousePairing.objects.bulk_create([WarehousePairing(channel_warehouse=c, warehouse=w) for c, w in pairs])
     items = Item.objects.bulk_create(
-        [Item(sku=f"B-{i:07d}", item_number=f"B{i:07d}") for i in range(n)], batch_size=5000
+        [Item(sku=f"B{n}-{i:07d}", item_number=f"B{n}-{i:07d}") for i in range(n)], batch_size=5000
     )
     bundles = items[: max(1, n // 100)]
     bundle_ids = {bundle.pk for bundle in bundles}
@@ -148,14 +155,6 @@ def _set_based(rules, channel_id: int):
 
     changes, _ = changes_diff(quantities_compute(rules=rules), ledger_for(channel_id=channel_id), set(), RunReport("b"))
     return changes
-
-
-def _timed_set_based(rules, channel_id: int) -> tuple[float, int, int]:
-    with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
-        changes = _set_based(rules, channel_id)
-        seconds = time.perf_counter() - started
-    return seconds, len(queries.captured_queries), len(changes)
 
 
 def _peak_memory_mb(rules, channel_id: int) -> float:

@@ -1,16 +1,21 @@
-"""Mapping import: `import_mappings` against the floor and against django-import-export's default import.
+"""Mapping import: `import_mappings` against the floor, django-import-export's default import, and XLSX vs CSV.
 
-One CSV of N listings (one per item, N items; tiny 500, small 10k, full 100k) is imported three ways on
-the benchmark database, each time into an empty mapping table:
+One CSV of N listings (one per item, N items), at two sizes for the growth (tiny 200 and 1,000, small 2,000
+and 10,000, full 10,000 and 100,000), is imported several ways on the benchmark database, each time into an
+empty mapping table:
 - import_mappings: the command, in this process, through `mapping_import` (checks, upsert, summary);
 - the floor (tests/benchmarks/mapping_floor.py): a separate `manage.py shell` process that reads the CSV
   and bulk_creates the rows with one prefetched item dict, and checks nothing;
 - the default (tests/benchmarks/mapping_default.py): a plain ModelResource with ForeignKeyWidgets, the
-  library's row-by-row import, on the first DEFAULT_ROWS rows, scaled linearly to N when that is fewer.
-import_mappings and the floor run alternately, ROUNDS times, and their medians are compared. Then a
-peak-memory run: `import_mappings` on the same listings as XLSX, in a fresh process (its VmHWM). And
-auto-mapping those N listings against the N items, as a set-based check on the other mapping service.
-Times exclude Django start-up on every side. Targets: import/floor <= 3, default/import >= 20, peak < 500 MB.
+  library's row-by-row import, on the first DEFAULT_ROWS rows, scaled linearly to N when that is fewer;
+- XLSX vs CSV: `manage.py import_mappings FILE` as whole processes (Django start-up included), the same
+  rows cell for cell (seven columns) as XLSX (inline strings, as openpyxl's write-only mode saves them) and
+  as CSV.
+import_mappings, the floor and the two processes run alternately, ROUNDS times, and their medians are
+compared. At the larger size, a peak-memory run: `import_mappings` on the XLSX in a fresh process (its VmHWM).
+And auto-mapping those N listings against the N items, as a set-based check on the other mapping service.
+Times exclude Django start-up except for the whole processes. Targets: floor/import >= 1/3, default/import
+>= 20, CSV process / XLSX process >= 0.5, peak < 500 MB.
 """
 
 import contextlib
@@ -21,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 from django.core.management import call_command
@@ -31,46 +35,67 @@ from catalog.automap import mapping_automap
 from catalog.models import Item, ItemMapping
 from integrations.models import Channel, ChannelKind
 from tests.benchmarks.mapping_default import default_import_seconds
+from tests.benchmarks.table import BenchRow, Measure, measured
 
-ROWS = {"tiny": 500, "small": 10_000, "full": 100_000}
-ROUNDS = {"tiny": 1, "small": 3, "full": 3}
-DEFAULT_ROWS = {"tiny": 500, "small": 10_000, "full": 100_000}
+# Two sizes each, for the growth; the default import runs on at most DEFAULT_ROWS rows, scaled linearly beyond.
+SIZES = {"tiny": (200, 1_000), "small": (2_000, 10_000), "full": (10_000, 100_000)}
+DEFAULT_ROWS = {"tiny": 1_000, "small": 10_000, "full": 100_000}
 ROUNDS = {"tiny": 1, "small": 3, "full": 3}
 ROOT = Path(__file__).resolve().parents[2]
 CHANNEL = "bench-mapping"
 PREFIX = "BM"  # this benchmark's items, apart from any other benchmark's
 
 
-def run(size: str) -> list[str]:
-    rows = ROWS[size]
+def run(size: str) -> list[str | BenchRow]:
+    lines: list[str | BenchRow] = []
+    for rows in SIZES[size]:
+        lines += _run(rows, size, peak=rows == SIZES[size][-1])
+    return lines
+
+
+def _run(rows: int, size: str, *, peak: bool) -> list[str | BenchRow]:
     _seed(rows)
     with tempfile.TemporaryDirectory(prefix="bench-mapping-") as folder:
         csv_path, xlsx_path = Path(folder) / "mappings.csv", Path(folder) / "mappings.xlsx"
+        same_path = Path(folder) / "same-as-xlsx.csv"
         _write_csv(csv_path, rows)
         _write_xlsx(xlsx_path, rows)
-        ours, floors, queries = [], [], Counter()
-        for _ in range(ROUNDS[size]):  # alternate, so a warming cache or a busy moment hits both sides
-            seconds, queries = _import_mappings(csv_path)
-            ours.append(seconds)
+        _write_same_csv(same_path, rows)
+        ours, floors, measure = [], [], Measure()
+        csv_process, xlsx_process = [], []
+        for n in range(ROUNDS[size]):  # alternate, so a warming cache or a busy moment hits both sides
+            measure = _import_mappings(csv_path)
+            ours.append(measure.seconds)
             floors.append(_floor(csv_path))
-        default, default_rows = _default(csv_path, DEFAULT_ROWS[size])
-        peak = _peak(xlsx_path)
-    automap, automap_queries = _automap()
+            for path, times in [(same_path, csv_process), (xlsx_path, xlsx_process)][:: 1 if n % 2 == 0 else -1]:
+                times.append(_process(path))
+        default, default_rows = _default(csv_path, min(rows, DEFAULT_ROWS[size]))
+        memory = _peak(xlsx_path) if peak else None
+    automap = _automap()
     ours_s, floor_s = statistics.median(ours), statistics.median(floors)
     default_full = default * rows / default_rows
-    scaled = "" if default_rows == rows else f" (measured on {default_rows} rows, scaled linearly to {rows})"
-    return [
+    sampled = "" if default_rows == rows else f"measured on {default_rows:,} of {rows:,} rows, scaled linearly"
+    csv_s, xlsx_s = statistics.median(csv_process), statistics.median(xlsx_process)
+    lines: list[str | BenchRow] = [
         f"database: {connection.vendor}; {rows} listings, {rows} items; median of {len(ours)} rounds",
-        f"import_mappings: {ours_s:.2f}s ({rows / ours_s:,.0f} rows/s); floor (bulk_create, no checks): {floor_s:.2f}s",
-        f"django-import-export default: {default_full:.1f}s ({default_rows / default:,.0f} rows/s){scaled}",
-        f"import_mappings / floor = {ours_s / floor_s:.2f}x (target <= 3x)",
-        f"default / import_mappings = {default_full / ours_s:.1f}x (target >= 20x)",
-        f"import_mappings queries: {sum(queries.values())} ({_breakdown(queries)})",
-        f"XLSX {rows} rows, fresh process: peak RSS {peak['peak_rss_mb']} MB (after Django start-up "
-        f"{peak['rss_after_setup_mb']} MB), {float(peak['seconds']):.2f}s (target < 500 MB)",
-        f"auto-map {rows} listings against {rows} items: {automap:.2f}s, {sum(automap_queries.values())} queries "
-        f"({_breakdown(automap_queries)})",
-    ]
+        f"import_mappings queries: {measure.queries} ({_breakdown(measure.verbs)})",
+        BenchRow("mapping import (CSV) vs bulk_create floor", rows, ours_s, "rows", "bulk_create floor", floor_s,
+                 queries=measure.queries, peak_mb=measure.peak_mb, target=1 / 3,
+                 note="floor: a separate process, no checks"),
+        BenchRow("mapping import (CSV) vs django-import-export default", rows, ours_s, "rows",
+                 "import-export default", default_full, sampled=sampled, queries=measure.queries, target=20),
+        BenchRow("mapping import, XLSX vs CSV (whole processes)", rows, xlsx_s, "rows",
+                 "the CSV's process", csv_s, peak_mb=memory and float(memory["peak_rss_mb"]) - float(memory["rss_after_setup_mb"]),
+                 target=0.5, note="manage.py import_mappings, Django start-up included"),
+        BenchRow("auto-map listings against items", rows, automap.seconds, "listings", queries=automap.queries,
+                 peak_mb=automap.peak_mb),
+    ]  # fmt: skip
+    if memory:
+        lines.append(
+            f"XLSX {rows} rows, fresh process: peak RSS {memory['peak_rss_mb']} MB (after Django start-up "
+            f"{memory['rss_after_setup_mb']} MB), import {float(memory['seconds']):.2f}s (target < 500 MB)"
+        )
+    return lines
 
 
 def _seed(rows: int) -> None:
@@ -104,34 +129,51 @@ def _write_csv(path: Path, rows: int) -> None:
     path.write_text("channel,channel_sku,item_sku\n" + "".join(lines), encoding="utf-8")
 
 
+XLSX_HEADER = ["channel", "channel_sku", "item_sku", "item_upc", "channel_product_id", "channel_upc", "ignore"]
+
+
+def _xlsx_row(n: int) -> list[str | None]:
+    return [CHANNEL, _sku(n), _sku(n), None, f"P{n}", _upc(n), "no"]
+
+
 def _write_xlsx(path: Path, rows: int) -> None:
     import openpyxl
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet()
-    sheet.append(["channel", "channel_sku", "item_sku", "item_upc", "channel_product_id", "channel_upc", "ignore"])
+    sheet.append(XLSX_HEADER)
     for n in range(rows):
-        sheet.append([CHANNEL, _sku(n), _sku(n), None, f"P{n}", _upc(n), "no"])
+        sheet.append(_xlsx_row(n))
     book.save(path)
 
 
-def _counting(counts: Counter):
-    def count(execute, sql, params, many, context):
-        counts[sql.split(None, 1)[0].upper()] += 1
-        return execute(sql, params, many, context)
-
-    return connection.execute_wrapper(count)
+def _write_same_csv(path: Path, rows: int) -> None:
+    """The XLSX's rows as CSV, cell for cell: the other side of the XLSX-vs-CSV comparison."""
+    lines = (",".join(cell or "" for cell in _xlsx_row(n)) + "\n" for n in range(rows))
+    path.write_text(",".join(XLSX_HEADER) + "\n" + "".join(lines), encoding="utf-8")
 
 
-def _import_mappings(path: Path) -> tuple[float, Counter]:
+def _import_mappings(path: Path) -> Measure:
     _mappings().delete()
-    queries: Counter = Counter()
-    with _counting(queries), contextlib.redirect_stderr(io.StringIO()):  # the progress bar
-        started = time.perf_counter()
+    with contextlib.redirect_stderr(io.StringIO()), measured() as measure:  # stderr: the progress bar
         call_command("import_mappings", str(path), stdout=io.StringIO())
-        seconds = time.perf_counter() - started
     _expect_mappings(path)
-    return seconds, queries
+    return measure
+
+
+def _process(path: Path) -> float:
+    """`manage.py import_mappings FILE` as a whole process, Django start-up included: wall seconds."""
+    _mappings().delete()
+    env = {**os.environ, "DATABASE_URL": _database_url()}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "manage.py", "import_mappings", str(path)], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"import_mappings {path.name} failed: {done.stderr[-2000:]}")
+    _expect_mappings(path)
+    return seconds
 
 
 def _floor(path: Path) -> float:
@@ -153,21 +195,19 @@ def _peak(path: Path) -> dict[str, str]:
     return _child([sys.executable, "-m", "tests.benchmarks.mapping_peak", str(path)])
 
 
-def _automap() -> tuple[float, Counter]:
+def _automap() -> Measure:
     listings = _mappings()
     listings.update(item=None, method="", status="unmapped", note="")
-    queries: Counter = Counter()
-    with _counting(queries):
-        started = time.perf_counter()
+    with measured() as measure:
         counts = mapping_automap(mappings=listings).counts
-        seconds = time.perf_counter() - started
     if counts["mapped"] != listings.count():
         raise RuntimeError(f"auto-map mapped {counts['mapped']} of {listings.count()} listings")
-    return seconds, queries
+    return measure
 
 
 def _expect_mappings(path: Path) -> None:
-    expected = path.read_text(encoding="utf-8").count("\n") - 1
+    csv_path = path.with_name("mappings.csv")  # every file holds the same listings
+    expected = csv_path.read_text(encoding="utf-8").count("\n") - 1
     if _mappings().filter(item__isnull=False).count() != expected:
         raise RuntimeError(f"expected {expected} mappings after importing {path.name}")
 
@@ -189,5 +229,5 @@ def _database_url() -> str:
     return f"postgres://{auth}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
 
 
-def _breakdown(queries: Counter) -> str:
-    return ", ".join(f"{count} {verb}" for verb, count in queries.most_common())
+def _breakdown(verbs: dict[str, int]) -> str:
+    return ", ".join(f"{count} {verb}" for verb, count in verbs.items())

@@ -1,7 +1,8 @@
 """Shipment upload: the hub's outbox (orders/shipment_upload.py) against a bare `requests.Session` loop.
 
-N shipments (tiny 50, small 1,000, full 5,000), one per order of one or two lines, go to a channel sandbox
-on 127.0.0.1 twice each round, each time to a freshly reset sandbox holding the same N unshipped orders:
+N shipments (two sizes, for the growth: tiny 20 and 50, small 200 and 1,000, full 1,000 and 5,000), one per
+order of one or two lines, go to a channel sandbox on 127.0.0.1 twice each round, each time to a freshly reset
+sandbox holding the same N unshipped orders:
 - bare: one keep-alive session, the access token fetched once (CA's refresh-token grant; OM's token is
   static), then per shipment the request with the body the connector builds, written out by hand;
 - hub: `shipments_upload` over N pending ShipmentUpload rows (read 200 at a time with their lines, the
@@ -35,25 +36,28 @@ from integrations.sandbox.registry import Sandboxes
 from orders.models import ShipmentUpload, UploadState
 from orders.shipment_upload import shipments_upload
 from tests.benchmarks import shipments_world as world
+from tests.benchmarks.table import BenchRow
 
-# size -> (shipments, rounds)
-SIZES = {"tiny": (50, 1), "small": (1_000, 3), "full": (5_000, 3)}
+# size -> (shipments at two sizes for the growth, rounds)
+SIZES = {"tiny": ((20, 50), 1), "small": ((200, 1_000), 3), "full": ((1_000, 5_000), 3)}
 KINDS = ("channeladvisor", "extensiv")
 UPLOAD_CALL = {"channeladvisor": ("POST", r"/Ship$"), "extensiv": ("PUT", r"/shipment/external$")}
 ENDPOINT = {"channeladvisor": "POST /v1/Orders(ID)/Ship", "extensiv": "PUT /v1.1/shipment/external"}
 
 
-def run(size: str) -> list[str]:
-    n, rounds = SIZES[size]
+def run(size: str) -> list[str | BenchRow]:
+    counts, rounds = SIZES[size]
     sandboxes = Sandboxes.start(kinds=list(KINDS))
     http_log = logging.getLogger("integrations.http")
     level = http_log.level
     http_log.setLevel(logging.INFO)  # as in production: debug lines checked, never formatted
     try:
         with override_settings(DEBUG=False):  # no query log taxing the hub side
-            lines = [f"database: {connection.vendor}; {n} shipments x {rounds} round(s), median round"]
-            for kind in KINDS:
-                lines += _measure(sandboxes, kind, n, rounds)
+            lines: list[str | BenchRow] = []
+            for n in counts:
+                lines.append(f"database: {connection.vendor}; {n} shipments x {rounds} round(s), median round")
+                for kind in KINDS:
+                    lines += _measure(sandboxes, kind, n, rounds)
         if size == "tiny":
             lines.append("tiny: too few shipments for steady figures; read the ratios at the full size")
         return lines
@@ -62,8 +66,8 @@ def run(size: str) -> list[str]:
         sandboxes.stop()
 
 
-def _measure(sandboxes: Sandboxes, kind: str, n: int, rounds: int) -> list[str]:
-    values = sandboxes.channel_values(kind, slug=f"bench-ship-{kind}")
+def _measure(sandboxes: Sandboxes, kind: str, n: int, rounds: int) -> list[str | BenchRow]:
+    values = sandboxes.channel_values(kind, slug=f"bench-ship-{kind}-{n}")
     values["settings"] = {**(values["settings"] if kind == "extensiv" else {}), "requests_per_second": 0}
     channel = Channel.objects.create(**values)
     orders = world.sandbox_fresh(sandboxes, kind, n)
@@ -86,14 +90,13 @@ def _measure(sandboxes: Sandboxes, kind: str, n: int, rounds: int) -> list[str]:
                 queries = counter[0]
                 _check_sent(channel, n)
                 _check_calls(sandboxes, kind, n, expected or None)
-    bare, hub = (n / statistics.median(seconds[side]) for side in ("bare", "hub"))
+    bare, hub = (statistics.median(seconds[side]) for side in ("bare", "hub"))
     return [
-        f"{kind}: {ENDPOINT[kind]}",
-        f"  bare requests.Session loop: {bare:6.0f} shipments/s  ({_spread(seconds['bare'])})",
-        f"  hub shipments_upload      : {hub:6.0f} shipments/s  ({_spread(seconds['hub'])})",
-        f"  hub / bare = {hub / bare:.2f}x of the bare loop's rate; {queries / n:.2f} queries per shipment "
-        f"({queries} for {n})",
-    ]
+        f"{kind}: {ENDPOINT[kind]}: bare loop {n / bare:.0f} shipments/s ({_spread(seconds['bare'])}), hub "
+        f"{n / hub:.0f} shipments/s ({_spread(seconds['hub'])}), {queries / n:.2f} queries per shipment",
+        BenchRow(f"shipment upload, {kind}", n, hub, "shipments", "bare requests.Session loop", bare,
+                 queries=queries, note=f"median of {rounds} round(s)"),
+    ]  # fmt: skip
 
 
 def _bare(sandboxes: Sandboxes, kind: str, calls: list[tuple[str, str, dict]]) -> None:

@@ -60,8 +60,8 @@ def main() -> int:
                         line = line.line()
                     print(f"  {line}", flush=True)
             except Exception as exc:  # one broken benchmark must not hide the others
-                failures.append(f"{name}: {exc!r}")
-                print(f"  FAILED: {exc!r}", flush=True)
+                failures.append(f"{name}: {exc!r}"[:2000])
+                print(f"  FAILED: {exc!r}"[:2000], flush=True)
             print(f"  ({time.perf_counter() - started:.1f}s)", flush=True)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -11,7 +11,8 @@ against a naive loop, 0.9x against a floor that checks nothing. `target` is the 
 
 Growth: a scenario reported at two sizes (the same `scenario` string, different `size`) gets a growth
 factor, (time at the larger size / time at the smaller) / (larger size / smaller size): 1.0 is linear,
-below 1 is better than linear (fixed costs amortised), above 1 worse. Above GROWTH_LIMIT it is flagged.
+below 1 is better than linear (fixed costs amortised), above 1 worse. Above GROWTH_LIMIT it is flagged, unless
+the larger size took less than GROWTH_MIN_SECONDS (then it is "too short to judge": read it at a bigger size).
 """
 
 import contextlib
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 GROWTH_LIMIT = 1.15  # linear, with room for a shared machine's noise; anything above is flagged
+GROWTH_MIN_SECONDS = 0.2  # a larger size done faster than this is too short to judge (timer and machine noise)
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class BenchRow:
         text = f"[{self.scenario}] {self.size:,} {self.unit}: Switchyard {_seconds(self.seconds)}"
         if self.baseline_seconds is not None:
             text += f", {self.baseline or 'baseline'} {_seconds(self.baseline_seconds)}"
-            text += f" -> {self.ratio:.2f}x" + (f" (target >= {self.target:g}x)" if self.target is not None else "")
+            text += f" -> {self.ratio:.2f}x" + (f" (target >= {self.target:.2g}x)" if self.target is not None else "")
             text += "  BELOW TARGET" if self.below_target else ""
         if self.sampled:
             text += f"; baseline sampled: {self.sampled}"
@@ -155,7 +157,8 @@ def growth(rows: Sequence[BenchRow]) -> list[dict[str, Any]]:
                 "size_ratio": size_ratio,
                 "time_ratio": time_ratio,
                 "growth": factor,
-                "worse_than_linear": factor > GROWTH_LIMIT,
+                "worse_than_linear": factor > GROWTH_LIMIT and large.seconds >= GROWTH_MIN_SECONDS,
+                "too_short": large.seconds < GROWTH_MIN_SECONDS,
             }
         )
     return result
@@ -171,7 +174,7 @@ def render(rows: Sequence[BenchRow], *, database: str, size: str) -> list[str]:
             _seconds(row.seconds),
             _baseline_cell(row),
             f"{row.ratio:.2f}x" if row.ratio is not None else "-",
-            (f">= {row.target:g}x" + (" BELOW" if row.below_target else "")) if row.target is not None else "-",
+            (f">= {row.target:.2g}x" + (" BELOW" if row.below_target else "")) if row.target is not None else "-",
             f"{row.queries:,}" if row.queries is not None else "-",
             f"{row.peak_mb:.0f}" if row.peak_mb is not None else "-",
         )
@@ -193,7 +196,7 @@ def render(rows: Sequence[BenchRow], *, database: str, size: str) -> list[str]:
                     f"{g['sizes'][0]:,} -> {g['sizes'][1]:,}",
                     f"{_seconds(g['seconds'][0])} -> {_seconds(g['seconds'][1])}",
                     f"{g['growth']:.2f}",
-                    "WORSE THAN LINEAR" if g["worse_than_linear"] else "ok",
+                    "WORSE THAN LINEAR" if g["worse_than_linear"] else "too short to judge" if g["too_short"] else "ok",
                 )
             )
         lines += _columns(table)

@@ -1,16 +1,9 @@
-import io
-import re
-
-import openpyxl
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalog.import_preview import STOPS
 from catalog.models import Item, ItemMapping, MappingMethod, MappingStatus
-from tests.catalog.conftest import mapping_snapshot
 from tests.factories import BundleComponentFactory, ChannelFactory, ItemFactory, ItemMappingFactory
 
 pytestmark = pytest.mark.django_db
@@ -18,10 +11,8 @@ pytestmark = pytest.mark.django_db
 MAPPINGS = "/admin/catalog/itemmapping/"
 ITEMS = "/admin/catalog/item/"
 IMPORT = "/admin/catalog/itemmapping/import/"
-CONFIRM = "/admin/catalog/itemmapping/process_import/"
 EXPORT = "/admin/catalog/itemmapping/export/"
 CSV_FORMAT = "0"  # import_formats / export_formats order: CSV, XLSX
-XLSX_FORMAT = "1"
 
 
 def queries_for(client, url: str, **params) -> tuple[int, object]:
@@ -49,11 +40,6 @@ def listings(channel, count: int) -> list[ItemMapping]:
 def post_action(client, action: str, mappings) -> object:
     data = {"action": action, ACTION_CHECKBOX_NAME: [m.pk for m in mappings]}
     return client.post(MAPPINGS, data, follow=True)
-
-
-def upload(client, content: bytes, name: str = "mappings.csv", file_format: str = CSV_FORMAT):
-    data = {"format": file_format, "resource": "0", "import_file": SimpleUploadedFile(name, content)}
-    return client.post(IMPORT, data)
 
 
 # -- pages render, with queries that do not grow with rows ------------------------------------------------------
@@ -111,7 +97,7 @@ def test_item_page_lists_its_listings_with_bounded_queries(admin_client, channel
 
 
 def test_import_page_queries_are_fixed(admin_client, django_assert_num_queries):
-    with django_assert_num_queries(2):  # session and user
+    with django_assert_num_queries(3):  # session, user, and the user's recent imports
         assert admin_client.get(IMPORT).status_code == 200
 
 
@@ -242,82 +228,7 @@ def test_bundle_page_costs_the_same_queries_for_any_number_of_components(admin_c
     assert queries_for(admin_client, f"{ITEMS}{bundle.pk}/change/")[0] == one
 
 
-# -- import and export ----------------------------------------------------------------------------------------------
-
-
-def test_import_preview_then_confirm(admin_client, channel):
-    item = ItemFactory(sku="ITEM-1")
-    response = upload(admin_client, b"channel,channel_sku,item_sku\nshop,L-1,ITEM-1\nshop,L-2,ITEM-1\n")
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert re.search(r"2 new, 0 updated, 0 unchanged", page)
-    assert not ItemMapping.objects.exists()  # the preview writes nothing
-    confirm = response.context["confirm_form"].initial
-    response = admin_client.post(CONFIRM, confirm, follow=True)
-    assert "Import finished: 2 new, 0 updated, 0 deleted and 0 skipped item mappings." in response.content.decode()
-    assert set(ItemMapping.objects.values_list("channel_sku", "item", "method")) == {
-        ("L-1", item.pk, MappingMethod.IMPORT),
-        ("L-2", item.pk, MappingMethod.IMPORT),
-    }
-
-
-def test_import_preview_shows_each_listing_before_and_after_and_flags_what_stops_stock_and_orders(
-    admin_client, channel
-):
-    old, new = ItemFactory(sku="ITEM-OLD"), ItemFactory(sku="ITEM-NEW")
-    ItemMappingFactory(channel=channel, channel_sku="L-MOVE", item=old, status=MappingStatus.MAPPED)
-    ItemMappingFactory(channel=channel, channel_sku="L-STOP", item=old, status=MappingStatus.MAPPED)
-    ItemMappingFactory(channel=channel, channel_sku="L-OPEN", item=None, status=MappingStatus.UNMAPPED)
-    csv = b"channel,channel_sku,item_sku,ignore\nshop,L-MOVE,ITEM-NEW,\nshop,L-STOP,,yes\nshop,L-OPEN,ITEM-NEW,\n"
-
-    page = upload(admin_client, csv).content.decode()
-
-    rows = re.findall(r'<tr class="update( stops)?">(.*?)</tr>', page, re.S)
-    text = {re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", cells)).strip(): bool(flag) for flag, cells in rows}
-    assert text == {
-        "2 Update L-MOVE on shop mapped to ITEM-OLD → mapped to ITEM-NEW": False,
-        f"3 Update L-STOP on shop mapped to ITEM-OLD → ignored ⚠ {STOPS}": True,
-        "4 Update L-OPEN on shop unmapped → mapped to ITEM-NEW": False,
-    }
-    assert "1 change stops a mapped listing" in page
-    assert new.pk and ItemMapping.objects.get(channel_sku="L-STOP").status == MappingStatus.MAPPED  # nothing written
-
-
-def test_import_preview_lists_bad_rows_and_offers_no_confirm(admin_client, channel):
-    ItemFactory(sku="ITEM-1")
-    before = mapping_snapshot()
-    response = upload(admin_client, b"channel,channel_sku,item_sku\nshop,L-1,ITEM-1\nshop,L-2,NOPE\n")
-    page = response.content.decode()
-    assert "1 bad row: nothing was imported" in page
-    assert "<td>3</td>" in page and "unknown item_sku NOPE" in page
-    assert "confirm_form" not in response.context or response.context["confirm_form"] is None
-    assert mapping_snapshot() == before
-
-
-def test_import_of_an_xlsx(admin_client, channel):
-    item = ItemFactory(sku="ITEM-1")
-    book = openpyxl.Workbook()
-    book.active.append(["channel", "channel_sku", "item_sku"])
-    book.active.append(["shop", "L-1", "ITEM-1"])
-    content = io.BytesIO()
-    book.save(content)
-    response = upload(admin_client, content.getvalue(), "mappings.xlsx", XLSX_FORMAT)
-    admin_client.post(CONFIRM, response.context["confirm_form"].initial)
-    assert ItemMapping.objects.get().item == item
-
-
-def test_import_preview_queries_do_not_grow_with_rows(admin_client, channel):
-    ItemFactory.create_batch(200)
-    skus = list(Item.objects.values_list("sku", flat=True))
-
-    def preview(count: int) -> int:
-        lines = "".join(f"shop,L-{n},{sku}\n" for n, sku in enumerate(skus[:count]))
-        with CaptureQueriesContext(connection) as context:
-            response = upload(admin_client, f"channel,channel_sku,item_sku\n{lines}".encode())
-        assert f"{count} new" in response.content.decode()
-        return len(context)
-
-    assert preview(1) == preview(200)
+# -- export (the import: test_import_admin.py) ----------------------------------------------------------------------------------------------
 
 
 def test_export_csv_neutralises_formulas(admin_client, channel):

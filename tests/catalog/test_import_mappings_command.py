@@ -1,15 +1,22 @@
+import os
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from catalog.models import Item, ItemMapping, MappingMethod, MappingStatus
 from catalog.spreadsheets import COLUMNS
+from tests.catalog import hostile
 from tests.catalog.conftest import mapping_snapshot
 from tests.factories import ChannelFactory, ItemFactory, ItemMappingFactory
 
 pytestmark = pytest.mark.django_db
+MANAGE = Path(settings.BASE_DIR) / "manage.py"
 
 
 def import_mappings(*args: str) -> tuple[str, str]:
@@ -104,11 +111,60 @@ def test_progress_bar_on_large_files(channel, write_csv, capsys):
 
 
 @pytest.mark.parametrize(
-    ("name", "content"), [("m.csv", "channel,channel_sku\nshop,Café\n".encode("cp1252")), ("m.xlsx", b"not a zip")]
+    ("name", "content", "expected"),
+    [
+        ("m.csv", "channel,channel_sku\nshop,Café\n".encode("cp1252"), "expected a CSV file in UTF-8"),
+        ("m.xlsx", b"not a zip", "expected an XLSX workbook, but the file is not one"),
+    ],
 )
-def test_unreadable_file_is_refused_without_writing(channel, tmp_path, name, content):
+def test_unreadable_file_is_refused_without_writing(channel, tmp_path, name, content, expected):
     path = tmp_path / name
     path.write_bytes(content)
-    with pytest.raises(CommandError, match="cannot read the file"):
+    with pytest.raises(CommandError, match=expected) as refused:
         import_mappings(str(path))
+    assert refused.value.returncode == 1
+    assert not ItemMapping.objects.exists()
+
+
+HOSTILE = {
+    "bomb": (hostile.bomb, "like a zip bomb"),
+    "declared bomb": (hostile.declared_bomb, "IMPORT_MAX_UNCOMPRESSED_BYTES"),
+    "truncated": (lambda: hostile.workbook([list(COLUMNS)])[:1500], "the file is not one (BadZipFile"),
+    "malformed": (
+        lambda: hostile.with_member(hostile.workbook([list(COLUMNS)]), hostile.SHEET, b"<worksheet><sheetData>"),
+        "cannot read it (",
+    ),
+    "xxe": (
+        lambda: hostile.with_member(hostile.workbook([list(COLUMNS)]), hostile.SHARED, hostile.XXE.encode()),
+        "cannot read it (XlsxUnreadable: the workbook's XML declares a DTD",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_a_hostile_workbook_is_one_line_on_stderr_and_exit_status_1_never_a_traceback(tmp_path, kind):
+    make, expected = HOSTILE[kind]
+    path = tmp_path / "mappings.xlsx"
+    path.write_bytes(make())
+    done = subprocess.run(
+        [sys.executable, str(MANAGE), "import_mappings", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"CommandError: {path}: expected an XLSX workbook") or "IMPORT_MAX" in line, line
+    assert expected in line
+
+
+def test_a_cell_with_a_nul_is_a_bad_row_and_nothing_is_written(channel, write_csv):
+    item = ItemFactory()
+    path = write_csv([["shop", "L-1", item.sku], ["shop", "L-\x002", item.sku]])
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 bad rows: nothing was imported"):
+        call_command("import_mappings", str(path), stdout=StringIO(), stderr=err)
+    assert err.getvalue() == "row 3: channel_sku contains a control character (U+0000)\n"
     assert not ItemMapping.objects.exists()

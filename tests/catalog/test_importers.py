@@ -1,6 +1,6 @@
 import pytest
 
-from catalog.importers import mapping_import
+from catalog.importers import ERRORS_KEPT, mapping_import
 from catalog.models import ItemMapping, MappingMethod, MappingStatus
 from catalog.spreadsheets import COLUMNS
 from tests.catalog.conftest import mapping_snapshot
@@ -226,3 +226,62 @@ def test_queries_do_not_grow_with_rows(channel, rows, django_assert_num_queries)
     # test's transaction).
     with django_assert_num_queries(4 + 2 + 1):
         assert run(lines).errors == []
+
+
+@pytest.mark.parametrize("bad", ["L-\x001", "L-\x07", "L\t1", "L-\x7f"])
+def test_control_characters_in_a_cell_are_a_row_error_and_nothing_is_written(channel, bad):
+    item = ItemFactory()
+    before = mapping_snapshot()
+    result = run([row(sku="L-0", item_sku=item.sku), row(sku=bad, item_sku=item.sku)])
+    (error,) = result.errors
+    code = f"U+{ord(next(c for c in bad if ord(c) < 32 or ord(c) == 127)):04X}"
+    assert (error.row, error.message) == (3, f"channel_sku contains a control character ({code})")
+    assert "\x00" not in "".join(error.values) and error.values[1].startswith("L")
+    assert mapping_snapshot() == before
+
+
+def test_control_characters_are_named_by_column_or_position(channel):
+    result = run([["shop", "L-1", "\x00", "", "", "", "no", "x\x01y"]])
+    assert result.errors[0].message == (
+        "item_sku contains a control character (U+0000); column 8 contains a control character (U+0001)"
+    )
+    assert result.errors[0].values[2] == "\\x00"
+
+
+def test_only_the_first_bad_rows_are_kept_and_every_one_is_counted(channel):
+    item = ItemFactory()
+    # bad rows of both kinds (refused when read, and refused on lookup), between good ones, over many chunks
+    rows = [
+        row(sku=f"L-{n}", item_sku=item.sku if n % 3 == 0 else "NOPE", ignore="?" if n % 3 == 1 else "no")
+        for n in range(ERRORS_KEPT * 3)
+    ]
+    result = run(rows, chunk_size=100)
+    bad = [number for number in range(2, len(rows) + 2) if (number - 2) % 3]
+    assert result.error_count == len(bad)
+    assert [error.row for error in result.errors] == bad[:ERRORS_KEPT]
+    assert result.summary().endswith(f"{len(bad)} errors")
+    assert not ItemMapping.objects.exists()
+
+
+def test_a_long_run_of_bad_rows_keeps_the_first_ones(channel):
+    result = run([row(sku="", item_sku="x") for _ in range(ERRORS_KEPT * 3)])
+    assert result.error_count == ERRORS_KEPT * 3
+    assert [error.row for error in result.errors] == list(range(2, ERRORS_KEPT + 2))
+
+
+def test_a_listing_repeated_in_a_later_chunk_is_a_bad_row(channel):
+    item = ItemFactory()
+    rows = [row(sku=f"L-{n}", item_sku=item.sku) for n in range(10)] + [row(sku="L-3", item_sku=item.sku)]
+    result = run(rows, chunk_size=4)
+    assert [(error.row, error.message) for error in result.errors] == [
+        (12, "channel_sku L-3 for shop already appears on row 5")
+    ]
+    assert not ItemMapping.objects.exists()
+
+
+def test_writes_come_out_of_the_scratch_in_chunks_in_file_order(channel):
+    item = ItemFactory()
+    result = run([row(sku=f"L-{n}", item_sku=item.sku) for n in range(25)], chunk_size=4)
+    assert result.new == 25
+    notes = dict(ItemMapping.objects.values_list("channel_sku", "note"))
+    assert notes["L-0"] == "Imported from mappings.csv, row 2" and notes["L-24"] == "Imported from mappings.csv, row 26"

@@ -7,7 +7,7 @@ import pytest
 
 from integrations.connectors import connector_for
 from integrations.connectors.nuorder import NuOrderConnector
-from integrations.http import AuthFailed, BadResponse, RetryPolicy
+from integrations.http import AuthFailed, BadResponse, RateLimit, RetryPolicy
 from integrations.oauth1 import parse_authorization_header, percent_encode
 from integrations.runner import supported_flows
 
@@ -100,13 +100,19 @@ def test_a_list_endpoint_answering_an_object_is_a_bad_response(api, nuorder):
         connector._list(connector.http.get("/api/order/" + next(iter(api.orders))), "approved orders")
 
 
-def test_client_sends_at_most_five_requests_a_second(api):
-    assert NuOrderConnector.rate_limit.per_second <= 5
+def test_client_sends_at_most_five_requests_a_second_by_default(api):
     connector = NuOrderConnector(base_url=api.base_url, credentials=api.credentials, label="nuorder-throttle")
     started = time.monotonic()
     for _ in range(10):
         connector.test_connection()
     assert time.monotonic() - started >= 0.95  # a burst of 5, then one every 0.2 s
+    assert connector.http.limiter.limit == RateLimit(per_second=5.0, burst=5)
+
+
+def test_requests_per_second_setting_sets_the_client_side_limit(nuorder):
+    """A brand whose NuORDER account allows more raises it; 0 turns the limiter off."""
+    assert nuorder(requests_per_second=20).http.limiter.limit == RateLimit(per_second=20.0, burst=20)
+    assert nuorder(requests_per_second=0).http.limiter is None
 
 
 def test_debug_logs_carry_no_credential_token_or_signature(api, nuorder, caplog):

@@ -60,3 +60,15 @@ def test_secrets_sharing_a_prefix_and_a_very_long_one_are_each_redacted_whole():
     secrets_remember(["shared-prefix-aaaa", "shared-prefix-aaaabbbb", "shared-prefix-cc", long_token])
     text = redact_text(f"a shared-prefix-aaaabbbb b shared-prefix-aaaa c shared-prefix-cc d {long_token} e")
     assert text == f"a {REDACTED} b {REDACTED} c {REDACTED} d {REDACTED} e"
+
+
+def test_an_admin_message_quoting_a_secret_is_redacted_by_the_configured_storage(rf):
+    from django.contrib import messages
+    from django.contrib.messages.storage import default_storage
+
+    secrets_remember(["admin-message-secret-5c1e"])
+    request = rf.get("/")
+    request.session = {}
+    storage = default_storage(request)  # settings.MESSAGE_STORAGE: what every admin page adds its messages to
+    storage.add(messages.ERROR, "acme: connection failed — upstream said: admin-message-secret-5c1e is wrong")
+    assert [str(message) for message in storage] == ["acme: connection failed — upstream said: [redacted] is wrong"]

@@ -3,7 +3,7 @@ counts add up (seen = created + updated + skipped + failed + unknown)."""
 
 import pytest
 
-from integrations.models import SyncRun
+from integrations.models import SyncIssue, SyncRun
 from integrations.runner import flow_run
 from inventory.models import PushIntent
 from tests.inventory.conftest import run
@@ -71,3 +71,23 @@ def test_a_clean_upload_adds_up_and_is_ok(sandbox, sales):
     result = run(sales("channeladvisor"), "inventory.upload")
     assert (result.status, result.unknown, result.note) == ("ok", 0, "")
     assert adds_up(result)
+
+
+def test_a_push_of_unknown_outcome_settled_as_not_applied_is_a_failed_record_in_the_issue_queue(sandbox, sales):
+    """A 503 on every push (the channel applied none) whose read-back succeeds: each push is settled in the same
+    run as not applied — counted failed, so the run is partial, and each failed listing is in the issue queue,
+    as docs/operations.md says of every partial run. The next run pushes again and resolves the issues."""
+    channel = sales("nuorder")
+    api = sandbox.api("nuorder")
+    off_by_one(api)
+    api.inject("status", times=1000, status=503, method="POST", path=r"^/api/inventory/")
+    first = run(channel, "inventory.upload")
+    assert (first.status, first.unknown) == ("partial", 0) and first.failed > 0
+    assert adds_up(first)
+    open_issues = SyncIssue.objects.filter(channel=channel, flow="inventory.upload", status="open", last_run=first)
+    assert open_issues.count() == first.failed
+    assert all("not applied" in issue.message and "pushes again" in issue.message for issue in open_issues)
+    api.clear_faults()
+    second = run(channel, "inventory.upload")
+    assert second.status == "ok"
+    assert not SyncIssue.objects.filter(channel=channel, flow="inventory.upload", status="open").exists()

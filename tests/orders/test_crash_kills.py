@@ -118,3 +118,27 @@ def test_a_shipment_upload_killed_after_the_channel_took_it_is_not_sent_again(ki
     assert len(on_channel(channel, line.order)) == 1
     assert api.calls_to(method, path) == 1  # the journal: the channel was sent it once
     assert set(ShipmentUpload.objects.values_list("state", flat=True)) == {UploadState.SENT}
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        pytest.param(("drop_after", "/processed"), id="answer-to-processed-lost"),
+        pytest.param(("timeout", ""), id="between-processed-and-the-order-number"),
+    ],
+)
+def test_an_acknowledgement_killed_between_its_two_calls_is_completed_once(step, submitted, sandbox):
+    kind, suffix = step
+    channel = submitted("nuorder")
+    order = Order.objects.filter(channel=channel, status=OrderStatus.SUBMITTED).order_by("external_id").first()
+    api = sandbox.api("nuorder")
+    processed = rf"^/api/order/{order.external_id}/processed$"
+    held = api.inject(kind, method="POST", path=rf"^/api/order/{order.external_id}{suffix}$", delay=HOLD)
+
+    killed_at(held, channel, "orders.acknowledge")
+    assert api.orders[order.external_id]["status"] == "processed"  # the first side effect happened either way
+
+    after = run_after_crash(channel, "orders.acknowledge")
+    assert after.status == "ok", after.error
+    assert api.orders[order.external_id]["order_number"] == order.fulfillment_number
+    assert api.calls_to("POST", processed) == 1  # read back: not set again

@@ -102,6 +102,11 @@ URLS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "admin:integrations_syncissue_retry": (NOBODY, OPERATORS),
     "admin:integrations_syncissue_resolve": (NOBODY, OPERATORS),
     "admin:catalog_itemmapping_choose": (NOBODY, MAPPERS),  # one-click choice of a candidate item
+    # A mapping import job's page, confirmation and cancellation: whoever may import, on their own job only (the
+    # walk asks for the role's own job; another user's is a 404: tests/catalog/test_import_admin.py).
+    "admin:catalog_itemmapping_import_job": (MAPPERS, NOBODY),
+    "admin:catalog_itemmapping_import_confirm": (NOBODY, MAPPERS),
+    "admin:catalog_itemmapping_import_cancel": (NOBODY, MAPPERS),
     "admin:inventory_pairing_index": (STAFF, STAFF),
     "admin:inventory_pairing": (STAFF, OPERATORS),
 }

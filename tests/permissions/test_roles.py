@@ -10,8 +10,8 @@ from django_q.models import OrmQ, Schedule
 from access.roles import MAPPING_STAFF, OPERATIONS_MANAGER, ROLES, VIEWER, groups_sync
 from catalog.models import MappingStatus
 from integrations.connectors import connector_class
-from integrations.forms import credential_field
-from integrations.models import ChannelKind
+from integrations.forms import credential_field, flow_fields, setting_field
+from integrations.models import Channel, ChannelKind
 from integrations.tasks import RUN_FLOW
 from tests.factories import ChannelFactory, ItemMappingFactory
 from tests.integrations.test_admin_channels import form_data
@@ -129,6 +129,53 @@ def test_an_operations_manager_changes_a_channel_but_not_its_credentials_or_base
     channel.refresh_from_db()
     assert channel.name == "Renamed" and channel.base_url == "http://127.0.0.1:9/"
     assert set(channel.credentials.values()) == {f"stored-{name}" for name in channel.credentials}
+
+
+def test_an_operations_manager_changes_settings_and_flows_but_not_an_address_setting():
+    """Extensiv's auth_base_url is where its credentials go: moving it would drop them (or send them elsewhere)."""
+    specs = connector_class(ChannelKind.EXTENSIV).credentials_schema
+    stored = {s.name: f"stored-{s.name}" for s in specs}
+    channel = ChannelFactory(kind=ChannelKind.EXTENSIV, credentials=stored,
+                             settings={"auth_base_url": "http://127.0.0.1:9/auth"})  # fmt: skip
+    client = role_client("operations")
+    url = reverse("admin:integrations_channel_change", args=[channel.pk])
+
+    page = client.get(url).content.decode()
+    forged = {setting_field(s): "https://attacker.example/" for s in connector_class(channel.kind).settings_schema
+              if s.name.endswith("base_url")}  # fmt: skip
+    flow = flow_fields("orders.download")[0]
+    response = client.post(url, {**form_data(client, channel, **{flow: "on"}), **forged})
+
+    assert response.status_code == 302
+    assert 'name="setting_auth_base_url"' not in page and "auth_base_url: http://127.0.0.1:9/auth" in page
+    channel.refresh_from_db()
+    assert channel.settings["auth_base_url"] == "http://127.0.0.1:9/auth" and channel.credentials == stored
+    assert channel.flow_enabled("orders.download")
+
+
+def test_whoever_holds_the_credentials_permission_moves_an_address_setting_with_the_credentials():
+    specs = connector_class(ChannelKind.EXTENSIV).credentials_schema
+    channel = ChannelFactory(kind=ChannelKind.EXTENSIV, credentials={s.name: f"stored-{s.name}" for s in specs})
+    client = role_client("superuser")
+    url = reverse("admin:integrations_channel_change", args=[channel.pk])
+    typed = {credential_field(s): f"new-{s.name}" for s in specs}
+
+    client.post(url, form_data(client, channel, setting_auth_base_url="https://auth.example/", **typed))
+
+    channel.refresh_from_db()
+    assert channel.settings["auth_base_url"] == "https://auth.example/"
+    assert channel.credentials == {s.name: f"new-{s.name}" for s in specs}
+
+
+def test_an_operations_manager_adding_a_channel_cannot_give_it_an_address():
+    client = role_client("operations")
+    data = {"name": "New", "slug": "new", "kind": "oms", "role": "fulfillment", "enabled": "on",
+            "base_url": "https://attacker.example/", "alert_webhook_url": "https://attacker.example/hook"}  # fmt: skip
+
+    assert client.post(reverse("admin:integrations_channel_add"), data).status_code == 302
+
+    channel = Channel.objects.get(slug="new")
+    assert (channel.base_url, channel.alert_webhook_url) == ("", "")
 
 
 def test_the_credentials_permission_lets_a_user_replace_credentials(channel):

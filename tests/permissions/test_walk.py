@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.urls import reverse
 
+from tests.factories import MappingImportFactory
 from tests.permissions.conftest import role_client
 from tests.permissions.expectations import ACTIONS, EXTRA_POSTS, MODELS, ROLES, URLS
 from tests.permissions.walker import Endpoint, action_ran, actions, build_url, endpoints, let_through, model_label
@@ -41,6 +42,7 @@ def url_values(endpoint: Endpoint, world: dict) -> dict[str, object]:
         "app_label": "catalog",
         "content_type_id": ContentType.objects.get_for_model(item).pk,
         "url": "nowhere/",
+        "job_id": world["own import job"].pk,  # a mapping import job of the requesting user
     }
 
 
@@ -79,6 +81,8 @@ def test_every_model_url_and_action_is_in_the_table(db, django_user_model):
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_is_let_through_exactly_where_the_table_says(role, world, django_user_model):
     client = role_client(role)
+    owner = getattr(client, "user", None) or world["catalog.mappingimport"].owner  # anonymous: anyone's
+    world = {**world, "own import job": MappingImportFactory(owner=owner)}
     wrong = []
     for endpoint in endpoints():
         url = build_url(endpoint, url_values(endpoint, world)) + QUERIES.get(endpoint.key, "")

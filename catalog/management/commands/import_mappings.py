@@ -1,22 +1,19 @@
 """`manage.py import_mappings FILE [--channel SLUG] [--dry-run]`: the admin's mapping import, from a terminal."""
 
-import csv
 import sys
-import zipfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from openpyxl.utils.exceptions import InvalidFileException
 from tqdm import tqdm
 
 from catalog.importers import MappingImportResult, mapping_import
 from catalog.spreadsheets import file_format, row_count_estimate, table_read
+from integrations.file_limits import FileRefused
 from integrations.models import Channel
 
 PROGRESS_MIN_ROWS = 10_000
 ERRORS_SHOWN = 1000
 _STAGES = {"check": "checking rows", "write": "writing mappings"}
-UNREADABLE = (UnicodeDecodeError, csv.Error, zipfile.BadZipFile, InvalidFileException)
 
 
 class Command(BaseCommand):
@@ -45,15 +42,18 @@ class Command(BaseCommand):
         fixed_channel = _channel(channel)
         try:
             result = self.run_import(path, fixed_channel, dry_run)
-        except UNREADABLE as exc:  # rows are read while being checked: nothing has been written yet
-            raise CommandError(f"{path}: cannot read the file ({exc}); save it as CSV UTF-8 or XLSX") from exc
-        for error in result.errors[:ERRORS_SHOWN]:
+        except FileRefused as exc:  # rows are read while being checked: nothing has been written yet
+            raise CommandError(f"{path}: {exc}") from exc
+        except OSError as exc:  # not readable by this user, or gone while being read
+            raise CommandError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+        shown = result.errors[:ERRORS_SHOWN]
+        for error in shown:
             self.stderr.write(f"row {error.row}: {error.message}")
-        if len(result.errors) > ERRORS_SHOWN:
-            self.stderr.write(f"... and {len(result.errors) - ERRORS_SHOWN} more bad rows")
+        if result.error_count > len(shown):
+            self.stderr.write(f"... and {result.error_count - len(shown)} more bad rows")
         self.stdout.write(f"{path.name}: {result.summary()}")
-        if result.errors:
-            raise CommandError(f"{len(result.errors)} bad rows: nothing was imported")
+        if result.error_count:
+            raise CommandError(f"{result.error_count} bad rows: nothing was imported")
         self.stdout.write("Dry run: nothing was written." if dry_run else "Imported.")
 
     def run_import(self, path: Path, channel: Channel | None, dry_run: bool) -> MappingImportResult:

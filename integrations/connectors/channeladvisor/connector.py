@@ -132,7 +132,8 @@ class ChannelAdvisorConnector(
     def order_acknowledge(self, *, external_id: str, fulfillment_number: str) -> None:
         """Mark the order exported for this application (CA keeps no field for the fulfillment number)."""
         # Marking an order exported twice changes nothing, so a retry after a lost answer is safe.
-        self.http.post(f"/v1/Orders({self._id(external_id)})/Export", json_body={}, safe_to_retry=True)
+        response = self.http.post(f"/v1/Orders({self._id(external_id)})/Export", json_body={}, safe_to_retry=True)
+        self._accepted(response)  # an unreadable 200 is no proof it was marked: the next run marks it again
 
     def order_unacknowledge(self, external_id: str) -> None:
         """Clear the exported flag, so `unexported_only` downloads see the order again."""

@@ -21,7 +21,16 @@ from integrations.connectors.extensiv import parse
 from integrations.connectors.extensiv.auth import BearerToken, auth_url
 from integrations.connectors.extensiv.inventory import InventoryMixin
 from integrations.connectors.records import Listing, OrderRecord, ShipmentRecord, WarehouseRecord
-from integrations.http import AuthFailed, BadResponse, ClientError, HttpClient, NotFound, RateLimit, RetryPolicy
+from integrations.http import (
+    AuthFailed,
+    BadResponse,
+    ClientError,
+    HttpClient,
+    NotFound,
+    RateLimit,
+    RetryPolicy,
+    TransportError,
+)
 from integrations.redaction import secrets_remember
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # a window start before any order, when the flow gives none
@@ -238,7 +247,19 @@ class ExtensivConnector(
             "shipments": entries[0] if len(entries) == 1 else entries,
         }
         # PUT, yet not idempotent here: each call records shipments. Never resend blindly (see module doc).
-        self._call("PUT", "/v1.1/shipment/external", json_body=body, safe_to_retry=False)
+        try:
+            self._call("PUT", "/v1.1/shipment/external", json_body=body, safe_to_retry=False)
+        except BadResponse as exc:
+            # A success whose body cannot be read says nothing of what OM recorded: not a refusal to leave failed
+            # for a person, but an unknown outcome that the outbox settles by reading the order's shipments back.
+            raise TransportError(
+                f"{exc.reason}: the outcome is unknown",
+                outcome_unknown=True,
+                channel=self.label,
+                method=exc.method,
+                path=exc.path,
+                status=exc.status,
+            ) from None
 
     def _shipment_entry(self, order_id: int, parcel: ShipmentRecord) -> dict[str, Any]:
         """The documented fields (reference 3.5); shipDate and shipMethod.shippingService only when the

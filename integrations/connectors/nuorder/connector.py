@@ -100,6 +100,12 @@ class NuOrderConnector(
         SettingSpec("wholesale_price_type", str, "wholesale", "Fulfillment price type sent as the wholesale price."),
         SettingSpec("retail_price_type", str, "retail", "Fulfillment price type sent as the retail price."),
         SettingSpec("use_legacy_signature", bool, False, "Sign with NuORDER's legacy hex signature, not RFC 5849."),
+        SettingSpec(
+            "requests_per_second",
+            float,
+            5.0,
+            "Client-side rate limit (NuORDER documents none: the default stays conservative); 0 turns it off.",
+        ),
     )
     credentials_schema = (
         CredentialSpec("consumer_key", "OAuth consumer key of the application."),
@@ -107,7 +113,6 @@ class NuOrderConnector(
         CredentialSpec("token", "OAuth token from the brand's approval of the application."),
         CredentialSpec("token_secret", "OAuth token secret."),
     )
-    rate_limit = RateLimit(per_second=5, burst=5)  # NuORDER documents no limit; stay conservative
     corrects_shipments = True  # the order's shipments array is rewritten whole
     # Two side effects per shipment (append it, mark the order shipped), each read back from the order first.
     upload_reads_back = True
@@ -134,7 +139,7 @@ class NuOrderConnector(
             auth=auth,
             retry=retry,
             timeout=timeout,
-            rate_limit=self.rate_limit,
+            rate_limit=_rate_limit(self.settings["requests_per_second"]),
             error_reason=_error_reason,
         )
 
@@ -360,6 +365,11 @@ class NuOrderConnector(
         if not isinstance(data, list):
             raise BadResponse(f"expected a list of {what}, got {type(data).__name__}", channel=self.label)
         return data
+
+
+def _rate_limit(per_second: float) -> RateLimit | None:
+    """A burst of one second's worth, then the steady rate; none at 0."""
+    return RateLimit(per_second=per_second, burst=max(1, int(per_second))) if per_second > 0 else None
 
 
 def _seg(value: str) -> str:

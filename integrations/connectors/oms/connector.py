@@ -85,8 +85,11 @@ class OmsConnector(Connector, FulfillmentTarget, ShipmentSource, StockSource, It
         return None if row is None else parse.status(self.reader, row, "the order found by idempotency key")
 
     def order_delete(self, number: str) -> None:
-        """Delete (cancel) an open order; Conflict with the server's reason when it is locked or shipped."""
-        self.http.delete(f"{API}orders/{number}")
+        """Delete (cancel) an open order; Conflict with the server's reason when it is locked or shipped.
+
+        The contract answers 204; a success whose body cannot be read is not taken as done (BadResponse): the
+        caller reads the order's status before it tries again."""
+        self.http.json(self.http.delete(f"{API}orders/{number}"))
 
     # Downloads.
 
@@ -96,9 +99,10 @@ class OmsConnector(Connector, FulfillmentTarget, ShipmentSource, StockSource, It
             yield parse.shipment(self.reader, row)
 
     def inventory_download(self, *, since: datetime | None) -> Iterator[StockLevelRecord]:
-        """Stock per item and warehouse changed at or after `since`."""
-        for row in self._rows("inventory", since=since):
-            yield parse.stock_level(self.reader, row)
+        """Stock per item and warehouse changed at or after `since`. A page is parsed in one loop
+        (parse.stock_levels): an inventory page is the longest list the hub reads."""
+        for page in self._pages("inventory", since=since):
+            yield from parse.stock_levels(self.reader, page)
 
     def supply_download(self, *, since: datetime | None) -> Iterator[Supply]:
         """Open purchase-order lines changed at or after `since`; a closed line comes with quantity 0."""
@@ -120,13 +124,20 @@ class OmsConnector(Connector, FulfillmentTarget, ShipmentSource, StockSource, It
         self, resource: str, *, since: datetime | None = None, params: Mapping[str, Any] | None = None
     ) -> Iterator[Any]:
         """Every row of a list endpoint, following next_cursor (keyset paging, see docs/oms-api.md)."""
+        for page in self._pages(resource, since=since, params=params):
+            yield from page
+
+    def _pages(
+        self, resource: str, *, since: datetime | None = None, params: Mapping[str, Any] | None = None
+    ) -> Iterator[list[Any]]:
+        """Every page (its list of rows) of a list endpoint, following next_cursor."""
         path = API + resource
         query: dict[str, Any] = {"limit": self.settings["page_size"], **(params or {})}
         if since is not None:
             query["updated_since"] = parse.iso(since)
         while True:
             body = self.http.json(self.http.get(path, params=query))
-            yield from self.reader.field(body, "data", f"GET {path}", kind=list)
+            yield self.reader.field(body, "data", f"GET {path}", kind=list)
             cursor = self.reader.opt(body, "next_cursor", None)
             if not cursor:
                 return
