@@ -1,5 +1,5 @@
-"""catalog 0004: NuORDER listings and their order lines move from `style-colour-size` to the unambiguous keys, and
-the mappings people made survive. Run with the real migration executor: back to 0003, rows in the old shape,
+"""catalog 0005: NuORDER listings and their order lines move from `style-colour-size` to the unambiguous keys, and
+the mappings people made survive. Run with the real migration executor: back to 0004, rows in the old shape,
 forward again."""
 
 import json
@@ -14,7 +14,7 @@ from catalog.models import Item, ItemMapping, MappingMethod, MappingStatus
 from integrations.models import Channel
 from orders.models import Order, OrderLine
 
-BEFORE, AFTER = ("catalog", "0003_catalog_sync"), ("catalog", "0004_nuorder_listing_keys")
+BEFORE, AFTER = ("catalog", "0004_mapping_import_jobs"), ("catalog", "0005_nuorder_listing_keys")
 RECORDED = json.loads((Path(__file__).parents[1] / "data" / "nuorder" / "orders_recorded.json").read_text())
 
 

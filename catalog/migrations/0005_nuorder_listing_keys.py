@@ -114,7 +114,7 @@ def _lines(OrderLine, channel_id, by_size):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0003_catalog_sync"),
+        ("catalog", "0004_mapping_import_jobs"),
         ("orders", "0009_orderline_attributes"),
         ("integrations", "0001_initial"),
     ]
