@@ -77,20 +77,25 @@ def item_sku_keys(
     item_number: str, color: str, prepack: str, size: str, *, case_sensitive: bool = False
 ) -> dict[str, str]:
     """Every listing SKU under which an item can be recognised, with the pattern it follows."""
-    if not item_number:
-        return {}
-
-    def key(value: str) -> str:
-        return sku_key(value, case_sensitive=case_sensitive)
-
-    keys = {key(item_number): GENERAL}
-    if color and prepack and size:
-        keys.setdefault(key(f"{item_number}-{color}-{prepack}-{size}"), FULL)
-    if color and prepack:
-        keys.setdefault(key(f"{item_number}-{color}-{prepack}"), PREPACK)
-    if color and size:
-        keys.setdefault(key(f"{item_number}-{color}-{size}"), SIZE)
+    keys: dict[str, str] = {}
+    for value, pattern in _item_patterns(item_number, color, prepack, size):
+        keys.setdefault(sku_key(value, case_sensitive=case_sensitive), pattern)
     return keys
+
+
+def _item_patterns(item_number: str, color: str, prepack: str, size: str) -> list[tuple[str, str]]:
+    """The SKUs an item can be listed under, as written, with their pattern, in order of precedence (the first
+    pattern giving a key wins it). Built once per item: ItemIndex derives both key forms from them."""
+    if not item_number:
+        return []
+    patterns = [(item_number, GENERAL)]
+    if color and prepack and size:
+        patterns.append((f"{item_number}-{color}-{prepack}-{size}", FULL))
+    if color and prepack:
+        patterns.append((f"{item_number}-{color}-{prepack}", PREPACK))
+    if color and size:
+        patterns.append((f"{item_number}-{color}-{size}", SIZE))
+    return patterns
 
 
 class ItemIndex:
@@ -121,7 +126,15 @@ class ItemIndex:
         self.skus[item_id] = sku
         if upc_key(upc):
             (self.by_upc if active else self.inactive_by_upc)[upc_key(upc)].append(item_id)
-        for key, pattern in item_sku_keys(number, color, prepack, size).items():
+        # One pass over the item's patterns for both key forms (sku_key's two rules, inlined: this runs per item
+        # of the catalog on every download that brings a new listing).
+        keys: dict[str, str] = {}
+        exact_keys: dict[str, str] = {}
+        for value, pattern in _item_patterns(number, color, prepack, size):
+            stripped = value.strip()
+            keys.setdefault(stripped.upper(), pattern)
+            exact_keys.setdefault(stripped, pattern)
+        for key, pattern in keys.items():
             if active:
                 self.by_sku[key][item_id] = pattern
             else:
@@ -132,7 +145,7 @@ class ItemIndex:
             else:
                 self.inactive_by_variant[variant_key(number, color, size)].append(item_id)
         if active and self.exact:
-            for exact, pattern in item_sku_keys(number, color, prepack, size, case_sensitive=True).items():
+            for exact, pattern in exact_keys.items():
                 self.by_exact_sku[exact][item_id] = pattern
 
     def names(self, item_ids) -> str:

@@ -58,6 +58,7 @@ class ListingsRun:
     latest: datetime | None = None
     product_ids: dict[str, str] = field(default_factory=dict)  # SKU -> product id, as seen in this run
     index: ItemIndex | None = None
+    exact: bool | None = None  # the channel's SKUs are case-sensitive (its connector class), looked up once
 
 
 NEW, CHANGED, REFUSED = "new", "changed", "refused"  # refused: a SKU not unique on the channel, no product id
@@ -193,7 +194,9 @@ def _chunk(run: ListingsRun, chunk: tuple[Listing | BadRecord, ...]) -> None:
 def _new(run: ListingsRun, sku: str, values: tuple) -> Planned:
     """A listing the hub has never seen, auto-mapped as it is inserted (nothing a person decided can be lost)."""
     _count(run.report, sku, new=True)
-    exact = connector_class(run.channel.kind).sku_case_sensitive
+    if run.exact is None:
+        run.exact = connector_class(run.channel.kind).sku_case_sensitive
+    exact = run.exact
     if run.index is None:
         run.index = ItemIndex.load(exact=exact)  # once per run, and only when something new arrives
     decision = run.index.decide(sku, values[1], case_sensitive=exact, variant=listing_variant(values[3]))

@@ -144,7 +144,8 @@ def _json_adapter(field: Any, connection: Any, *, text: bool) -> Callable[[Any],
     wrapper on PostgreSQL), or the same dumps as text where a text array carries it."""
     if text:
         return lambda value: json.dumps(value, cls=field.encoder)
-    return lambda value: connection.ops.adapt_json_value(value, field.encoder)
+    ops = connection.ops  # bound once: `connection` is a per-thread proxy, and this runs per row
+    return lambda value: ops.adapt_json_value(value, field.encoder)
 
 
 def _column(meta: Any, name: str) -> models.Field:
