@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from integrations.connectors.channeladvisor.client import TOKEN_FOR_KEY, TOKEN_KEY, TOKEN_UNTIL_KEY
 from integrations.models import Channel
 from integrations.sandbox.channeladvisor.entities import DC_IDS
 from integrations.sandbox.registry import Sandboxes
@@ -120,11 +121,18 @@ def hub_shipped(channel: Channel, orders: list[ChannelOrder]) -> None:
 
 
 def hub_requeue(channel: Channel) -> None:
-    """Every outbox row pending again, never tried (so no read-back), and the run's order events gone."""
+    """Every outbox row pending again, never tried (so no read-back), and the run's order events gone. The
+    access token the last round kept with the channel (ChannelAdvisor) is dropped too: the sandbox's reset
+    forgot it, so the hub would meet a 401 and send its first shipment twice; each round starts, as the bare
+    loop does, with one token grant."""
     ShipmentUpload.objects.filter(channel=channel).update(
         state=U.PENDING, attempts=0, sent_at=None, last_error="", next_attempt_at=None
     )
     OrderEvent.objects.filter(order__channel=channel).delete()
+    kept = {TOKEN_KEY, TOKEN_UNTIL_KEY, TOKEN_FOR_KEY}
+    if channel.kind == "channeladvisor" and kept & set(channel.credentials):  # Extensiv's token is a credential
+        channel.credentials = {k: v for k, v in channel.credentials.items() if k not in kept}
+        Channel.objects.filter(pk=channel.pk).update(credentials=channel.credentials)  # no save(): no schedules
 
 
 def bare_calls(kind: str, orders: list[ChannelOrder]) -> list[tuple[str, str, dict]]:
