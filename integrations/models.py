@@ -230,3 +230,53 @@ class SyncIssue(models.Model):
 # The record key of the one issue a flow opens when it fails on the channel as a whole (refused credentials,
 # 5xx after retries, connection refused); the open-issue constraint keeps it one per channel and flow.
 CHANNEL_ISSUE_KEY = "channel"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to be checked"
+    CHECKING = "checking", "Checking"
+    READY = "ready", "Checked: waiting for your confirmation"
+    REJECTED = "rejected", "Refused: nothing was imported"
+    CONFIRMED = "confirmed", "Confirmed: waiting to be written"
+    WRITING = "writing", "Importing"
+    DONE = "done", "Imported"
+    CANCELLED = "cancelled", "Cancelled"
+    FAILED = "failed", "Failed: nothing was imported"
+
+
+class ImportJob(models.Model):
+    """A spreadsheet uploaded in the admin, from its preview to its import (integrations/import_jobs.py): what
+    every kind of import job records. A concrete job adds its owner (its own related name), its stored `upload`
+    (its own folder) and whatever its preview counts besides."""
+
+    RUNNING = (ImportStatus.QUEUED, ImportStatus.CHECKING, ImportStatus.CONFIRMED, ImportStatus.WRITING)
+
+    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    file_name = models.CharField(max_length=255, help_text="The uploaded file's own name, for display only.")
+    file_format = models.CharField(max_length=10)
+    size = models.PositiveBigIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0, help_text="An estimate, for the progress bar.")
+    rows_done = models.PositiveIntegerField(default=0)
+    new = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    header = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True, help_text="The first bad rows: [row, message, values].")
+    preview = models.JSONField(default=list, blank=True, help_text="The first changes, as the preview shows them.")
+    message = models.TextField(blank=True, help_text="Why a file was refused or a job failed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    upload: Any  # a FileField of the concrete job
+    owner_id: int
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display().lower()})"  # type: ignore[attr-defined]
+
+    @property
+    def running(self) -> bool:
+        return self.status in self.RUNNING
