@@ -74,12 +74,13 @@ class JobKind:
 
 
 def job_create(
-    kind: JobKind, *, owner: AbstractBaseUser, upload: UploadedFile, file_format: str, **fields: Any
+    kind: JobKind, /, *, owner: AbstractBaseUser, upload: UploadedFile, file_format: str, **fields: Any
 ) -> ImportJob:
     """Store an upload under a name of our own (never the one sent) as a new job of `owner`."""
     jobs_expire(kind.model)
     name = visible(Path(upload.name or "").name)[:255]  # shown, never used as a path; no NUL for PostgreSQL
-    job = kind.model(owner=owner, file_name=name, file_format=file_format, size=upload.size or 0, **fields)
+    values: dict[str, Any] = {"owner": owner, "file_name": name, "file_format": file_format, "size": upload.size or 0}
+    job = kind.model(**values, **fields)
     job.upload.save(f"{uuid.uuid4().hex}.{file_format}", upload, save=False)
     job.save()
     return job
@@ -98,8 +99,8 @@ def job_start(kind: JobKind, job: ImportJob, stage: str) -> bool:
 def job_confirm(job: ImportJob) -> bool:
     """The owner's confirmation of a checked job: False when it is not waiting for one (any more)."""
     return bool(
-        type(job)
-        .objects.filter(pk=job.pk, status=ImportStatus.READY)
+        jobs_of(type(job))
+        .filter(pk=job.pk, status=ImportStatus.READY)
         .update(status=ImportStatus.CONFIRMED, rows_done=0, updated_at=timezone.now())
     )
 
@@ -107,8 +108,8 @@ def job_confirm(job: ImportJob) -> bool:
 def job_cancel(job: ImportJob) -> bool:
     """Cancel a job that is not running, and delete its file. False when it is running or over."""
     cancelled = (
-        type(job)
-        .objects.filter(pk=job.pk, status__in=CANCELLABLE)
+        jobs_of(type(job))
+        .filter(pk=job.pk, status__in=CANCELLABLE)
         .update(status=ImportStatus.CANCELLED, updated_at=timezone.now())
     )
     if cancelled:
@@ -120,7 +121,7 @@ def job_run(kind: JobKind, job_id: int, stage: str) -> None:
     """The task: check (a dry run: the preview) or write the job's file. Never raises for a bad file: the job
     says why it was refused, and its file is deleted."""
     start, running = _STAGES[stage]
-    jobs = kind.model.objects.filter(pk=job_id)
+    jobs = jobs_of(kind.model).filter(pk=job_id)
     if not jobs.filter(status=start).update(status=running, rows_done=0, updated_at=timezone.now()):
         return  # cancelled, expired, or run already: each stage runs once
     job = jobs.get()
@@ -150,10 +151,10 @@ def jobs_expire(model: type[ImportJob]) -> int:
     """Delete the files of jobs left longer than IMPORT_KEEP_HOURS (a preview never confirmed, a job whose worker
     died) and cancel those jobs. Runs as each new import starts; returns how many files it deleted."""
     cutoff = timezone.now() - timedelta(hours=settings.IMPORT_KEEP_HOURS)
-    stale = list(model.objects.filter(updated_at__lt=cutoff).exclude(upload=""))
+    stale = list(jobs_of(model).filter(updated_at__lt=cutoff).exclude(upload=""))
     for job in stale:
         if job.status not in FINAL:
-            model.objects.filter(pk=job.pk, status=job.status).update(
+            jobs_of(model).filter(pk=job.pk, status=job.status).update(
                 status=ImportStatus.CANCELLED,
                 message=f"Left for more than {settings.IMPORT_KEEP_HOURS} hours: cancelled, nothing was imported.",
             )
@@ -169,13 +170,19 @@ def job_deleted(sender: type, instance: ImportJob, **kwargs: object) -> None:
 
 def job_rows_total(job: ImportJob, rows: int) -> None:
     """Record how many rows the job's file has (an estimate, for the progress bar)."""
-    type(job).objects.filter(pk=job.pk).update(rows_total=rows)
+    jobs_of(type(job)).filter(pk=job.pk).update(rows_total=rows)
+
+
+def jobs_of(model: type[ImportJob]) -> Any:
+    """The jobs of a concrete job model (a QuerySet; typed loosely, since an abstract model's fields cannot name the
+    concrete model's owner and upload)."""
+    return model._default_manager.all()
 
 
 def drop_file(job: ImportJob) -> None:
     if job.upload:
         job.upload.delete(save=False)  # the file; the row's name is cleared below
-        type(job).objects.filter(pk=job.pk).update(upload="")
+        jobs_of(type(job)).filter(pk=job.pk).update(upload="")
 
 
 def visible(text: str) -> str:
@@ -196,6 +203,6 @@ def _finish(job: ImportJob, status: str, *, outcome: JobOutcome | None = None, m
             preview=outcome.preview,
             **outcome.extra,
         )
-    type(job).objects.filter(pk=job.pk).update(**values)
+    jobs_of(type(job)).filter(pk=job.pk).update(**values)
     if status != ImportStatus.READY:
         drop_file(job)

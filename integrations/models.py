@@ -269,13 +269,14 @@ class ImportJob(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     upload: Any  # a FileField of the concrete job
+    owner: Any  # a ForeignKey of the concrete job, to the user who uploaded the file
     owner_id: int
 
     class Meta:
         abstract = True
 
     def __str__(self) -> str:
-        return f"{self.file_name} ({self.get_status_display().lower()})"  # type: ignore[attr-defined]
+        return f"{self.file_name} ({self.get_status_display().lower()})"
 
     @property
     def running(self) -> bool:
