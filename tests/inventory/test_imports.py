@@ -5,7 +5,7 @@ at the preview and at the confirmed import. Each upload is an import job (invent
 are small, so the job runs in the request and its page shows the result."""
 
 import io
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,7 +14,7 @@ from django.utils.html import escape
 from openpyxl import Workbook
 
 from integrations.models import ImportStatus
-from inventory.import_cells import Quantity
+from inventory.import_cells import Quantity, When
 from inventory.models import IncomingSupply, InventoryImport, StockLevel
 from tests.factories import ItemFactory
 from tests.inventory.factories import IncomingSupplyFactory, StockLevelFactory, WarehouseFactory
@@ -222,3 +222,11 @@ def test_a_file_that_is_not_what_its_format_says_is_one_line_naming_the_format(
     message = job_of(response).message
     assert message.startswith(f"Nothing imported: {expected}") and "encountered" not in message
     assert escape(message) in response.content.decode()
+
+
+def test_a_row_that_changes_nothing_is_counted_unchanged_and_not_written(admin_client, stock):
+    moment = When(datetime).clean("2026-11-01 08:00:00")
+    StockLevel.objects.update(updated_at=moment)
+    csv = STOCK_HEADER + "SKU-1,MAIN,9,1,8,2026-11-01 08:00:00\nSKU-1,EAST,9,1,8,2026-11-01 08:00:00\n"
+    response = preview(admin_client, "stocklevel", csv.encode())
+    assert "1 new, 0 updated, 1 unchanged" in response.content.decode()
