@@ -223,14 +223,14 @@ class ChannelAdmin(admin.ModelAdmin):
     @method_decorator(require_POST)
     def run_view(self, request: HttpRequest, pk: int, flow: str) -> HttpResponse:
         channel = self._channel_for_change(request, pk)
-        if flow in channel_form_class(channel.kind).flows and channel.go_live_missing(flow):
+        if flow not in channel_form_class(channel.kind).flows:
+            self.message_user(request, f"{channel} does not run {flow_label(flow)}.", messages.ERROR)
+        elif channel.go_live_missing(flow):
             self.message_user(request, f"Not run: {go_live_missing_message(flow)}", messages.ERROR)
-        elif flow in channel_form_class(channel.kind).flows:
+        else:
             queue_flow(channel=channel, flow=flow, trigger=SyncRun.Trigger.MANUAL)
             label = flow_label(flow)
             self.message_user(request, f"Queued {label} on {channel}; it appears under Sync runs when it runs.")
-        else:
-            self.message_user(request, f"{channel} does not run {flow_label(flow)}.", messages.ERROR)
         return HttpResponseRedirect(reverse("admin:integrations_channel_change", args=[pk]))
 
     @admin.action(description="Test connection", permissions=["change"])
