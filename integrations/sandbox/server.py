@@ -120,6 +120,21 @@ def route(method: str, pattern: str) -> Callable:
     return mark
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """One request exactly as it arrived (when `api.recording` is a list): what a bare client must send to
+    make the same call. `at` is time.monotonic() on arrival, to merge several servers' recordings in order."""
+
+    at: float
+    method: str
+    target: str  # the path with its query string
+    headers: dict[str, str]  # lower-cased names, without the ones the client sets for itself
+    body: bytes
+
+
+NOT_RECORDED = frozenset({"host", "content-length", "connection", "accept-encoding", "user-agent", "accept"})
+
+
 class SandboxAPI:
     name: ClassVar[str] = "sandbox"
     # The credentials this sandbox accepts; the demo and the test fixtures configure channels with them.
@@ -131,6 +146,7 @@ class SandboxAPI:
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, str]] = []
         self.journal: list[Received] = []
+        self.recording: list[Recorded] | None = None  # a list: every request is appended, body and all
         self.base_url = ""
         self._routes = [
             (m._route[0], m._route[1], m)
@@ -238,6 +254,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if parts.path.startswith("/_sandbox/"):
             return self._send(self._control(request))
+        if self.api.recording is not None:
+            kept = {k: v for k, v in request.headers.items() if k not in NOT_RECORDED}
+            self.api.recording.append(Recorded(time.monotonic(), request.method, self.path, kept, body))
         fault = self.api.take_fault(request.method, request.path)
         kind = fault.kind if fault else ""
         if fault is not None and kind != "drop_after":
