@@ -367,7 +367,7 @@ class NuOrderSandbox(SandboxAPI):
         self, product_id: str, warehouse: str, size: str, quantity: int, bucket: str = "immediate"
     ) -> None:
         with self.lock:
-            self.inventory.cells[(product_id, warehouse, False, bucket, size)] = quantity
+            self.inventory.put((product_id, warehouse, False, bucket, size), quantity)
 
     def _store_order(self, world_order: WorldOrder, *, status: str) -> dict:
         products_by_upc = {s["upc"]: p for p in self.products.values() for s in p["sizes"]}
