@@ -100,8 +100,10 @@ def run(size: str) -> list[str | BenchRow]:
         f"repeated writes (same method, path and body received more than once): {repeated or 'none'}",
         f"floor: {floor['calls']:,} calls replayed, {floor['errors']} answered >= 400 (hub: {hub['errors']})",
         BenchRow("a big brand's day through qcluster vs bare request loop", day.orders_per_channel * 3,
-                 hub["seconds"], "orders", "bare requests.Session replay", floor["seconds"], target=TARGET,
-                 note=f"queue share {share:.1%}"),
+                 hub["seconds"], "orders", "bare requests.Session replay", floor["seconds"],
+                 target=TARGET if size != "tiny" else None,
+                 note=f"queue share {share:.1%}" + ("; tiny: the chain's latency dominates, the target is for "
+                                                     "small/full" if size == "tiny" else "")),
     ]  # fmt: skip
 
 
