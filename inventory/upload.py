@@ -56,12 +56,12 @@ def intents_forget(*, channel_id: int) -> int:
 
 def fanout_listings() -> int:
     """Above this many changed listings, the push is split into chunk tasks."""
-    return int(getattr(settings, "INVENTORY_FANOUT_LISTINGS", 5000))
+    return int(getattr(settings, "INVENTORY_FANOUT_LISTINGS", 2000))
 
 
 def chunk_listings() -> int:
     """Listings per chunk task: large enough (1,000+ by default) that queueing costs little beside the push."""
-    return int(getattr(settings, "INVENTORY_CHUNK_LISTINGS", 2000))
+    return int(getattr(settings, "INVENTORY_CHUNK_LISTINGS", 1000))
 
 
 def inventory_upload_run(
