@@ -14,6 +14,7 @@ import json
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -83,6 +84,8 @@ class Received:
     fault: str = ""
     processed: bool = True
     answered: bool = True
+    # The request body as sent, so a test can tell the same write sent twice from two writes to one path.
+    body: bytes = field(default=b"", compare=False, repr=False)
 
     @property
     def applied(self) -> bool:
@@ -194,7 +197,18 @@ class SandboxAPI:
 
     def received(self, request: Request, status: int | None, fault: str = "", **flags: bool) -> None:
         with self.lock:
-            self.journal.append(Received(request.method, request.path, status, fault, **flags))
+            self.journal.append(Received(request.method, request.path, status, fault, body=request.body, **flags))
+
+    def repeated_writes(self, pattern: str = "") -> dict[tuple[str, str, bytes], int]:
+        """Writes (any method but GET) a handler applied more than once with the same method, path and body,
+        whose path matches `pattern`: {(method, path, body): times}. A side effect sent twice shows up here."""
+        with self.lock:
+            seen = Counter(
+                (r.method, r.path, r.body)
+                for r in self.journal
+                if r.applied and r.method != "GET" and re.search(pattern, r.path)
+            )
+        return {write: times for write, times in seen.items() if times > 1}
 
     def dispatch(self, request: Request) -> Response:
         with self.lock:
