@@ -7,6 +7,7 @@ UpdateQuantity body twice (a batch boundary between the two listings), or one bo
 import json
 
 import pytest
+from django.utils.module_loading import import_string
 
 from catalog.models import ItemMapping, MappingStatus
 from integrations.connectors.channeladvisor import ChannelAdvisorConnector
@@ -85,3 +86,29 @@ def test_a_change_of_a_product_two_listings_name_is_one_write(sandbox, renamed, 
     }
     assert (main[old.pk], main[new.pk]) == (on_hand + 11, on_hand + 11)
     assert not PushIntent.objects.filter(state__in=PushIntent.UNSETTLED).exists()
+
+
+def test_fanned_out_the_listings_of_one_product_share_a_chunk(sandbox, renamed, oms, settings, queued_tasks):
+    channel, listing, old, new = renamed
+    api = sandbox.api("channeladvisor")
+    run(channel, "inventory.upload")  # the new listing's first push
+    oms_api = sandbox.api("oms")
+    on_hand, _ = sandbox.world.stock[(listing.item_sku, "EAST")]
+    oms_api.set_stock(listing.item_sku, "EAST", on_hand=on_hand + 5, allocated=0)
+    run(oms, "inventory.download")
+    settings.INVENTORY_FANOUT_LISTINGS = 0
+    settings.INVENTORY_CHUNK_LISTINGS = 1  # a chunk per listing, but for the two that name one product
+    writes_before = len(quantity_writes(api, listing.product_id))
+
+    run(channel, "inventory.upload")
+    tasks = queued_tasks()
+    for task in tasks:  # what a django-q2 worker does with each
+        import_string(task["func"])(*task["args"])
+
+    chunks = [
+        set(PushIntent.objects.filter(pk__in=task["args"][1]).values_list("mapping", flat=True)) for task in tasks
+    ]
+    assert chunks == [{old.pk, new.pk}]
+    writes = quantity_writes(api, listing.product_id)[writes_before:]
+    assert writes == [{"UpdateType": "Absolute", "Updates": [{"DistributionCenterID": 12, "Quantity": on_hand + 5}]}]
+    assert set(PushIntent.objects.filter(mapping__in=[old, new]).values_list("state", flat=True)) == {"sent"}
