@@ -7,7 +7,9 @@ Faults are queued per server (from tests, from `manage.py sandbox --fault`, or o
 What a server received is journalled twice: `api.calls` lists (method, path) of every request that reached the
 API's handlers, and `api.journal` has one `Received` per request, faulted or not, with the status the API chose,
 the fault it met, and whether a handler processed it — so a test counts the side effects the other side really
-applied (`api.applied("POST", r"/orders$")`), including those whose answer a fault then lost.
+applied (`api.applied("POST", r"/orders$")`), including those whose answer a fault then lost. Each `Received`
+keeps the request body too, so `api.repeated_writes()` names any write applied twice with the same method, path
+and body.
 """
 
 import json
