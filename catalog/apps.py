@@ -19,7 +19,7 @@ class CatalogConfig(AppConfig):
 
         from django.db.models.signals import post_delete
 
-        from catalog.import_jobs import job_deleted
         from catalog.models import MappingImport
+        from integrations.import_jobs import job_deleted
 
         post_delete.connect(job_deleted, sender=MappingImport, dispatch_uid="catalog.mapping_import_file")

@@ -1,111 +1,13 @@
-"""The mapping screen's spreadsheet import, as jobs (catalog/import_jobs.py): the upload form, each job's page
-(its progress while it runs, then its preview or its bad rows), and the job's confirm and cancel buttons.
+"""The mapping screen's spreadsheet import, as jobs: the admin's shared import job views
+(integrations/import_job_admin.py) on mapping import jobs (catalog/import_jobs.py), with the mapping preview's
+page (each listing before and after, the changes that stop a mapped listing flagged)."""
 
-Every view needs the import permission (change on listings) and serves only the requesting user's own jobs:
-another user's job is a 404. The confirmation names a job, never a file: the file is the one stored with it."""
-
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils.decorators import method_decorator
-from django.views.decorators.http import require_GET, require_POST
-
-from catalog.import_jobs import CANCELLABLE, CHECK, WRITE, job_cancel, job_confirm, job_create, job_start
-from catalog.models import ImportStatus, MappingImport
-
-JOBS_LISTED = 10
-REFRESH_SECONDS = 2
+from catalog.import_jobs import MAPPINGS
+from integrations.import_job_admin import ImportJobViews
 
 
-class MappingImportViews:
+class MappingImportViews(ImportJobViews):
     """Mixed into the mapping screen's ModelAdmin (before ImportExportMixin, whose import URLs it replaces)."""
 
-    def get_urls(self) -> list:
-        view = self.admin_site.admin_view  # type: ignore[attr-defined]
-        info = "catalog_itemmapping"
-        ours = [
-            path("import/", view(self.import_action), name=f"{info}_import"),
-            path("import/<int:job_id>/", view(self.import_job_view), name=f"{info}_import_job"),
-            path("import/<int:job_id>/confirm/", view(self.import_confirm_view), name=f"{info}_import_confirm"),
-            path("import/<int:job_id>/cancel/", view(self.import_cancel_view), name=f"{info}_import_cancel"),
-        ]
-        replaced = {f"{info}_import", f"{info}_process_import"}  # the library's: its confirm names a temp file
-        return ours + [url for url in super().get_urls() if getattr(url, "name", None) not in replaced]  # type: ignore[misc]
-
-    def import_action(self, request: HttpRequest, **kwargs) -> HttpResponse:
-        if not self.has_import_permission(request):  # type: ignore[attr-defined]
-            raise PermissionDenied
-        form = self.create_import_form(request)  # type: ignore[attr-defined]
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["import_file"]
-            job = job_create(owner=request.user, upload=upload, file_format=form.format_title().lower())
-            job_start(job, CHECK)
-            return HttpResponseRedirect(job_url(job))
-        context = {
-            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
-            "title": "Import",
-            "form": form,
-            "opts": self.model._meta,  # type: ignore[attr-defined]
-            "media": self.media + form.media,  # type: ignore[attr-defined]
-            "fields_list": [],
-            "jobs": MappingImport.objects.filter(owner=request.user).order_by("-created_at")[:JOBS_LISTED],
-        }
-        request.current_app = self.admin_site.name  # type: ignore[attr-defined]
-        return TemplateResponse(request, [self.import_template_name], context)  # type: ignore[attr-defined]
-
-    @method_decorator(require_GET)
-    def import_job_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
-        job = self.own_job(request, job_id)
-        context = {
-            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
-            "title": f"Import of {job.file_name}",
-            "opts": self.model._meta,  # type: ignore[attr-defined]
-            "job": job,
-            "refresh": REFRESH_SECONDS if job.running else None,
-            "cancellable": job.status in CANCELLABLE,
-            "percent": min(100, round(100 * job.rows_done / job.rows_total)) if job.rows_total else None,
-        }
-        request.current_app = self.admin_site.name  # type: ignore[attr-defined]
-        return TemplateResponse(request, "admin/catalog/itemmapping/import_job.html", context)
-
-    @method_decorator(require_POST)
-    def import_confirm_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
-        job = self.own_job(request, job_id)
-        if not job_confirm(job):
-            messages.error(request, f"{job.file_name} cannot be confirmed: it is {_status(job)}.")
-            return HttpResponseRedirect(job_url(job))
-        if job_start(job, WRITE):
-            return HttpResponseRedirect(job_url(job))  # a worker writes it; the page follows its progress
-        job.refresh_from_db()
-        if job.status != ImportStatus.DONE:  # the file was checked again, and went bad: nothing written
-            messages.error(request, f"Nothing imported from {job.file_name}: see why below.")
-            return HttpResponseRedirect(job_url(job))
-        messages.success(request, f"Import finished: {job.new} new, {job.updated} updated, {job.unchanged} unchanged.")
-        return HttpResponseRedirect(reverse("admin:catalog_itemmapping_changelist"))
-
-    @method_decorator(require_POST)
-    def import_cancel_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
-        job = self.own_job(request, job_id)
-        if job_cancel(job):
-            messages.success(request, f"Import of {job.file_name} cancelled: nothing was imported.")
-            return HttpResponseRedirect(reverse("admin:catalog_itemmapping_import"))
-        messages.error(request, f"{job.file_name} cannot be cancelled: it is {_status(job)}.")
-        return HttpResponseRedirect(job_url(job))
-
-    def own_job(self, request: HttpRequest, job_id: int) -> MappingImport:
-        """The requesting user's job, if they may import: anyone else's is not found."""
-        if not self.has_import_permission(request):  # type: ignore[attr-defined]
-            raise PermissionDenied
-        return get_object_or_404(MappingImport, pk=job_id, owner_id=request.user.pk)
-
-
-def job_url(job: MappingImport) -> str:
-    return reverse("admin:catalog_itemmapping_import_job", args=[job.pk])
-
-
-def _status(job: MappingImport) -> str:
-    job.refresh_from_db(fields=["status"])
-    return job.get_status_display().lower()
+    import_job_kind = MAPPINGS
+    import_job_template = "admin/catalog/itemmapping/import_job.html"

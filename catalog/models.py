@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 
 from catalog.upload_storage import upload_storage
+from integrations.models import ImportJob, ImportStatus
 
 
 class Item(models.Model):
@@ -154,53 +155,16 @@ class ChannelUpload(models.Model):
         return f"{self.get_kind_display()} {self.key} on {self.channel}"
 
 
-class ImportStatus(models.TextChoices):
-    QUEUED = "queued", "Waiting to be checked"
-    CHECKING = "checking", "Checking"
-    READY = "ready", "Checked: waiting for your confirmation"
-    REJECTED = "rejected", "Refused: nothing was imported"
-    CONFIRMED = "confirmed", "Confirmed: waiting to be written"
-    WRITING = "writing", "Importing"
-    DONE = "done", "Imported"
-    CANCELLED = "cancelled", "Cancelled"
-    FAILED = "failed", "Failed: nothing was imported"
-
-
-class MappingImport(models.Model):
+class MappingImport(ImportJob):
     """One mapping spreadsheet uploaded in the admin, from its preview to its import (catalog/import_jobs.py).
     Its owner alone sees and confirms it; the stored file is deleted as soon as the job cannot go on."""
 
-    RUNNING = (ImportStatus.QUEUED, ImportStatus.CHECKING, ImportStatus.CONFIRMED, ImportStatus.WRITING)
-
     owner = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="mapping_imports")
-    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
-    file_name = models.CharField(max_length=255, help_text="The uploaded file's own name, for display only.")
-    file_format = models.CharField(max_length=10)
     upload = models.FileField(storage=upload_storage, upload_to="mappings/", blank=True, max_length=200)
-    size = models.PositiveBigIntegerField(default=0)
-    rows_total = models.PositiveIntegerField(default=0, help_text="An estimate, for the progress bar.")
-    rows_done = models.PositiveIntegerField(default=0)
-    new = models.PositiveIntegerField(default=0)
-    updated = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
     stopping = models.PositiveIntegerField(default=0)
-    error_count = models.PositiveIntegerField(default=0)
-    header = models.JSONField(default=list, blank=True)
-    errors = models.JSONField(default=list, blank=True, help_text="The first bad rows: [row, message, values].")
-    preview = models.JSONField(default=list, blank=True, help_text="The first changes, as the preview shows them.")
-    message = models.TextField(blank=True, help_text="Why a file was refused or a job failed.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         indexes = [models.Index(fields=["owner", "-created_at"], name="mapping_import_owner_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=ImportStatus.values), name="mapping_import_status_valid")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.file_name} ({self.get_status_display().lower()})"
-
-    @property
-    def running(self) -> bool:
-        return self.status in self.RUNNING

@@ -30,7 +30,15 @@ from integrations.forms import (
 from integrations.health import PING
 from integrations.http import ChannelError
 from integrations.issue_targets import issue_targets
-from integrations.models import ALERT_WEBHOOK, CREDENTIALS_PERMISSION, Channel, SyncCursor, SyncIssue, SyncRun
+from integrations.models import (
+    ALERT_WEBHOOK,
+    CREDENTIALS_PERMISSION,
+    Channel,
+    SyncCursor,
+    SyncIssue,
+    SyncRun,
+    go_live_missing_message,
+)
 from integrations.queue_admin import ScheduleAdmin  # noqa: F401  (re-registers django-q2's screens)
 from integrations.runner import failure_reason
 from integrations.services import channel_test_connection, issues_resolve, issues_retry
@@ -38,6 +46,12 @@ from integrations.tasks import queue_flow
 
 log = logging.getLogger("integrations.admin")
 BASE_FIELDS = ["name", "slug", "kind", "role", "base_url", "fulfillment", "enabled"]
+GO_LIVE_NOTE = (
+    "Orders placed before the go-live date are never imported, and the first order and cancellation downloads "
+    "start there. Set it before switching Order download on: without it that first download would read every "
+    "order the channel has."
+)
+GO_LIVE_FIELDSET = ("Go-live", {"fields": ["go_live_at"], "description": GO_LIVE_NOTE})
 
 
 class FlowFilter(admin.SimpleListFilter):
@@ -134,10 +148,10 @@ class ChannelAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Channel | None = None) -> list[tuple[str | None, dict]]:  # type: ignore[override]
         if obj is None:
             note = "Save and continue editing to set the kind's settings, credentials and flows."
-            return [(None, {"fields": BASE_FIELDS, "description": note})]
+            return [(None, {"fields": BASE_FIELDS, "description": note}), GO_LIVE_FIELDSET]
         form = channel_form_class(obj.kind)
         trusted = may_change_credentials(request)
-        fieldsets: list[tuple[str | None, dict]] = [(None, {"fields": BASE_FIELDS})]
+        fieldsets: list[tuple[str | None, dict]] = [(None, {"fields": BASE_FIELDS}), GO_LIVE_FIELDSET]
         if form.settings_schema:
             addresses = _addresses(form)
             settings = [setting_field(spec) for spec in form.settings_schema if trusted or spec.name not in addresses]
@@ -209,12 +223,14 @@ class ChannelAdmin(admin.ModelAdmin):
     @method_decorator(require_POST)
     def run_view(self, request: HttpRequest, pk: int, flow: str) -> HttpResponse:
         channel = self._channel_for_change(request, pk)
-        if flow in channel_form_class(channel.kind).flows:
+        if flow not in channel_form_class(channel.kind).flows:
+            self.message_user(request, f"{channel} does not run {flow_label(flow)}.", messages.ERROR)
+        elif channel.go_live_missing(flow):
+            self.message_user(request, f"Not run: {go_live_missing_message(flow)}", messages.ERROR)
+        else:
             queue_flow(channel=channel, flow=flow, trigger=SyncRun.Trigger.MANUAL)
             label = flow_label(flow)
             self.message_user(request, f"Queued {label} on {channel}; it appears under Sync runs when it runs.")
-        else:
-            self.message_user(request, f"{channel} does not run {flow_label(flow)}.", messages.ERROR)
         return HttpResponseRedirect(reverse("admin:integrations_channel_change", args=[pk]))
 
     @admin.action(description="Test connection", permissions=["change"])
@@ -224,12 +240,18 @@ class ChannelAdmin(admin.ModelAdmin):
 
     @admin.action(description="Run enabled flows now", permissions=["change"])
     def run_enabled_flows(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
-        queued = [
-            queue_flow(channel=channel, flow=flow, trigger=SyncRun.Trigger.MANUAL)
-            for channel in queryset.filter(enabled=True)
-            for flow in channel.enabled_flows()
-        ]
-        self.message_user(request, f"Queued {len(queued)} run(s).")
+        queued, refused = 0, []
+        for channel in queryset.filter(enabled=True):
+            for flow in channel.enabled_flows():
+                if channel.go_live_missing(flow):
+                    refused.append(f"{flow_label(flow)} on {channel}")
+                else:
+                    queue_flow(channel=channel, flow=flow, trigger=SyncRun.Trigger.MANUAL)
+                    queued += 1
+        self.message_user(request, f"Queued {queued} run(s).")
+        if refused:
+            why = "they need a go-live date: set the channel's go-live date first"
+            self.message_user(request, f"Not run: {', '.join(refused)} ({why}).", messages.ERROR)
 
     def _channel_for_change(self, request: HttpRequest, pk: int) -> Channel:
         channel = get_object_or_404(Channel, pk=pk)

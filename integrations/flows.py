@@ -90,6 +90,9 @@ class Flow:
     interval: int = 60  # default minutes between scheduled runs
     after: tuple[str, ...] = ()  # flows that should run before it in one cycle (demo --once, the admin's list)
     label: str = ""  # what a person reads instead of the name: "Order download"
+    # Reads from the channel's go-live date on its first run: without one it would read everything the channel
+    # has, so it cannot be enabled or run by hand until the channel has a date (Channel.go_live_at).
+    needs_go_live: bool = False
 
 
 _registry: dict[tuple[str, str], Flow] = {}
@@ -111,6 +114,11 @@ def get_flow(name: str, role: str) -> Flow:
 def flow_label(name: str) -> str:
     """The flow's name in words ("Order download"), as its app declares it; else the name itself."""
     return next((flow.label for (n, _), flow in _registry.items() if n == name and flow.label), name)
+
+
+def needs_go_live(name: str) -> bool:
+    """Whether the flow of this name starts from the channel's go-live date (on any role it is declared for)."""
+    return any(flow.needs_go_live for (n, _), flow in _registry.items() if n == name)
 
 
 def registered() -> list[str]:

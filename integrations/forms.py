@@ -10,8 +10,8 @@ from django import forms
 from integrations.connectors import connector_class
 from integrations.connectors.base import Connector, CredentialSpec, SettingsError, SettingSpec, validate_settings
 from integrations.fields import UNDECRYPTABLE, is_undecryptable
-from integrations.flows import default_interval, flow_label, supported
-from integrations.models import ALERT_WEBHOOK, Channel
+from integrations.flows import default_interval, flow_label, needs_go_live, supported
+from integrations.models import ALERT_WEBHOOK, Channel, go_live_missing_message
 
 WEBHOOK_CLEAR = "alert_webhook_clear"
 WEBHOOK_FIELDS = (ALERT_WEBHOOK, WEBHOOK_CLEAR)
@@ -47,7 +47,7 @@ class ChannelForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        fields = ["name", "slug", "kind", "role", "base_url", "fulfillment", "enabled", "contacts"]
+        fields = ["name", "slug", "kind", "role", "base_url", "fulfillment", "enabled", "go_live_at", "contacts"]
         widgets = {"contacts": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -79,6 +79,7 @@ class ChannelForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}  # ModelForm.clean returns cleaned_data, typed as optional
         self._clean_settings(cleaned)
+        self._clean_go_live(cleaned)
         # Decided here, before the instance takes the new values: save() reads these.
         self.address_moved = moved = self._address_moved(cleaned)
         stored = {} if moved else self.instance.credentials
@@ -100,6 +101,17 @@ class ChannelForm(forms.ModelForm):
             where = "base_url" if moved == "the base URL" else None
             self.add_error(where, address_change_error(moved, retype))
         return cleaned
+
+    def _clean_go_live(self, cleaned: dict[str, Any]) -> None:
+        """A flow that starts from the go-live date is refused, with the reason on its checkbox, while the channel
+        has no date (Channel.set_flow would refuse it too)."""
+        if "go_live_at" in self.errors or cleaned.get("go_live_at"):
+            return
+        refused = [flow for flow in self.flows if cleaned.get(flow_fields(flow)[0]) and needs_go_live(flow)]
+        for flow in refused:
+            self.add_error(flow_fields(flow)[0], go_live_missing_message(flow))
+        if refused:
+            self.add_error("go_live_at", f"Required while {' and '.join(map(flow_label, refused))} is on.")
 
     def _address_moved(self, cleaned: dict[str, Any]) -> str:
         """What moved the channel to another address since it was saved (its base URL, its kind, a *base_url

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from integrations.fields import EncryptedJSONField
-from integrations.flows import flow_label
+from integrations.flows import flow_label, needs_go_live
 
 
 class ChannelKind(models.TextChoices):
@@ -48,6 +48,21 @@ CREDENTIALS_PERMISSION = "integrations.change_channel_credentials"
 ALERT_WEBHOOK = "alert_webhook_url"
 
 
+class GoLiveMissing(ValueError):
+    """A flow that starts from the go-live date was switched on (or run by hand) on a channel without one."""
+
+    def __init__(self, flow: str):
+        self.flow = flow
+        super().__init__(go_live_missing_message(flow))
+
+
+def go_live_missing_message(flow: str) -> str:
+    return (
+        f"{flow_label(flow)} needs a go-live date: set the channel's go-live date first. Without one its first "
+        "run would read every order the channel has ever had."
+    )
+
+
 class Channel(models.Model):
     """An account on an external system: a sales channel or the fulfillment system."""
 
@@ -59,6 +74,13 @@ class Channel(models.Model):
     credentials = EncryptedJSONField(blank=True, default=dict, editable=False)
     settings = models.JSONField(blank=True, default=dict)
     enabled = models.BooleanField(default=True)
+    go_live_at = models.DateTimeField(
+        "go-live date",
+        null=True,
+        blank=True,
+        help_text="An order placed before this is never imported, and the first order and cancellation downloads "
+        "start here. Required before Order download can be switched on.",
+    )
     # {"orders.download": {"enabled": true, "interval": 10}, ...}: interval in minutes.
     flow_settings = models.JSONField(blank=True, default=dict)
     fulfillment = models.ForeignKey(
@@ -116,7 +138,15 @@ class Channel(models.Model):
     def flow_interval(self, flow: str, default: int) -> int:
         return int(self.flow_settings.get(flow, {}).get("interval") or default)
 
+    def go_live_missing(self, flow: str) -> bool:
+        """Whether this flow starts from the go-live date and the channel has none."""
+        return self.go_live_at is None and needs_go_live(flow)
+
     def set_flow(self, flow: str, *, enabled: bool, interval: int | None = None) -> None:
+        """Switch a flow on or off (and set its interval); GoLiveMissing when it needs a go-live date and the
+        channel has none."""
+        if enabled and self.go_live_missing(flow):
+            raise GoLiveMissing(flow)
         entry: dict[str, Any] = dict(self.flow_settings.get(flow, {}))
         entry["enabled"] = enabled
         if interval is not None:
@@ -230,3 +260,54 @@ class SyncIssue(models.Model):
 # The record key of the one issue a flow opens when it fails on the channel as a whole (refused credentials,
 # 5xx after retries, connection refused); the open-issue constraint keeps it one per channel and flow.
 CHANNEL_ISSUE_KEY = "channel"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to be checked"
+    CHECKING = "checking", "Checking"
+    READY = "ready", "Checked: waiting for your confirmation"
+    REJECTED = "rejected", "Refused: nothing was imported"
+    CONFIRMED = "confirmed", "Confirmed: waiting to be written"
+    WRITING = "writing", "Importing"
+    DONE = "done", "Imported"
+    CANCELLED = "cancelled", "Cancelled"
+    FAILED = "failed", "Failed: nothing was imported"
+
+
+class ImportJob(models.Model):
+    """A spreadsheet uploaded in the admin, from its preview to its import (integrations/import_jobs.py): what
+    every kind of import job records. A concrete job adds its owner (its own related name), its stored `upload`
+    (its own folder) and whatever its preview counts besides."""
+
+    RUNNING = (ImportStatus.QUEUED, ImportStatus.CHECKING, ImportStatus.CONFIRMED, ImportStatus.WRITING)
+
+    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    file_name = models.CharField(max_length=255, help_text="The uploaded file's own name, for display only.")
+    file_format = models.CharField(max_length=10)
+    size = models.PositiveBigIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0, help_text="An estimate, for the progress bar.")
+    rows_done = models.PositiveIntegerField(default=0)
+    new = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    header = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True, help_text="The first bad rows: [row, message, values].")
+    preview = models.JSONField(default=list, blank=True, help_text="The first changes, as the preview shows them.")
+    message = models.TextField(blank=True, help_text="Why a file was refused or a job failed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    upload: Any  # a FileField of the concrete job
+    owner: Any  # a ForeignKey of the concrete job, to the user who uploaded the file
+    owner_id: int
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display().lower()})"
+
+    @property
+    def running(self) -> bool:
+        return self.status in self.RUNNING

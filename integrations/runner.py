@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from integrations.connectors import connector_class
 from integrations.connectors.base import SettingsError
-from integrations.cursors import cursor_lock
+from integrations.cursors import cursor_lock, cursor_position
 from integrations.flows import RunReport, get_flow, registered, supported
 from integrations.http import AuthFailed, ChannelError, RateLimited, ServerError, TransportError
-from integrations.models import CHANNEL_ISSUE_KEY, HEALTH_CHECK_FLOW, Channel, SyncRun
+from integrations.models import CHANNEL_ISSUE_KEY, HEALTH_CHECK_FLOW, Channel, SyncRun, go_live_missing_message
 from integrations.redaction import redact_text
 from integrations.services import issues_record, runs_forget
 
@@ -43,7 +43,7 @@ def flow_run(
     Pass `report` to watch the counts while the flow runs (the `sync` command's progress bar).
     """
     report = report or RunReport(flow=flow, dry_run=dry_run)
-    refusal = flow_refusal(channel=channel, flow=flow)
+    refusal = flow_refusal(channel=channel, flow=flow) or first_run_refusal(channel=channel, flow=flow, since=since)
     if refusal:
         return _skipped(channel, flow, trigger, dry_run, refusal)
     with cursor_lock(channel=channel, flow=flow) as won:
@@ -70,6 +70,18 @@ def flow_refusal(*, channel: Channel, flow: str) -> str:
     if flow not in flows:
         return f"the {channel.get_kind_display()} connector does not support {flow}"
     return ""
+
+
+def first_run_refusal(*, channel: Channel, flow: str, since: datetime | None) -> str:
+    """Why a flow that starts from the go-live date cannot make its first run here (no date, no cursor), or "".
+
+    The admin and the channel form refuse such a flow without a date outright; a schedule or hook that finds one
+    already running (from before the date moved to the channel) keeps going from its cursor, so an upgrade never
+    stops a working download, but never starts one that would read everything. `since` is an explicit start.
+    """
+    if since is not None or not channel.go_live_missing(flow) or cursor_position(channel=channel, flow=flow):
+        return ""
+    return go_live_missing_message(flow)
 
 
 def supported_flows(kind: str, *, role: str | None = None) -> tuple[str, ...]:

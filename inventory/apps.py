@@ -14,3 +14,10 @@ class InventoryConfig(AppConfig):
         from inventory.dashboard import register_panels as register_dashboard_panels
 
         register_dashboard_panels()
+
+        from django.db.models.signals import post_delete
+
+        from integrations.import_jobs import job_deleted
+        from inventory.models import InventoryImport
+
+        post_delete.connect(job_deleted, sender=InventoryImport, dispatch_uid="inventory.inventory_import_file")

@@ -6,6 +6,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from catalog.upload_storage import upload_storage
+from integrations.models import ImportJob, ImportStatus
+
 
 class Warehouse(models.Model):
     """An internal (fulfillment system) warehouse, created by code when its stock is first downloaded."""
@@ -58,6 +61,29 @@ class IncomingSupply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purchase_order or 'No PO'}: {self.quantity} of {self.item} on {self.expected_date}"
+
+
+class InventoryImportKind(models.TextChoices):
+    STOCK = "stocklevel", "Stock levels"
+    SUPPLY = "incomingsupply", "Incoming supply"
+
+
+class InventoryImport(ImportJob):
+    """One stock-level or incoming-supply spreadsheet uploaded in the admin, from its preview to its import
+    (inventory/import_jobs.py). Its owner alone sees and confirms it; its file goes as soon as it cannot go on."""
+
+    owner = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="inventory_imports")
+    kind = models.CharField(max_length=20, choices=InventoryImportKind.choices)
+    upload = models.FileField(storage=upload_storage, upload_to="inventory/", blank=True, max_length=200)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "kind", "-created_at"], name="inventory_import_owner_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ImportStatus.values), name="inventory_import_status_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=InventoryImportKind.values), name="inventory_import_kind_valid"
+            ),
+        ]
 
 
 class ChannelWarehouse(models.Model):

@@ -4,6 +4,7 @@ formula are neutralised on export and restored on import. Imports look up items,
 once per file (not per row) and write in bulk."""
 
 import logging
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -31,31 +32,53 @@ class SafeText(widgets.CharWidget):
 
 class PrefetchedResource(resources.ModelResource):
     """Finds the rows a file updates with one query per chunk of keys instead of one per row. Every bad row is
-    reported with what is wrong in which column; a file with any bad row imports nothing (the admin confirms only
-    a clean preview, and the confirmed import rolls back on any row error)."""
+    reported with what is wrong in which column; a file with any bad row imports nothing (inventory/import_jobs.py
+    imports a file a chunk at a time, each chunk a dataset of this resource, and rolls back on any bad row)."""
 
     key_fields: tuple[str, ...] = ()
 
-    def before_import(self, dataset: Any, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.row_offset = 0  # the file's rows before this dataset: row numbers are the file's
+        # The first row a key was seen on (the key as text, this row): kept across the datasets of one file.
+        seen: dict[str, int] = {}
+        self.first_row: Callable[[str, int], int] = seen.setdefault
+
+    def header_check(self, headers: Sequence[str]) -> None:
+        """A ValueError naming the key columns the first row lacks."""
         missing = [self.fields[name].column_name for name in self.key_fields]
-        missing = [column for column in missing if column not in (dataset.headers or [])]
+        missing = [column for column in missing if column not in headers]
         if missing:
             raise ValueError(
-                f"The file has no {', '.join(missing)} column: the first row must name the columns "
-                f"({', '.join(f.column_name for f in self.get_import_fields())})."
+                f"the file has no {', '.join(missing)} column: the first row must name the columns "
+                f"({', '.join(f.column_name for f in self.get_import_fields())})"
             )
+
+    def before_import(self, dataset: Any, **kwargs: Any) -> None:
+        self.header_check(dataset.headers or [])
         for name in ("item", "warehouse"):
             field = self.fields[name]
             field.widget.prefetch(set(dataset[field.column_name]), LOOKUP_CHUNK)
         self.existing = {}
-        self.seen: dict[tuple, int] = {}
         items = sorted(item.pk for item in self.fields["item"].widget.known.values())
         for start in range(0, len(items), LOOKUP_CHUNK):
             for obj in self._meta.model.objects.filter(item_id__in=items[start : start + LOOKUP_CHUNK]):
+                obj.stored_values = self._values(obj)  # what skip_row compares the row's values to
                 self.existing[self._key(obj)] = obj
 
     def _key(self, obj: Any) -> tuple:
         return tuple(obj.serializable_value(name) for name in self.key_fields)
+
+    @staticmethod
+    def _values(obj: Any) -> tuple:
+        return tuple(getattr(obj, field.attname) for field in obj._meta.concrete_fields)
+
+    def skip_row(self, instance: Any, original: Any, row: Any, import_validation_errors: Any = None) -> bool:
+        """A row that leaves its record as it is (skip_diff spares the library's per-row copy and HTML diff, which
+        took most of an import's time, so unchanged rows are found here, from the values read with the record)."""
+        if import_validation_errors:
+            return False
+        return getattr(instance, "stored_values", None) == self._values(instance)
 
     def get_instance(self, instance_loader: Any, row: Any) -> Any:
         try:
@@ -71,8 +94,8 @@ class PrefetchedResource(resources.ModelResource):
             columns = {field.attribute: field.column_name for field in self.get_import_fields()}
             raise ValidationError({columns.get(key, key): value for key, value in exc.error_dict.items()}) from None
         # The same key twice in one file: which row should win is the person's call, not ours.
-        number = kwargs.get("row_number", 0) + 1
-        first = self.seen.setdefault(self._key(instance), number)
+        number = self.row_offset + kwargs.get("row_number", 0) + 1
+        first = self.first_row(repr(self._key(instance)), number)
         if first != number:
             keys = ", ".join(self.fields[name].column_name for name in self.key_fields)
             raise ValidationError({NON_FIELD_ERRORS: f"repeats row {first} (the same {keys})"})
@@ -81,8 +104,10 @@ class PrefetchedResource(resources.ModelResource):
         if not any(str(value or "").strip() for value in row.values()):
             skipped = self.get_row_result_class()()
             skipped.import_type = RowResult.IMPORT_TYPE_SKIP  # a blank line: the readers keep it for numbering
+            skipped.blank = True
             return skipped
         result = super().import_row(row, instance_loader, **kwargs)
+        result.row_number = kwargs.get("row_number", 0)  # for the preview
         if result.errors:
             # A cell the widgets let through that still failed (a bug, or a database refusal): one readable line
             # on the row instead of an exception's repr, and the traceback in the log.
@@ -115,6 +140,7 @@ class StockLevelResource(PrefetchedResource):
         fields = ("item", "warehouse", "on_hand", "allocated", "available", "updated_at")
         import_id_fields = ("item", "warehouse")
         skip_unchanged = True
+        skip_diff = True  # the job shows no per-row diff; skip_row finds the unchanged rows
         use_bulk = True
         batch_size = 1000
 
@@ -140,6 +166,7 @@ class IncomingSupplyResource(PrefetchedResource):
         fields = ("item", "warehouse", "purchase_order", "quantity", "expected_date")
         import_id_fields = ("warehouse", "purchase_order", "item")
         skip_unchanged = True
+        skip_diff = True  # the job shows no per-row diff; skip_row finds the unchanged rows
         use_bulk = True
         batch_size = 1000
 

@@ -31,6 +31,7 @@ FLOWS = (
         interval=10,
         after=(CATALOG,),
         label="Order download",
+        needs_go_live=True,
     ),
     Flow(
         sync.SUBMIT,
@@ -58,6 +59,7 @@ FLOWS = (
         interval=10,
         after=(sync.SUBMIT,),  # a cancellation deletes the order from the fulfillment system once submitted
         label="Cancellation download",
+        needs_go_live=True,  # its first run starts at the go-live date too (sync.download_start)
     ),
     Flow(
         sync.SHIPMENTS_DOWNLOAD,

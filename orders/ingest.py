@@ -175,7 +175,11 @@ class OrderIngest:
             return Planned(record, INVALID, note=problem)
         hashes = record_hashes(record)
         if row is None:
-            excluded = "cancelled before it was imported" if record.cancelled else rules_exclusion(record, self.rules)
+            excluded = (
+                "cancelled before it was imported"
+                if record.cancelled
+                else rules_exclusion(record, self.rules, go_live=self.channel.go_live_at)
+            )
             return Planned(record, EXCLUDED if excluded else CREATE, hashes, note=excluded)
         status = row["status"]
         if row["content_hash"] == hashes.content:

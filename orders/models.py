@@ -339,9 +339,7 @@ class OrderRules(models.Model):
     """Per sales channel: which orders are imported and what submission requires."""
 
     channel = models.OneToOneField("integrations.Channel", on_delete=models.CASCADE, related_name="order_rules")
-    earliest_order_date = models.DateTimeField(
-        null=True, blank=True, help_text="Go-live: an order placed before this is never imported."
-    )
+    # The go-live date (an order placed before it is never imported) is the channel's: Channel.go_live_at.
     ship_to_countries = models.CharField(
         max_length=300, blank=True, help_text="Comma-separated ISO country codes; empty imports every country."
     )

@@ -71,12 +71,12 @@ def record_problem(record: OrderRecord) -> str:
     return ""
 
 
-def rules_exclusion(record: OrderRecord, rules: OrderRules | None) -> str:
-    """Why the channel's import rules keep this (new) order out, or ""."""
+def rules_exclusion(record: OrderRecord, rules: OrderRules | None, *, go_live: datetime | None) -> str:
+    """Why the channel's go-live date (Channel.go_live_at) or its import rules keep this (new) order out, or ""."""
+    if go_live and record.placed_at and record.placed_at < go_live:
+        return f"placed {record.placed_at:%Y-%m-%d %H:%M}, before the go-live date"
     if rules is None:
         return ""
-    if rules.earliest_order_date and record.placed_at and record.placed_at < rules.earliest_order_date:
-        return f"placed {record.placed_at:%Y-%m-%d %H:%M}, before the go-live date"
     # Codes on both sides, so a rule of `US` takes an order shipping to `USA` or `United States`.
     countries = {country_code(c) for c in split_list(rules.ship_to_countries, upper=True)}
     if countries and country_code(record.ship_to.country) not in countries:

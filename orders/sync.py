@@ -32,7 +32,7 @@ from orders.cancellation import cancellations_mark, cancellations_process
 from orders.holds import orders_hold_check
 from orders.hooks import download_request_clear
 from orders.ingest import IngestTotals, OrderIngest
-from orders.models import Order, OrderRules
+from orders.models import Order
 from orders.shipment_upload import shipments_upload
 from orders.shipments import ShipmentIngest
 from orders.states import IN_FULFILLMENT
@@ -161,9 +161,11 @@ def shipments_upload_flow(
 def download_start(*, channel: Channel, flow: str) -> datetime | None:
     """Where a scheduled download starts: the cursor minus the overlap, never before the go-live date.
 
-    A channel's first download without a go-live date reads everything its connector filters let through.
+    The go-live date is the channel's (Channel.go_live_at): the flows that start from it cannot be switched on
+    without one, and a channel's first download without one would read everything its connector's filters let
+    through.
     """
-    go_live = OrderRules.objects.filter(channel=channel).values_list("earliest_order_date", flat=True).first()
+    go_live = channel.go_live_at
     start = cursor_window_start(channel=channel, flow=flow, since=None, overlap=OVERLAP) or go_live
     return max(start, go_live) if start and go_live else start
 

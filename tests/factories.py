@@ -28,6 +28,9 @@ class ChannelFactory(factory.django.DjangoModelFactory):
     kind = ChannelKind.CHANNELADVISOR
     role = ChannelRole.SALES
     base_url = "http://127.0.0.1:9/"
+    # Set up as a channel in use is: with a go-live date (before any order a test makes), so the flows that
+    # start from it can be switched on and run. Tests of a channel without one pass go_live_at=None.
+    go_live_at = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class FulfillmentChannelFactory(ChannelFactory):
@@ -35,6 +38,7 @@ class FulfillmentChannelFactory(ChannelFactory):
     slug = factory.Sequence(lambda n: f"oms-{n}")
     kind = ChannelKind.OMS
     role = ChannelRole.FULFILLMENT
+    go_live_at = None  # no flow of a fulfillment system needs one
 
 
 class ItemFactory(factory.django.DjangoModelFactory):

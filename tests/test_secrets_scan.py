@@ -18,9 +18,8 @@ from integrations.flows import registered
 from integrations.models import Channel, ChannelKind, ChannelRole
 from integrations.runner import flow_run, supported_flows
 from orders.hooks import SIGNATURE_HEADER, hook_header
-from tests.factories import MappingImportFactory
 from tests.integrations.test_admin_channels import form_data
-from tests.permissions.test_walk import QUERIES, url_values
+from tests.permissions.test_walk import QUERIES, own_import_jobs, url_values
 from tests.permissions.walker import build_url, endpoints, model_label
 from tests.test_factories import model_factories
 
@@ -91,7 +90,7 @@ def every_admin_url(client, channel: Channel, user) -> dict[str, str]:
     filled with the first row of each model and the channel that has every secret planted."""
     world = {model_label(model): model._default_manager.order_by("pk").first() for model in admin.site._registry}
     world["integrations.channel"] = channel
-    world["own import job"] = MappingImportFactory(owner=user)  # a mapping import job's pages are its owner's
+    world["own import jobs"] = own_import_jobs(user)  # an import job's pages are its owner's
     pages = {}
     for endpoint in endpoints():
         if not (endpoint.name or "").startswith("admin:") or endpoint.name == "admin:logout":

@@ -2,6 +2,7 @@
 
 import importlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from integrations.sandbox.seed import World, build_world
@@ -14,6 +15,10 @@ SANDBOX_CLASSES = {
     "extensiv": "integrations.sandbox.extensiv:ExtensivSandbox",
 }
 ROLES = {"oms": "fulfillment"}
+# A sales channel's go-live date (Channel.go_live_at), before every order a sandbox holds — the seeded world and
+# the recorded NuORDER orders of 2014 alike — so a sandbox channel imports its whole history, and Order download
+# can be switched on (it needs a date).
+GO_LIVE = datetime(2010, 1, 1, tzinfo=UTC)
 NAMES = {
     "oms": "Fulfillment (sandbox OMS)",
     "channeladvisor": "ChannelAdvisor (sandbox)",
@@ -61,12 +66,14 @@ class Sandboxes:
     def channel_values(self, kind: str, slug: str | None = None) -> dict[str, Any]:
         """Field values for a Channel pointed at this sandbox (credentials the sandbox accepts)."""
         api = self.api(kind)
+        role = ROLES.get(kind, "sales")
         return {
             "name": NAMES[kind],
             "slug": slug or f"{kind}-sandbox",
             "kind": kind,
-            "role": ROLES.get(kind, "sales"),
+            "role": role,
             "base_url": self.url(kind),
             "credentials": dict(api.credentials),
             "settings": dict(getattr(api, "channel_settings", {})),
+            **({"go_live_at": GO_LIVE} if role == "sales" else {}),
         }

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django import template
 
-from integrations.health import PING
+from integrations.flows import flow_label
 
 register = template.Library()
 
@@ -29,5 +29,6 @@ def ago(moment: datetime | None, now: datetime) -> str:
 
 @register.filter
 def flow_words(flow: str) -> str:
-    """'orders.download' → 'orders download'; the health check reads as one."""
-    return "health check" if flow == PING else flow.replace(".", " ").replace("_", " ")
+    """'orders.download' → 'Order download': the label its app declares (integrations/flows.py), as everywhere
+    else a person reads a flow."""
+    return flow_label(flow)

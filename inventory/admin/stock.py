@@ -1,13 +1,13 @@
 from typing import Any
 
-from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.contrib import admin
 from import_export.admin import ImportExportMixin
 
+from catalog.import_forms import MappingImportForm
 from catalog.resources import MappingCSV, MappingXLSX
 from integrations.display import FromFulfillment
-from integrations.import_confirm import ConfirmOwnPreview
+from integrations.import_job_admin import ImportJobViews
+from inventory.import_jobs import INVENTORY
 from inventory.models import IncomingSupply, StockLevel, Warehouse
 from inventory.resources import IncomingSupplyResource, StockLevelResource
 
@@ -19,35 +19,21 @@ class WarehouseAdmin(FromFulfillment, admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
-class CheckedImport(ConfirmOwnPreview, ImportExportMixin):
-    """A spreadsheet import (CSV or XLSX) that lists every bad row (templates/admin/inventory/import.html) and
-    writes nothing unless every row is good, at the preview and again at the confirmed import; the confirmation
-    reads only the file this user's preview wrote (integrations/import_confirm.py)."""
+class CheckedImport(ImportJobViews, ImportExportMixin):
+    """A spreadsheet import (CSV or XLSX) as an import job of its uploader (integrations/import_job_admin.py): its
+    page lists every bad row, and nothing is written unless every row is good, at the preview and again at the
+    confirmed import; a large file is checked and written by a django-q2 worker (inventory/import_jobs.py)."""
 
     import_template_name = "admin/inventory/import.html"
+    import_job_template = "admin/inventory/import_job.html"
+    import_job_kind = INVENTORY
+    import_form_class = MappingImportForm  # the format from the file's extension; the size limit at the upload
     # The readers the mapping import uses (catalog/spreadsheets.py): CSV in UTF-8 and XLSX, streamed, with the
     # file limits of docs/security.md; not the library's JSON, HTML or TSV.
     import_formats = [MappingCSV, MappingXLSX]
 
-    def add_data_read_fail_error_to_form(self, form: Any, e: Exception) -> None:
-        """One line on what is wrong with the file, not the library's "'BadZipFile' encountered…"."""
-        expected = ("a CSV file in UTF-8", "an XLSX workbook")[int(form.cleaned_data.get("format") or 0)]
-        if isinstance(e, ValueError) and not isinstance(e, UnicodeDecodeError):
-            reason = str(e)  # the readers' own refusals (the file limits) say what and why
-        else:
-            reason = f"expected {expected}, but cannot read it ({type(e).__name__})"
-        form.add_error("import_file", f"Not imported: {reason}.")
-
-    def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
-        if not (result.has_errors() or result.has_validation_errors()):
-            return super().process_result(result, request)
-        # The file was clean at the preview, so the data changed since (an item or warehouse deleted): the
-        # import rolled back; a new preview lists the rows.
-        bad = len(result.invalid_rows) + len(result.row_errors()) or len(result.base_errors)
-        text = f"Nothing was imported: {bad} row(s) no longer import as previewed. Upload the file again to see them."
-        self.message_user(request, text, messages.ERROR)
-        opts = self.model._meta
-        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_import"))
+    def import_job_fields(self) -> dict[str, Any]:
+        return {"kind": self.model._meta.model_name}  # stocklevel, incomingsupply
 
 
 @admin.register(StockLevel)

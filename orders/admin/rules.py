@@ -1,4 +1,5 @@
-"""Customers and each sales channel's order rules (submission, hooks, shipment upload mode)."""
+"""Customers and each sales channel's order rules (submission, hooks, shipment upload mode); the go-live date
+is the channel's own, shown here with a link to the channel page where it is set."""
 
 from typing import Any
 
@@ -7,6 +8,9 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.formats import localize
+from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.views.decorators.debug import sensitive_post_parameters
 
 from integrations.models import CREDENTIALS_PERMISSION, Channel, ChannelRole
@@ -45,7 +49,6 @@ class OrderRulesForm(forms.ModelForm):
         model = OrderRules
         fields = (
             "channel",
-            "earliest_order_date",
             "ship_to_countries",
             "required_tags",
             "require_customer",
@@ -71,14 +74,14 @@ class OrderRulesAdmin(admin.ModelAdmin):
     form = OrderRulesForm
     list_display = (
         "channel",
-        "earliest_order_date",
+        "go_live",
         "ship_to_countries",
         "required_tags",
         "require_customer",
         "shipment_upload",
     )
     list_select_related = ("channel",)
-    readonly_fields = ("notification_url",)
+    readonly_fields = ("go_live", "notification_url")
 
     def get_readonly_fields(self, request, obj=None):
         # The hook secret is a channel credential: without that permission it is taken out of the form.
@@ -109,6 +112,16 @@ class OrderRulesAdmin(admin.ModelAdmin):
         if db_field.name == "channel":
             kwargs["queryset"] = Channel.objects.filter(role=ChannelRole.SALES)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="go-live date")
+    def go_live(self, rules: OrderRules) -> str:
+        """The go-live date is the channel's, set on its page (where order download is switched on): a link there."""
+        if not rules.pk:
+            return "Set on the channel's page (Integrations → Channels), with its flows."
+        channel = rules.channel
+        url = reverse("admin:integrations_channel_change", args=[channel.pk])
+        date = localize(localtime(channel.go_live_at)) if channel.go_live_at else "not set"
+        return format_html('{} — <a href="{}">set on the channel page</a>', date, url)
 
     @admin.display(description="notification URL")
     def notification_url(self, rules: OrderRules) -> str:

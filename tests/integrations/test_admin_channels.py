@@ -32,6 +32,10 @@ def form_data(client, channel: Channel, **changes: Any) -> dict[str, Any]:
         value = form[name].value()
         if isinstance(field, forms.BooleanField):
             value = "on" if value else None
+        if isinstance(field, forms.SplitDateTimeField):  # the go-live date: a date input and a time input
+            day, time = field.widget.decompress(value)
+            data.update({f"{name}_0": day and day.isoformat(), f"{name}_1": time and time.isoformat()})
+            continue
         if value not in (None, ""):
             data[name] = value
     data.update(changes)

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import MappingStatus
+from integrations.flows import flow_label
 from integrations.health_matrix import health_matrix, runs_url
 from integrations.models import Channel, SyncIssue, SyncRun
 from integrations.svg import y_scale
@@ -267,3 +268,13 @@ def test_cell_ages_are_short(seconds, text):
 )
 def test_chart_axis_has_round_whole_ticks(highest, top, step):
     assert y_scale(highest) == (top, step)
+
+
+def test_the_dashboard_heads_its_flow_columns_with_flow_labels(admin_client):
+    channel = ChannelFactory()
+    channel.set_flow("orders.download", enabled=True)
+    channel.save()
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    head = page.split('<table class="sy-matrix">')[1].split("</thead>")[0]
+    assert f"<th>{flow_label('orders.download')}</th>" in head and "<th>Health check</th>" in head
+    assert "orders download" not in head and "orders.download" not in head

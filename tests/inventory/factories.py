@@ -4,10 +4,13 @@ from datetime import UTC, datetime
 
 import factory
 
+from integrations.models import ImportStatus
 from inventory.models import (
     ChannelWarehouse,
     Discrepancy,
     IncomingSupply,
+    InventoryImport,
+    InventoryImportKind,
     InventoryPolicy,
     PushIntent,
     PushLedger,
@@ -103,3 +106,16 @@ class DiscrepancyFactory(factory.django.DjangoModelFactory):
     mapping = factory.SubFactory(ItemMappingFactory, channel=factory.SelfAttribute("..channel_warehouse.channel"))
     hub_quantity = 10
     channel_quantity = 7
+
+
+class InventoryImportFactory(factory.django.DjangoModelFactory):
+    """A stock-level import job checked and waiting for its owner's confirmation; no stored file."""
+
+    class Meta:
+        model = InventoryImport
+
+    owner = factory.SubFactory("tests.orders.factories.UserFactory")
+    kind = InventoryImportKind.STOCK
+    status = ImportStatus.READY
+    file_name = "stock.csv"
+    file_format = "csv"

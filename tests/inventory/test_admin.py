@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from catalog.models import MappingStatus
+from integrations.models import ImportStatus
 from inventory.models import Discrepancy, IncomingSupply, InventoryPolicy, PushIntent, PushLedger, StockLevel
 from tests.factories import ChannelFactory, ItemFactory, ItemMappingFactory
 from tests.inventory.factories import (
@@ -187,10 +188,10 @@ def test_stock_spreadsheet_import_upserts_by_item_and_warehouse(admin_client, ob
     )
     url = reverse("admin:inventory_stocklevel_import")
     upload = SimpleUploadedFile("stock.csv", csv.encode(), content_type="text/csv")
-    preview = admin_client.post(url, {"format": "0", "resource": "0", "import_file": upload})
-    assert preview.status_code == 200 and not preview.context["result"].has_errors()
-    confirm = preview.context["confirm_form"].initial
-    response = admin_client.post(reverse("admin:inventory_stocklevel_process_import"), confirm)
+    preview = admin_client.post(url, {"format": "0", "resource": "0", "import_file": upload}, follow=True)
+    job = preview.context["job"]
+    assert job.status == ImportStatus.READY and "1 new, 1 updated, 0 unchanged" in preview.content.decode()
+    response = admin_client.post(reverse("admin:inventory_stocklevel_import_confirm", args=[job.pk]))
     assert response.status_code == 302
     assert StockLevel.objects.get(item=objects.item, warehouse=objects.main).available == 15
     assert StockLevel.objects.get(item=new_item, warehouse=objects.east).on_hand == 4
@@ -200,9 +201,11 @@ def test_supply_spreadsheet_with_an_unknown_item_is_refused_row_by_row(admin_cli
     csv = "item_sku,warehouse,purchase_order,quantity,expected_date\nNOPE,MAIN,PO-9,5,2026-12-01\n"
     upload = SimpleUploadedFile("supply.csv", csv.encode(), content_type="text/csv")
     preview = admin_client.post(
-        reverse("admin:inventory_incomingsupply_import"), {"format": "0", "resource": "0", "import_file": upload}
+        reverse("admin:inventory_incomingsupply_import"),
+        {"format": "0", "resource": "0", "import_file": upload},
+        follow=True,
     )
-    assert preview.context["result"].has_validation_errors()
+    assert preview.context["job"].errors[0]["message"] == "item_sku: no item with sku 'NOPE'"
     assert IncomingSupply.objects.count() == 1
 
 

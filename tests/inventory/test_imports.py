@@ -1,18 +1,21 @@
 """Stock-level and incoming-supply imports read hostile files strictly: every bad row is listed with its
 spreadsheet row number, the column and a readable reason (never an exception's repr or a traceback), a NUL or
 other control character is a row error (PostgreSQL cannot store it), and a file with any bad row changes nothing,
-at the preview and at the confirmed import."""
+at the preview and at the confirmed import. Each upload is an import job (inventory/import_jobs.py); these files
+are small, so the job runs in the request and its page shows the result."""
 
 import io
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.html import escape
 from openpyxl import Workbook
 
-from inventory.import_cells import Quantity
-from inventory.models import IncomingSupply, StockLevel
+from integrations.models import ImportStatus
+from inventory.import_cells import Quantity, When
+from inventory.models import IncomingSupply, InventoryImport, StockLevel
 from tests.factories import ItemFactory
 from tests.inventory.factories import IncomingSupplyFactory, StockLevelFactory, WarehouseFactory
 
@@ -34,22 +37,39 @@ def stock():
     return main
 
 
+@pytest.fixture(autouse=True)
+def uploads(settings, tmp_path):
+    settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
+
+
 def preview(client, model: str, data: bytes, name: str = "file.csv", fmt: str = CSV):
+    """Upload a file; the response is its job's page (the job ran in the request: the file is small)."""
     upload = SimpleUploadedFile(name, data)
     response = client.post(
-        reverse(f"admin:inventory_{model}_import"), {"format": fmt, "resource": "0", "import_file": upload}
+        reverse(f"admin:inventory_{model}_import"),
+        {"format": fmt, "resource": "0", "import_file": upload},
+        follow=True,
     )
     assert response.status_code == 200
     return response
 
 
+def job_of(response) -> InventoryImport:
+    return response.context["job"]
+
+
+def confirm(client, response):
+    job = job_of(response)
+    return client.post(reverse(f"admin:inventory_{job.kind}_import_confirm", args=[job.pk]), follow=True)
+
+
 def problems(response) -> dict[int, str]:
-    """Each bad row's spreadsheet number and its problems, as the page shows them."""
-    found = {}
-    for row in response.context["result"].invalid_rows:
-        messages = [f"{column}: {m}" for column, ms in row.field_specific_errors.items() for m in ms]
-        found[row.number + 1] = "; ".join(messages + list(row.non_field_specific_errors))
-    return found
+    """Each bad row's spreadsheet number and its problems, as the job's page lists them."""
+    job = job_of(response)
+    job.refresh_from_db()
+    page = response.content.decode()
+    assert all(escape(error["message"]) in page for error in job.errors)
+    return {error["row"]: error["message"] for error in job.errors}
 
 
 def snapshot() -> list:
@@ -80,7 +100,7 @@ def test_every_bad_stock_row_is_listed_with_its_row_column_and_reason_and_nothin
     page = response.content.decode()
     assert "5 bad rows: nothing was imported" in page
     assert "ConversionSyntax" not in page and "Traceback" not in page and "<class" not in page
-    assert "confirm_form" not in response.context or response.context["confirm_form"] is None
+    assert "Confirm import" not in page and job_of(response).status == ImportStatus.REJECTED
     assert snapshot() == before
 
 
@@ -120,13 +140,12 @@ def test_the_same_key_twice_in_a_file_is_refused_on_the_later_row(admin_client, 
 
 def test_a_file_without_a_key_column_is_one_clear_line(admin_client, stock):
     response = preview(admin_client, "stocklevel", b"item_sku,on_hand\nSKU-1,4\n")
-    result = response.context["result"]
-    assert [str(error.error) for error in result.base_errors] == [
-        "The file has no warehouse column: the first row must name the columns "
+    assert job_of(response).message == (
+        "Nothing imported: the file has no warehouse column: the first row must name the columns "
         "(item_sku, warehouse, on_hand, allocated, available, updated_at)."
-    ]
+    )
     page = response.content.decode()
-    assert "The file cannot be imported" in page and "Traceback" not in page
+    assert escape(job_of(response).message) in page and "Traceback" not in page
 
 
 def test_an_xlsx_with_numbers_and_dates_imports_and_its_bad_rows_are_listed(admin_client, stock):
@@ -143,19 +162,18 @@ def test_an_xlsx_with_numbers_and_dates_imports_and_its_bad_rows_are_listed(admi
     data = io.BytesIO()
     book.save(data)
     response = preview(admin_client, "incomingsupply", data.getvalue(), "supply.xlsx", XLSX)
-    confirm = response.context["confirm_form"].initial
-    assert admin_client.post(reverse("admin:inventory_incomingsupply_process_import"), confirm).status_code == 302
+    assert "Import finished: 1 new, 0 updated, 0 unchanged." in confirm(admin_client, response).content.decode()
     assert IncomingSupply.objects.get(purchase_order="PO-5").expected_date == date(2026, 12, 1)
 
 
 def test_a_row_gone_bad_between_preview_and_confirm_rolls_the_whole_import_back(admin_client, stock):
     csv = STOCK_HEADER + "SKU-1,MAIN,20,0,20,\nSKU-2,EAST,4,0,4,\n"
     response = preview(admin_client, "stocklevel", csv.encode())
-    confirm = response.context["confirm_form"].initial
     WarehouseFactory._meta.model.objects.filter(code="EAST").delete()  # someone else's change meanwhile
     before = snapshot()
-    response = admin_client.post(reverse("admin:inventory_stocklevel_process_import"), confirm, follow=True)
-    assert "Nothing was imported: 1 row(s) no longer import as previewed" in response.content.decode()
+    confirmed = confirm(admin_client, response)
+    assert "Nothing imported from file.csv: see why below." in confirmed.content.decode()
+    assert problems(confirmed) == {3: "warehouse: no warehouse with code 'EAST'"}
     assert snapshot() == before  # SKU-1 at MAIN was good, and is not written either
 
 
@@ -201,5 +219,14 @@ def test_a_file_that_is_not_what_its_format_says_is_one_line_naming_the_format(
     admin_client, stock, data, fmt, expected
 ):
     response = preview(admin_client, "stocklevel", data, "stock.file", fmt)
-    errors = response.context["form"].errors["import_file"]
-    assert len(errors) == 1 and expected in errors[0] and "encountered" not in errors[0]
+    message = job_of(response).message
+    assert message.startswith(f"Nothing imported: {expected}") and "encountered" not in message
+    assert escape(message) in response.content.decode()
+
+
+def test_a_row_that_changes_nothing_is_counted_unchanged_and_not_written(admin_client, stock):
+    moment = When(datetime).clean("2026-11-01 08:00:00")
+    StockLevel.objects.update(updated_at=moment)
+    csv = STOCK_HEADER + "SKU-1,MAIN,9,1,8,2026-11-01 08:00:00\nSKU-1,EAST,9,1,8,2026-11-01 08:00:00\n"
+    response = preview(admin_client, "stocklevel", csv.encode())
+    assert "1 new, 0 updated, 1 unchanged" in response.content.decode()

@@ -109,7 +109,8 @@ def test_a_bundle_is_split_into_component_lines_from_the_hubs_bundle_components(
 
 
 def test_orders_placed_before_the_go_live_date_are_never_imported(channel, mapped):
-    OrderRulesFactory(channel=channel, earliest_order_date=PLACED + timedelta(days=1))
+    channel.go_live_at = PLACED + timedelta(days=1)  # the channel's date, whether or not it has order rules
+    channel.save()
     old = order_record("old", placed_at=PLACED)
     new = order_record("new", placed_at=PLACED + timedelta(days=2))
     report, _ = ingest(channel, old, new)

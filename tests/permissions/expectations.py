@@ -107,6 +107,13 @@ URLS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "admin:catalog_itemmapping_import_job": (MAPPERS, NOBODY),
     "admin:catalog_itemmapping_import_confirm": (NOBODY, MAPPERS),
     "admin:catalog_itemmapping_import_cancel": (NOBODY, MAPPERS),
+    # The same for stock-level and incoming-supply import jobs (tests/inventory/test_import_jobs.py).
+    "admin:inventory_stocklevel_import_job": (MAPPERS, NOBODY),
+    "admin:inventory_stocklevel_import_confirm": (NOBODY, MAPPERS),
+    "admin:inventory_stocklevel_import_cancel": (NOBODY, MAPPERS),
+    "admin:inventory_incomingsupply_import_job": (MAPPERS, NOBODY),
+    "admin:inventory_incomingsupply_import_confirm": (NOBODY, MAPPERS),
+    "admin:inventory_incomingsupply_import_cancel": (NOBODY, MAPPERS),
     "admin:inventory_pairing_index": (STAFF, STAFF),
     "admin:inventory_pairing": (STAFF, OPERATORS),
 }

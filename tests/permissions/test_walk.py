@@ -8,7 +8,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.urls import reverse
 
+from inventory.models import InventoryImportKind
 from tests.factories import MappingImportFactory
+from tests.inventory.factories import InventoryImportFactory
 from tests.permissions.conftest import role_client
 from tests.permissions.expectations import ACTIONS, EXTRA_POSTS, MODELS, ROLES, URLS
 from tests.permissions.walker import Endpoint, action_ran, actions, build_url, endpoints, let_through, model_label
@@ -42,7 +44,16 @@ def url_values(endpoint: Endpoint, world: dict) -> dict[str, object]:
         "app_label": "catalog",
         "content_type_id": ContentType.objects.get_for_model(item).pk,
         "url": "nowhere/",
-        "job_id": world["own import job"].pk,  # a mapping import job of the requesting user
+        "job_id": world["own import jobs"].get(model_label(endpoint.model_admin.model) if endpoint.model_admin else ""),
+    }
+
+
+def own_import_jobs(owner) -> dict:
+    """An import job of `owner` for each screen that imports (a job's pages are its owner's, on its own screen)."""
+    return {
+        "catalog.itemmapping": MappingImportFactory(owner=owner).pk,
+        "inventory.stocklevel": InventoryImportFactory(owner=owner, kind=InventoryImportKind.STOCK).pk,
+        "inventory.incomingsupply": InventoryImportFactory(owner=owner, kind=InventoryImportKind.SUPPLY).pk,
     }
 
 
@@ -82,7 +93,7 @@ def test_every_model_url_and_action_is_in_the_table(db, django_user_model):
 def test_each_role_is_let_through_exactly_where_the_table_says(role, world, django_user_model):
     client = role_client(role)
     owner = getattr(client, "user", None) or world["catalog.mappingimport"].owner  # anonymous: anyone's
-    world = {**world, "own import job": MappingImportFactory(owner=owner)}
+    world = {**world, "own import jobs": own_import_jobs(owner)}
     wrong = []
     for endpoint in endpoints():
         url = build_url(endpoint, url_values(endpoint, world)) + QUERIES.get(endpoint.key, "")
