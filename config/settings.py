@@ -91,6 +91,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Workers keep their connection between tasks (checked before reuse) instead of opening one per task: a
+# connection per task was a measurable part of a short run on PostgreSQL (docs/deployment.md).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the admin read while a worker writes; IMMEDIATE transactions plus a busy timeout make
     # concurrent writers wait for each other instead of failing with "database is locked".
@@ -140,7 +144,9 @@ Q_CLUSTER = {
     "max_attempts": 1,
     "catch_up": False,
     "save_limit": 1000,
-    "poll": 1,
+    # The ORM broker's wait between looks at an empty queue: the wait before a queued task starts (Redis
+    # blocks instead). 0.2 s costs the database five cheap queries a second per cluster (docs/deployment.md).
+    "poll": env.float("Q_POLL", default=0.2),
     "orm": None if REDIS_URL else "default",
     "redis": REDIS_URL or None,
     "label": "Task queue",
@@ -195,9 +201,11 @@ HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=30.0)
 
 # Inventory pushes (inventory/upload.py, inventory/pushes.py): above FANOUT changed listings the upload
 # queues chunk tasks of CHUNK listings; a push left `sending` longer than STALE seconds (default: the
-# task timeout) is presumed dead and settled by reading the channel back.
-INVENTORY_FANOUT_LISTINGS = env.int("INVENTORY_FANOUT_LISTINGS", default=5000)
-INVENTORY_CHUNK_LISTINGS = env.int("INVENTORY_CHUNK_LISTINGS", default=2000)
+# task timeout) is presumed dead and settled by reading the channel back. The sizes come from the day bench's
+# queue share (docs/deployment.md): a task costs django-q2 about 70 ms (enqueue and pickup), a chunk of 1,000
+# listings takes seconds, so the queue stays near 1 % of it while a large push is shared by every worker.
+INVENTORY_FANOUT_LISTINGS = env.int("INVENTORY_FANOUT_LISTINGS", default=2000)
+INVENTORY_CHUNK_LISTINGS = env.int("INVENTORY_CHUNK_LISTINGS", default=1000)
 INVENTORY_SENDING_STALE_SECONDS = env.int("INVENTORY_SENDING_STALE_SECONDS", default=Q_CLUSTER["timeout"])
 INVENTORY_INTENT_RETENTION_DAYS = env.int("INVENTORY_INTENT_RETENTION_DAYS", default=7)
 

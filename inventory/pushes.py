@@ -24,7 +24,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from integrations.chunks import batched
 from integrations.connectors.capabilities import QuantitySink
 from integrations.connectors.records import QuantityResult, QuantityUpdate
 from integrations.cursors import holder_alive, lease_holder
@@ -102,7 +101,9 @@ def intents_push(*, channel_id: int, intent_ids: Sequence[int], connector: Quant
     batch_size = max(1, connector.push_batch_size)
     open_keys = open_issue_keys(channel_id=channel_id, flow=report.flow)
     unknown_before = report.unknown
-    for number, batch in enumerate(batched(intents, batch_size)):
+    done = 0
+    for batch in product_batches(intents, batch_size):
+        done += len(batch)
         try:
             results = connector.quantities_push([intent.update() for intent in batch])
         except ChannelError as exc:
@@ -111,7 +112,7 @@ def intents_push(*, channel_id: int, intent_ids: Sequence[int], connector: Quant
             _mark_unknown(batch, str(exc))
             report.unknown += len(batch)
             if isinstance(exc, AuthFailed):
-                _settle_failed(intents[(number + 1) * batch_size :], f"not sent: {exc}", report)
+                _settle_failed(intents[done:], f"not sent: {exc}", report)
                 raise
             continue
         _settle_results(batch, results, report, open_keys)
@@ -121,6 +122,23 @@ def intents_push(*, channel_id: int, intent_ids: Sequence[int], connector: Quant
             intents_settle(channel_id=channel_id, connector=connector, report=report, claim=claim)
     if left := report.unknown - unknown_before:
         report.note(f"{left} push(es) of unknown outcome: the next run reads the channel before sending more")
+
+
+def product_batches(intents: Sequence[Intent], size: int) -> Iterator[list[Intent]]:
+    """The intents in batches of about `size`, those naming the same channel product (its id, else its SKU)
+    always in the same batch: the connector then sends a product one write, even when several listings name it
+    (a product whose SKU changed on the channel keeps its old listing too)."""
+    by_product: dict[str, list[Intent]] = {}
+    for intent in intents:
+        by_product.setdefault(intent.product_id or intent.sku, []).append(intent)
+    batch: list[Intent] = []
+    for group in by_product.values():
+        if batch and len(batch) + len(group) > size:
+            yield batch
+            batch = []
+        batch.extend(group)
+    if batch:
+        yield batch
 
 
 def intents_claim(intent_ids: Iterable[int]) -> str:

@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from integrations.chunks import batched
 from integrations.connectors.capabilities import QuantitySink
 from integrations.flows import RunReport
 from inventory.breakdown import reason_short
@@ -56,12 +55,12 @@ def intents_forget(*, channel_id: int) -> int:
 
 def fanout_listings() -> int:
     """Above this many changed listings, the push is split into chunk tasks."""
-    return int(getattr(settings, "INVENTORY_FANOUT_LISTINGS", 5000))
+    return int(getattr(settings, "INVENTORY_FANOUT_LISTINGS", 2000))
 
 
 def chunk_listings() -> int:
     """Listings per chunk task: large enough (1,000+ by default) that queueing costs little beside the push."""
-    return int(getattr(settings, "INVENTORY_CHUNK_LISTINGS", 2000))
+    return int(getattr(settings, "INVENTORY_CHUNK_LISTINGS", 1000))
 
 
 def inventory_upload_run(
@@ -159,16 +158,32 @@ def intents_record(changes: list[Change], rules: Rules) -> list[int]:
 
 def _fan_out(channel_id: int, changes: list[Change], ids: list[int], report: RunReport) -> list[str]:
     by_listing: dict[int, list[int]] = {}
+    products: dict[str, set[int]] = {}  # listings naming one channel product go in one chunk: one write for it
     for change, pk in zip(changes, ids, strict=True):
         by_listing.setdefault(change.key[0], []).append(pk)
+        products.setdefault(change.row.listing.product_id or change.row.listing.sku, set()).add(change.key[0])
+    groups = sorted(sorted(listings) for listings in products.values())
     tasks = []
-    for number, listings in enumerate(batched(sorted(by_listing), chunk_listings()), start=1):
-        chunk = [pk for mapping_id in listings for pk in by_listing[mapping_id]]
+    for number, chunk_groups in enumerate(_chunks(groups, chunk_listings()), start=1):
+        chunk = [pk for listings in chunk_groups for mapping_id in listings for pk in by_listing[mapping_id]]
         tasks.append(async_task(CHUNK_TASK, channel_id, chunk, task_name=f"inventory push {channel_id}/{number}"))
     queued = f"{len(ids)} push(es) for {len(by_listing)} listings queued as {len(tasks)} chunk task(s)"
     report.say(queued)
     report.note(f"{queued}: their outcomes are in the chunk runs")
     return tasks
+
+
+def _chunks(groups: list[list[int]], size: int) -> list[list[list[int]]]:
+    """Groups of listings in chunks of about `size` listings, a group never split."""
+    chunks: list[list[list[int]]] = [[]]
+    count = 0
+    for group in groups:
+        if chunks[-1] and count + len(group) > size:
+            chunks.append([])
+            count = 0
+        chunks[-1].append(group)
+        count += len(group)
+    return [chunk for chunk in chunks if chunk]
 
 
 def _say_changes(calculation: Calculation, changes: list[Change], rules: Rules, report: RunReport) -> None:

@@ -4,12 +4,13 @@ marks it processed and replaces its order number with the fulfillment number, an
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from integrations.chunks import rows_in_chunks
 from integrations.connectors.capabilities import OrderAcknowledger
 from integrations.flows import RunReport
 from integrations.http import ChannelError
 from integrations.models import Channel
 from orders.models import EventKind, Order, OrderStatus
-from orders.states import IN_FULFILLMENT, LOCKED, order_event, order_transition
+from orders.states import IN_FULFILLMENT, LOCKED, IllegalTransition, order_event, order_transition
 
 ACK_STATUSES = (OrderStatus.SUBMITTED, OrderStatus.RESUBMITTED)
 
@@ -28,7 +29,7 @@ def orders_acknowledge(
     *, channel: Channel, connector: OrderAcknowledger, report: RunReport, dry_run: bool = False
 ) -> None:
     """Acknowledge every submitted order on its channel; a refusal goes to the issue queue and is retried."""
-    for order in orders_to_acknowledge(channel=channel).iterator(chunk_size=200):
+    for order in rows_in_chunks(orders_to_acknowledge(channel=channel)):
         report.seen += 1
         if dry_run:
             report.say(f"would acknowledge {order.number} as {order.fulfillment_number}")
@@ -48,8 +49,12 @@ def order_acknowledged(*, order: Order) -> None:
     message = f"Acknowledged on the channel with fulfillment number {order.fulfillment_number}."
     now = timezone.now()
     if order.status in ACK_STATUSES:
-        order_transition(order=order, to=OrderStatus.ACKNOWLEDGED, message=message, fields={"acknowledged_at": now})
-        return
+        try:
+            order_transition(order=order, to=OrderStatus.ACKNOWLEDGED, message=message, fields={"acknowledged_at": now})
+            return
+        except IllegalTransition:
+            # It moved on (shipped, batched) while the channel was being told: the acknowledgement still counts.
+            order.refresh_from_db(fields=["status"])
     # Already batched or shipping: the status stays, the acknowledgement is still recorded.
     Order.objects.filter(pk=order.pk).update(acknowledged_at=now, updated_at=now)
     order_event(order=order, kind=EventKind.NOTE, message=message)

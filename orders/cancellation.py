@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.chunks import rows_in_chunks
 from integrations.connectors.capabilities import FulfillmentTarget
 from integrations.connectors.records import FulfillmentStatus
 from integrations.flows import RunReport
@@ -59,7 +60,7 @@ def cancels_here(*, status: str, submitting_at: datetime | None) -> bool:
 def cancellations_process(*, channel: Channel, connector: FulfillmentTarget, report: RunReport) -> None:
     """Delete from the fulfillment system every order of the channel cancelled there and still open."""
     pending = Order.objects.filter(channel=channel, cancel_requested=True, status__in=IN_FULFILLMENT).order_by("id")
-    for order in pending.iterator(chunk_size=200):
+    for order in rows_in_chunks(pending):
         report.seen += 1
         order_cancel_in_fulfillment(order=order, connector=connector, report=report)
 

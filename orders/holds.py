@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from catalog.models import MappingStatus
 from integrations.bulk import rows_insert
+from integrations.chunks import rows_in_chunks
 from integrations.connectors.records import Address
 from integrations.models import Channel
 from orders.lines import CatalogLookup, component_rows
@@ -61,7 +62,7 @@ def orders_hold_check(*, channel: Channel, orders: Iterable[Order] | None = None
     lookup = CatalogLookup(channel)
     totals = {"held": 0, "released": 0, "ready": 0}
     batch: list[Order] = []
-    for order in orders if isinstance(orders, list) else orders.iterator(chunk_size=CHUNK):
+    for order in orders if isinstance(orders, list) else rows_in_chunks(orders, CHUNK):
         batch.append(order)
         if len(batch) >= CHUNK:
             _check_chunk(batch, lookup, require_customer, totals)

@@ -316,8 +316,12 @@ def _orders_progress(
     what: dict[int, list[str]] = defaultdict(list)
     for record, order, _ in new:
         what[order.pk].append(record.external_id)
+    # Read the statuses again, locked: another flow (an acknowledgement, a cancellation) may have moved an order
+    # since the chunk was read, and the transition refuses an order that is not where it was read.
+    current = dict(Order.objects.select_for_update().filter(pk__in=list(orders)).values_list("pk", "status"))
     targets: dict[str, list[Order]] = defaultdict(list)
     for order_id, order in orders.items():
+        order.status = current.get(order_id, order.status)
         to = S.SHIPPED if complete.get(order_id) else S.PARTIALLY_SHIPPED
         if order.status != to:
             targets[to].append(order)

@@ -35,7 +35,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from integrations.sandbox.oms_contract import error, order_from_payload, page, render
+from integrations.sandbox.oms_contract import error, order_from_payload, page, render, rows_ordered
 from integrations.sandbox.seed import EPOCH
 from integrations.sandbox.server import HttpError, Request, Response, SandboxAPI, route
 
@@ -50,6 +50,7 @@ class OmsSandbox(SandboxAPI):
 
     def reset(self) -> None:
         self.clock = EPOCH
+        self._ordered: dict[str, tuple[tuple[datetime, int], Any]] = {}
         self.submits = self.replays = 0
         self.orders: dict[str, dict] = {}
         self.shipments: dict[str, dict] = {}
@@ -86,19 +87,19 @@ class OmsSandbox(SandboxAPI):
 
     @route("GET", r"/api/v1/items")
     def list_items(self, request: Request) -> Any:
-        return page(request, self.items.values(), lambda i: (i["sku"],))
+        return self._page(request, "items", self.items.values(), lambda i: (i["sku"],))
 
     @route("GET", r"/api/v1/inventory")
     def list_inventory(self, request: Request) -> Any:
-        return page(request, self.stock.values(), lambda s: (s["sku"], s["warehouse"]))
+        return self._page(request, "stock", self.stock.values(), lambda s: (s["sku"], s["warehouse"]))
 
     @route("GET", r"/api/v1/supply")
     def list_supply(self, request: Request) -> Any:
-        return page(request, self.supply.values(), lambda s: (s["id"],))
+        return self._page(request, "supply", self.supply.values(), lambda s: (s["id"],))
 
     @route("GET", r"/api/v1/shipments")
     def list_shipments(self, request: Request) -> Any:
-        return page(request, self.shipments.values(), lambda s: (s["id"],))
+        return self._page(request, "shipments", self.shipments.values(), lambda s: (s["id"],))
 
     @route("GET", r"/api/v1/orders")
     def list_orders(self, request: Request) -> Any:
@@ -281,6 +282,14 @@ class OmsSandbox(SandboxAPI):
         return self._set(self.supply[supply_id], quantity=0)
 
     # Internals.
+
+    def _page(self, request: Request, name: str, rows: Any, key: Any) -> Any:
+        """A page of a whole collection, its order kept until the clock moves (every change stamps a row)."""
+        cached = self._ordered.get(name)
+        if cached is None or cached[0] != (self.clock, len(rows)):
+            cached = ((self.clock, len(rows)), rows_ordered(rows, key))
+            self._ordered[name] = cached
+        return page(request, rows, key, ordered=cached[1])
 
     def _stamp(self) -> datetime:
         self.clock += timedelta(seconds=1)

@@ -2,6 +2,7 @@
 JSON, the error body, and validation of a submitted order."""
 
 import base64
+import bisect
 import json
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -19,23 +20,38 @@ def error(code: str, message: str) -> dict[str, Any]:
 
 
 def page(
-    request: Request, rows: Iterable[dict], key: Callable[[dict], tuple], *, hide: tuple[str, ...] = ()
+    request: Request,
+    rows: Iterable[dict],
+    key: Callable[[dict], tuple],
+    *,
+    hide: tuple[str, ...] = (),
+    ordered: "Ordered | None" = None,
 ) -> dict[str, Any]:
-    """One page of `rows` ordered by (updated_at, key), after `cursor`, at or after `updated_since`."""
+    """One page of `rows` ordered by (updated_at, key), after `cursor`, at or after `updated_since`. Pass
+    `ordered` (from `rows_ordered`, kept while nothing changed) so a page costs a bisection, not a sort of every
+    row: listing 300,000 stock rows 100 at a time sorted them 3,000 times."""
     limit = _limit(request)
     since = _time(request.q("updated_since"), "updated_since")
     after = _decode_cursor(request.q("cursor"))
-    selected = sorted(
-        (r for r in rows if since is None or r["updated_at"] >= since), key=lambda r: (r["updated_at"], key(r))
-    )
+    selected, keys = ordered or rows_ordered(rows, key)
+    start = 0 if since is None else bisect.bisect_left(keys, (since,))
     if after is not None:
-        selected = [r for r in selected if (r["updated_at"], key(r)) > after]
-    chunk = selected[:limit]
-    more = len(selected) > limit
+        start = max(start, bisect.bisect_right(keys, after))
+    chunk = selected[start : start + limit]
+    more = len(selected) > start + limit
     return {
         "data": [render(r, hide) for r in chunk],
         "next_cursor": _encode_cursor(chunk[-1]["updated_at"], key(chunk[-1])) if more else None,
     }
+
+
+Ordered = tuple[list[dict], list[tuple]]
+
+
+def rows_ordered(rows: Iterable[dict], key: Callable[[dict], tuple]) -> Ordered:
+    """The rows in page order, with their (updated_at, key) sort keys alongside."""
+    selected = sorted(rows, key=lambda r: (r["updated_at"], key(r)))
+    return selected, [(r["updated_at"], key(r)) for r in selected]
 
 
 def render(row: dict, hide: tuple[str, ...] = ()) -> dict[str, Any]:

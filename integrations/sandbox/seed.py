@@ -67,7 +67,17 @@ class World:
     orders: list[WorldOrder] = field(default_factory=list)
 
     def item(self, sku: str) -> WorldItem:
-        return next(i for i in self.items if i.sku == sku)
+        """The item of this SKU (the first, if two share it); indexed, so a world of 100,000 items seeds fast."""
+        index: dict[str, WorldItem] | None = self.__dict__.get("_item_index")
+        if index is None or self.__dict__.get("_item_count") != len(self.items):
+            index = {}
+            for i in self.items:
+                index.setdefault(i.sku, i)
+            self.__dict__["_item_index"], self.__dict__["_item_count"] = index, len(self.items)
+        found = index.get(sku)
+        if found is None or found.sku != sku:  # not indexed, or the list was edited in place
+            return next(i for i in self.items if i.sku == sku)
+        return found
 
     @property
     def sellable(self) -> list[WorldItem]:

@@ -7,13 +7,16 @@ Faults are queued per server (from tests, from `manage.py sandbox --fault`, or o
 What a server received is journalled twice: `api.calls` lists (method, path) of every request that reached the
 API's handlers, and `api.journal` has one `Received` per request, faulted or not, with the status the API chose,
 the fault it met, and whether a handler processed it — so a test counts the side effects the other side really
-applied (`api.applied("POST", r"/orders$")`), including those whose answer a fault then lost.
+applied (`api.applied("POST", r"/orders$")`), including those whose answer a fault then lost. Each `Received`
+keeps the request body too, so `api.repeated_writes()` names any write applied twice with the same method, path
+and body.
 """
 
 import json
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -83,6 +86,8 @@ class Received:
     fault: str = ""
     processed: bool = True
     answered: bool = True
+    # The request body as sent, so a test can tell the same write sent twice from two writes to one path.
+    body: bytes = field(default=b"", compare=False, repr=False)
 
     @property
     def applied(self) -> bool:
@@ -120,6 +125,21 @@ def route(method: str, pattern: str) -> Callable:
     return mark
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """One request exactly as it arrived (when `api.recording` is a list): what a bare client must send to
+    make the same call. `at` is time.monotonic() on arrival, to merge several servers' recordings in order."""
+
+    at: float
+    method: str
+    target: str  # the path with its query string
+    headers: dict[str, str]  # lower-cased names, without the ones the client sets for itself
+    body: bytes
+
+
+NOT_RECORDED = frozenset({"host", "content-length", "connection", "accept-encoding", "user-agent", "accept"})
+
+
 class SandboxAPI:
     name: ClassVar[str] = "sandbox"
     # The credentials this sandbox accepts; the demo and the test fixtures configure channels with them.
@@ -131,6 +151,7 @@ class SandboxAPI:
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, str]] = []
         self.journal: list[Received] = []
+        self.recording: list[Recorded] | None = None  # a list: every request is appended, body and all
         self.base_url = ""
         self._routes = [
             (m._route[0], m._route[1], m)
@@ -194,7 +215,18 @@ class SandboxAPI:
 
     def received(self, request: Request, status: int | None, fault: str = "", **flags: bool) -> None:
         with self.lock:
-            self.journal.append(Received(request.method, request.path, status, fault, **flags))
+            self.journal.append(Received(request.method, request.path, status, fault, body=request.body, **flags))
+
+    def repeated_writes(self, pattern: str = "") -> dict[tuple[str, str, bytes], int]:
+        """Writes (any method but GET) a handler applied more than once with the same method, path and body,
+        whose path matches `pattern`: {(method, path, body): times}. A side effect sent twice shows up here."""
+        with self.lock:
+            seen = Counter(
+                (r.method, r.path, r.body)
+                for r in self.journal
+                if r.applied and r.method != "GET" and re.search(pattern, r.path)
+            )
+        return {write: times for write, times in seen.items() if times > 1}
 
     def dispatch(self, request: Request) -> Response:
         with self.lock:
@@ -238,6 +270,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if parts.path.startswith("/_sandbox/"):
             return self._send(self._control(request))
+        if self.api.recording is not None:
+            kept = {k: v for k, v in request.headers.items() if k not in NOT_RECORDED}
+            self.api.recording.append(Recorded(time.monotonic(), request.method, self.path, kept, body))
         fault = self.api.take_fault(request.method, request.path)
         kind = fault.kind if fault else ""
         if fault is not None and kind != "drop_after":

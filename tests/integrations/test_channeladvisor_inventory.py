@@ -176,3 +176,43 @@ def test_warehouses_download_leaves_out_deleted_dcs(connect, ca):
         WarehouseRecord(str(ca.dc_id("EAST")), "East coast", "EAST"),
         WarehouseRecord(str(ca.dc_id("FBA")), "Amazon FBA", "FBA"),
     ]
+
+
+def test_rows_of_two_listings_naming_one_product_and_dc_are_one_update(connect, ca, dc):
+    product_id = str(ca.product_id(SKU))  # a product whose SKU changed: the hub has a listing for each SKU
+    updates = [
+        QuantityUpdate(SKU, dc["MAIN"], 7, product_id=product_id),
+        QuantityUpdate(f"R-{SKU}", dc["MAIN"], 7, product_id=product_id),
+        QuantityUpdate(f"R-{SKU}", dc["EAST"], 2, product_id=product_id),
+    ]
+
+    results = connect().quantities_push(updates)
+
+    assert results == [QuantityResult(u.sku, u.warehouse_id, ok=True) for u in updates]
+    assert ca.quantity_updates == [
+        {
+            "ProductID": int(product_id),
+            "UpdateType": "Absolute",
+            "Updates": [
+                {"DistributionCenterID": int(dc["MAIN"]), "Quantity": 7},
+                {"DistributionCenterID": int(dc["EAST"]), "Quantity": 2},
+            ],
+        }
+    ]
+
+
+def test_rows_naming_one_product_and_dc_that_disagree_are_refused_unsent(connect, ca, dc):
+    product_id = str(ca.product_id(SKU))
+    before = ca.quantity(SKU, "MAIN")
+    updates = [
+        QuantityUpdate(SKU, dc["MAIN"], before + 3, product_id=product_id),
+        QuantityUpdate(f"R-{SKU}", dc["MAIN"], before + 5, product_id=product_id),
+        QuantityUpdate(f"R-{SKU}", dc["EAST"], 2, product_id=product_id),
+    ]
+
+    results = connect().quantities_push(updates)
+
+    assert [r.ok for r in results] == [False, False, True]
+    assert "several listings name ChannelAdvisor product" in results[0].error
+    assert ca.quantity(SKU, "MAIN") == before
+    assert [len(u["Updates"]) for u in ca.quantity_updates] == [1]  # EAST alone

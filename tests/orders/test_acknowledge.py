@@ -65,3 +65,17 @@ def test_a_refused_acknowledgement_goes_to_the_issue_queue_and_is_retried(submit
     api.clear_faults()
     assert result.status == "partial" and result.failed == Order.objects.count()
     assert run(channel, "orders.acknowledge").updated == Order.objects.count()
+
+
+def test_an_order_shipped_while_the_channel_is_told_is_still_recorded_acknowledged(submitted, run):
+    """The bench of a whole day found it: shipments.download moved an order to shipped between the
+    acknowledgement's read of it and its transition, and the run crashed with IllegalTransition."""
+    from orders.acknowledgement import order_acknowledged
+
+    channel = submitted("nuorder")
+    stale = Order.objects.filter(channel=channel).first()
+    assert stale.status == OrderStatus.SUBMITTED
+    Order.objects.filter(pk=stale.pk).update(status=OrderStatus.SHIPPED)  # another worker, meanwhile
+    order_acknowledged(order=stale)
+    stale.refresh_from_db()
+    assert stale.status == OrderStatus.SHIPPED and stale.acknowledged_at is not None

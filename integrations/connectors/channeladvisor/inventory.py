@@ -17,7 +17,11 @@ class InventoryMixin(ChannelAdvisorClient):
 
     def quantities_push(self, updates: Sequence[QuantityUpdate]) -> list[QuantityResult]:
         """Set (relative rows: adjust) quantities per DC, one UpdateQuantity call per product; a result per row,
-        except rows whose call may or may not have applied (no answer): left out, to be read back."""
+        except rows whose call may or may not have applied (no answer): left out, to be read back.
+
+        Rows of several listings that name the same product and DC (a product whose SKU changed on the channel
+        keeps its old listing too) are one write: sent once when they agree, every row getting its result;
+        refused, unsent, when they disagree, since CA can hold only one of the quantities."""
         results: list[QuantityResult | None] = [None] * len(updates)
         groups: dict[tuple[str, str], list[int]] = {}
         ids_by_sku: dict[str, list[str]] = {}
@@ -30,8 +34,21 @@ class InventoryMixin(ChannelAdvisorClient):
             else:
                 groups.setdefault((product_id, self._update_type(update)), []).append(index)
         for (product_id, update_type), indexes in groups.items():
-            error, unknown = self._update_quantity(product_id, update_type, [updates[i] for i in indexes])
+            by_dc: dict[int, list[int]] = {}
             for i in indexes:
+                by_dc.setdefault(int(updates[i].warehouse_id), []).append(i)
+            sending: dict[int, list[int]] = {}
+            for dc, rows in by_dc.items():
+                if len({updates[i].quantity for i in rows}) == 1:
+                    sending[dc] = rows  # one row per DC: listings naming the same product set it once
+                    continue
+                problem = _disagree(product_id, dc, [updates[i] for i in rows])
+                for i in rows:
+                    results[i] = QuantityResult(updates[i].sku, updates[i].warehouse_id, ok=False, error=problem)
+            if not sending:
+                continue
+            error, unknown = self._update_quantity(product_id, update_type, [updates[r[0]] for r in sending.values()])
+            for i in (i for rows in sending.values() for i in rows):
                 if not unknown:
                     results[i] = QuantityResult(updates[i].sku, updates[i].warehouse_id, ok=not error, error=error)
         return [r for r in results if r is not None]
@@ -103,3 +120,13 @@ class InventoryMixin(ChannelAdvisorClient):
         except ChannelError as exc:
             return str(exc), False
         return "", False
+
+
+def _disagree(product_id: str, dc: int, rows: list[QuantityUpdate]) -> str:
+    listed = ", ".join(
+        f"{row.sku} {row.quantity:+d}" if row.mode == "relative" else f"{row.sku} {row.quantity}" for row in rows
+    )
+    return (
+        f"several listings name ChannelAdvisor product {product_id} with different quantities for distribution"
+        f" center {dc} ({listed}): nothing sent; keep one of them mapped (ignore the other)"
+    )

@@ -156,12 +156,15 @@ class ChannelAdvisorSandbox(AccountState, SandboxAPI):
 
     @route("GET", r"/v1/Products")
     def list_products(self, request: Request) -> Any:
-        return self._list(request, "Products", [self._product_view(p) for p in self.products], "Product", capped=True)
+        by_product = self._dc_quantities()
+        views = [self._product_view(p, by_product) for p in self.products]
+        return self._list(request, "Products", views, "Product", capped=True)
 
     @route("GET", r"/v1/Products/\$count")
     def count_products(self, request: Request) -> Any:
         keep = odata.parse_filter(request.q("$filter"))
-        return sum(1 for p in self.products if keep(self._product_view(p), {}))
+        by_product = self._dc_quantities()
+        return sum(1 for p in self.products if keep(self._product_view(p, by_product), {}))
 
     @route("GET", PRODUCT)
     def get_product(self, request: Request, product_id: str) -> Any:
@@ -287,13 +290,27 @@ class ChannelAdvisorSandbox(AccountState, SandboxAPI):
             raise HttpError(404, f"Order {order_id} was not found.")
         return order
 
-    def _product_view(self, product_id: int) -> dict:
+    def _dc_quantities(self) -> dict[int, list[dict]]:
+        """Every product's DCQuantities rows, in DC order: built once per list request (built per product, a
+        page of a 30,000-product account read every quantity of the account for each of its products)."""
+        by_product: dict[int, list[dict]] = {}
+        for (pid, dc_id), quantity in sorted(self.quantities.items()):
+            by_product.setdefault(pid, []).append(
+                {"ProductID": pid, "DistributionCenterID": dc_id, "AvailableQuantity": quantity}
+            )
+        return by_product
+
+    def _product_view(self, product_id: int, by_product: dict[int, list[dict]] | None = None) -> dict:
         product = self.products[product_id]
-        rows = [
-            {"ProductID": product_id, "DistributionCenterID": dc_id, "AvailableQuantity": quantity}
-            for (pid, dc_id), quantity in sorted(self.quantities.items())
-            if pid == product_id
-        ]
+        if by_product is None:
+            by_product = {
+                product_id: [
+                    {"ProductID": product_id, "DistributionCenterID": dc_id, "AvailableQuantity": quantity}
+                    for (pid, dc_id), quantity in sorted(self.quantities.items())
+                    if pid == product_id
+                ]
+            }
+        rows = [dict(row) for row in by_product.get(product_id, [])]
         # A product CA holds no quantity for (never stocked, a parent) shows null totals, as recorded payloads do.
         total = sum(r["AvailableQuantity"] for r in rows) if rows else None
         return {**product, "TotalAvailableQuantity": total, "TotalQuantity": total, "DCQuantities": rows}

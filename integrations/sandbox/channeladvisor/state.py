@@ -214,7 +214,18 @@ class AccountState:
         self.orders[order_id] = order
 
     def _product_by_sku(self, sku: str) -> dict:
-        return next(p for p in self.products.values() if p["Sku"] == sku)
+        """The first product with this SKU: from an index (seeding a large world adds many orders), checked, and
+        rebuilt when products were added or changed since."""
+        index: dict[str, dict] = self.__dict__.setdefault("_sku_index", {})
+        product = index.get(sku)
+        if product is None or product["Sku"] != sku or self.products.get(product["ID"]) is not product:
+            index.clear()
+            for p in self.products.values():
+                index.setdefault(p["Sku"], p)
+            product = index.get(sku)
+            if product is None:
+                raise StopIteration(sku)  # as the linear scan did
+        return product
 
     def _order_item(self, order: dict, product: dict, quantity: int) -> dict:
         item_id = next(self._ids["item"])

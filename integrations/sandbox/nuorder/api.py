@@ -58,6 +58,7 @@ class NuOrderSandbox(SandboxAPI):
         self.ids = seeding.Ids()
         self.nonces: set[tuple[str, str, int]] = set()
         self.accept_legacy = type(self).accept_legacy
+        self.max_skew = 300  # seconds a signature's timestamp may be off (a replay of recorded calls raises it)
         self._last = 0.0
         at = seeding.iso(datetime(2026, 10, 1, tzinfo=UTC))
         self.products = seeding.build_products(self.world, self.ids, at)
@@ -85,6 +86,7 @@ class NuOrderSandbox(SandboxAPI):
                 body=request.body,
                 content_type=request.header("content-type"),
                 accept_legacy=self.accept_legacy,
+                max_skew=self.max_skew,
             )
         except SignatureError as exc:
             raise HttpError(401, f"Unauthorized: {exc}") from None
@@ -365,7 +367,7 @@ class NuOrderSandbox(SandboxAPI):
         self, product_id: str, warehouse: str, size: str, quantity: int, bucket: str = "immediate"
     ) -> None:
         with self.lock:
-            self.inventory.cells[(product_id, warehouse, False, bucket, size)] = quantity
+            self.inventory.put((product_id, warehouse, False, bucket, size), quantity)
 
     def _store_order(self, world_order: WorldOrder, *, status: str) -> dict:
         products_by_upc = {s["upc"]: p for p in self.products.values() for s in p["sizes"]}

@@ -132,12 +132,14 @@ def order_json(
 ) -> dict[str, Any]:
     """A NuORDER order for a world order: one line item per product, every size, unordered ones at zero."""
     ordered: dict[str, dict[str, tuple[int, Decimal]]] = defaultdict(dict)
+    products: dict[str, dict[str, Any]] = {}
     for line in order.lines:
         upc = world.item(line.item_sku).upc
+        products[products_by_upc[upc]["_id"]] = products_by_upc[upc]
         ordered[products_by_upc[upc]["_id"]][upc] = (line.quantity, line.unit_price)
     line_items, total = [], Decimal("0")
     for product_id, by_upc in ordered.items():
-        product = next(p for p in products_by_upc.values() if p["_id"] == product_id)
+        product = products[product_id]
         sizes = []
         for size in product["sizes"]:
             quantity, price = by_upc.get(size["upc"], (0, Decimal(str(product["pricing"]["USD"]["wholesale"]))))

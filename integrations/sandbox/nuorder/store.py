@@ -13,16 +13,27 @@ class InventoryStore:
     """Quantities per product, warehouse, prebook flag, WIP bucket (`immediate` = ATS) and size."""
 
     def __init__(self, cells: dict[Cell, int] | None = None):
-        self.cells: dict[Cell, int] = dict(cells or {})
+        # Kept per product: a post or a view touches one product's cells, never the whole account's.
+        self.by_product: dict[str, dict[Cell, int]] = {}
+        for cell, quantity in (cells or {}).items():
+            self.put(cell, quantity)
+
+    @property
+    def cells(self) -> dict[Cell, int]:
+        """Every cell (a copy: change them with `put`)."""
+        return {cell: qty for cells in self.by_product.values() for cell, qty in cells.items()}
+
+    def put(self, cell: Cell, quantity: int) -> None:
+        self.by_product.setdefault(cell[0], {})[cell] = quantity
 
     def get(self, product_id: str, warehouse: str, size: str, bucket: str = "immediate", prebook=False) -> int | None:
-        return self.cells.get((product_id, warehouse, prebook, bucket, size))
+        return self.by_product.get(product_id, {}).get((product_id, warehouse, prebook, bucket, size))
 
     def buckets(self, product_id: str, warehouse: str, size: str) -> dict[str, int]:
         """Every non-prebook bucket of one size in one warehouse: {bucket name: quantity}."""
         return {
             cell[3]: qty
-            for cell, qty in self.cells.items()
+            for cell, qty in self.by_product.get(product_id, {}).items()
             if cell[:3] == (product_id, warehouse, False) and cell[4] == size
         }
 
@@ -30,10 +41,11 @@ class InventoryStore:
         """Validate the whole post, then replace, per warehouse, every bucket of each size it names."""
         planned = list(self._plan(product, body, warehouses))
         touched = {(warehouse, prebook, size) for warehouse, prebook, _, size, _ in planned}
-        for cell in [c for c in self.cells if c[0] == product["_id"] and (c[1], c[2], c[4]) in touched]:
-            del self.cells[cell]
+        cells = self.by_product.setdefault(product["_id"], {})
+        for cell in [c for c in cells if (c[1], c[2], c[4]) in touched]:
+            del cells[cell]
         for warehouse, prebook, bucket, size, quantity in planned:
-            self.cells[(product["_id"], warehouse, prebook, bucket, size)] = quantity
+            cells[(product["_id"], warehouse, prebook, bucket, size)] = quantity
 
     def _plan(self, product: dict, body: dict, warehouses: set[str]):
         entries = body.get("inventory")
@@ -57,7 +69,7 @@ class InventoryStore:
         upcs = {s["size"]: s.get("upc", "") for s in product["sizes"]}
         rank = {s["size"]: i for i, s in enumerate(product["sizes"])}
         grouped: dict[tuple[str, bool], dict[str, list]] = defaultdict(lambda: defaultdict(list))
-        cells = sorted(self.cells.items(), key=lambda item: _order(item, rank))
+        cells = sorted(self.by_product.get(product["_id"], {}).items(), key=lambda item: _order(item, rank))
         for (product_id, warehouse, prebook, bucket, size), quantity in cells:
             if product_id == product["_id"]:
                 entry = {"size": size, "quantity": quantity}
