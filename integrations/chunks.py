@@ -1,6 +1,6 @@
 """Splitting long sequences into fixed-size chunks, for every app (itertools.batched arrives in Python 3.12)."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, TypeVar
 
@@ -16,6 +16,19 @@ def batched(items: Iterable[T], size: int) -> Iterator[tuple[T, ...]]:
     iterator = iter(items)
     while chunk := tuple(islice(iterator, size)):
         yield chunk
+
+
+def batched_groups(groups: Iterable[Sequence[T]], size: int) -> Iterator[list[T]]:
+    """The groups' items in batches of about `size`, a group never split across two batches (a group larger than
+    `size` is a batch of its own)."""
+    batch: list[T] = []
+    for group in groups:
+        if batch and len(batch) + len(group) > size:
+            yield batch
+            batch = []
+        batch.extend(group)
+    if batch:
+        yield batch
 
 
 def rows_in_chunks(queryset: "QuerySet[M]", size: int = 200) -> Iterator[M]:

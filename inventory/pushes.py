@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from integrations.chunks import batched_groups
 from integrations.connectors.capabilities import QuantitySink
 from integrations.connectors.records import QuantityResult, QuantityUpdate
 from integrations.cursors import holder_alive, lease_holder
@@ -131,14 +132,7 @@ def product_batches(intents: Sequence[Intent], size: int) -> Iterator[list[Inten
     by_product: dict[str, list[Intent]] = {}
     for intent in intents:
         by_product.setdefault(intent.product_id or intent.sku, []).append(intent)
-    batch: list[Intent] = []
-    for group in by_product.values():
-        if batch and len(batch) + len(group) > size:
-            yield batch
-            batch = []
-        batch.extend(group)
-    if batch:
-        yield batch
+    return batched_groups(by_product.values(), size)
 
 
 def intents_claim(intent_ids: Iterable[int]) -> str:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from integrations.chunks import batched_groups
 from integrations.connectors.capabilities import QuantitySink
 from integrations.flows import RunReport
 from inventory.breakdown import reason_short
@@ -164,26 +165,13 @@ def _fan_out(channel_id: int, changes: list[Change], ids: list[int], report: Run
         products.setdefault(change.row.listing.product_id or change.row.listing.sku, set()).add(change.key[0])
     groups = sorted(sorted(listings) for listings in products.values())
     tasks = []
-    for number, chunk_groups in enumerate(_chunks(groups, chunk_listings()), start=1):
-        chunk = [pk for listings in chunk_groups for mapping_id in listings for pk in by_listing[mapping_id]]
+    for number, listings in enumerate(batched_groups(groups, chunk_listings()), start=1):
+        chunk = [pk for mapping_id in listings for pk in by_listing[mapping_id]]
         tasks.append(async_task(CHUNK_TASK, channel_id, chunk, task_name=f"inventory push {channel_id}/{number}"))
     queued = f"{len(ids)} push(es) for {len(by_listing)} listings queued as {len(tasks)} chunk task(s)"
     report.say(queued)
     report.note(f"{queued}: their outcomes are in the chunk runs")
     return tasks
-
-
-def _chunks(groups: list[list[int]], size: int) -> list[list[list[int]]]:
-    """Groups of listings in chunks of about `size` listings, a group never split."""
-    chunks: list[list[list[int]]] = [[]]
-    count = 0
-    for group in groups:
-        if chunks[-1] and count + len(group) > size:
-            chunks.append([])
-            count = 0
-        chunks[-1].append(group)
-        count += len(group)
-    return [chunk for chunk in chunks if chunk]
 
 
 def _say_changes(calculation: Calculation, changes: list[Change], rules: Rules, report: RunReport) -> None:
