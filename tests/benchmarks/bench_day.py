@@ -215,7 +215,11 @@ def _cluster_env() -> tuple[dict[str, str], str]:
     env.pop("REDIS_URL", None)
     broker = "ORM"
     if connection.vendor == "postgresql":
-        env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+        # Its own Redis database: the bench purges the queue it is given, so two benches on one machine each
+        # name theirs (BENCH_REDIS_URL, else REDIS_URL).
+        env["REDIS_URL"] = (
+            os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/11"
+        )
         broker = "Redis"
     return env, broker
 
