@@ -6,13 +6,19 @@ with the same key: the order is never created twice. Failures are retried with b
 retry period, then the order waits as `failed` for a person.
 """
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 from django.utils import timezone
+from django_q.tasks import async_task
 
+from integrations.chunks import batched
 from integrations.connectors.capabilities import FulfillmentTarget
 from integrations.connectors.records import CustomerRef, FulfillmentLine, FulfillmentOrder, FulfillmentStatus
 from integrations.cursors import holder_alive, lease_holder
@@ -22,12 +28,17 @@ from integrations.models import Channel
 from orders.cancellation import CANCELLED_HERE
 from orders.models import Order, OrderLine, OrderRules, OrderStatus
 from orders.records import address_from
-from orders.states import order_transition
+from orders.states import IllegalTransition, order_transition, orders_transition
 
 FIRST_RETRY = timedelta(minutes=5)
 MAX_RETRY_WAIT = timedelta(hours=6)
 DEFAULT_RETRY_DAYS = 3
 CHUNK = 200
+# Orders claimed, counted and recorded together. While a batch is out its orders are claimed: a cancellation
+# arriving then is settled after the send (deleted there), as for one order in flight, so the batch stays small.
+SEND_BATCH = 50
+CHUNK_TASK = "orders.tasks.orders_submit_chunk"
+QUEUED = "queued:"  # a fan-out's claim: `queued:<token>`, taken over by the chunk task given the token
 SUBMIT_FROM = (OrderStatus.DOWNLOADED, OrderStatus.FAILED, OrderStatus.DELETED)
 
 
@@ -65,28 +76,146 @@ def orders_ready(*, channel: Channel, now: datetime | None = None) -> QuerySet[O
 
 
 def orders_submit(*, channel: Channel, connector: FulfillmentTarget, report: RunReport, dry_run: bool = False) -> None:
-    """Submit every ready order of a sales channel; one failure never stops the others."""
+    """Submit every ready order of a sales channel; one failure never stops the others. Above
+    ORDERS_SUBMIT_FANOUT ready orders they are queued to chunk tasks instead, which any worker takes."""
     ids = list(orders_ready(channel=channel).values_list("id", flat=True))
-    retry_days = _retry_days(channel)
-    for start in range(0, len(ids), CHUNK):
-        chunk = Order.objects.filter(pk__in=ids[start : start + CHUNK]).select_related("channel", "customer")
-        lines = _lines_by_order(ids[start : start + CHUNK])
-        for order in chunk.order_by("placed_at", "id"):
-            report.seen += 1
-            if dry_run:
+    if dry_run:
+        for start in range(0, len(ids), CHUNK):
+            lines = _lines_by_order(ids[start : start + CHUNK])
+            for order in Order.objects.filter(pk__in=ids[start : start + CHUNK]).order_by("placed_at", "id"):
+                report.seen += 1
                 report.say(f"would submit {order.number} with {len(lines.get(order.pk, []))} line(s)")
-                continue
-            outcome = order_submit(order=order, connector=connector, lines=lines.get(order.pk), retry_days=retry_days)
-            if outcome.skipped:
-                report.skipped += 1
-                report.say(f"{order.number}: {outcome.message}")
-            elif outcome.ok:
-                report.created += 1
-                report.succeeded(submit_issue_key(order))
+        return
+    if len(ids) > fanout_orders():
+        _fan_out(channel, ids, report)
+        return
+    orders_submit_ids(channel=channel, connector=connector, order_ids=ids, report=report)
+
+
+def fanout_orders() -> int:
+    """Above this many ready orders of a sales channel, the submission is split into chunk tasks."""
+    return int(getattr(settings, "ORDERS_SUBMIT_FANOUT", 400))
+
+
+def chunk_orders() -> int:
+    """Orders per chunk task."""
+    return int(getattr(settings, "ORDERS_SUBMIT_CHUNK", 200))
+
+
+def _fan_out(channel: Channel, ids: list[int], report: RunReport) -> None:
+    """Claim the orders for their chunk (a claim named `queued:<token>`, which only that chunk task takes over,
+    so the next run does not queue them again and a cancellation leaves them to the chunk), then queue it. A
+    chunk that never runs lets its claims go stale (CLAIM_STALE), and the next run takes them over."""
+    now = timezone.now()
+    free = Q(submitting_at__isnull=True) | Q(submitting_at__lt=now - CLAIM_STALE)
+    tasks = queued = 0
+    for number, chunk in enumerate(batched(ids, chunk_orders()), start=1):
+        token = f"{QUEUED}{uuid.uuid4().hex}"
+        claimed = orders_ready(channel=channel, now=now).filter(free, pk__in=chunk).order_by()
+        if not claimed.update(submitting_at=now, submitting_by=token):
+            continue
+        async_task(CHUNK_TASK, channel.pk, list(chunk), token, task_name=f"orders submit {channel.pk}/{number}")
+        tasks, queued = tasks + 1, queued + len(chunk)
+    said = f"{channel.name}: {queued} order(s) queued as {tasks} chunk task(s)"
+    report.say(said)
+    report.note(f"{said}: their outcomes are in the chunk runs")
+
+
+def orders_submit_ids(
+    *, channel: Channel, connector: FulfillmentTarget, order_ids: Sequence[int], report: RunReport, queued: str = ""
+) -> None:
+    """Submit the given orders of a sales channel (those still ready), a batch at a time: one claim, one read and
+    one attempt count per batch, committed before the batch's first POST (one per order), then one write of the
+    batch's outcomes. An order another submission holds, or that left the ready ones, is not sent. `queued`: the
+    claim a fan-out gave these orders, which this submission takes over."""
+    retry_days = _retry_days(channel)
+    for batch in batched(order_ids, SEND_BATCH):
+        claimed = submissions_claim(channel=channel, order_ids=batch, queued=queued)
+        if missed := len(batch) - len(claimed):
+            report.seen += missed
+            report.skipped += missed
+            report.say(f"{missed} order(s) not sent: they changed meanwhile, or another worker is submitting them")
+        _batch_submit(claimed, connector, report, retry_days)
+
+
+def _batch_submit(claimed: list[Order], connector: FulfillmentTarget, report: RunReport, retry_days: int) -> None:
+    lines = _lines_by_order([order.pk for order in claimed])
+    sent: list[tuple[Order, FulfillmentStatus]] = []
+    try:
+        for order in claimed:
+            report.seen += 1
+            if order.cancel_requested:
+                outcome = _settle_cancelled(order, connector, None)
             else:
-                report.issue(
-                    submit_issue_key(order), f"order {order.number}: {outcome.message}", fulfillment_payload(order)
-                )
+                try:
+                    sent.append((order, _send(order, fulfillment_order(order, lines.get(order.pk, [])), connector)))
+                    continue
+                except ChannelError as exc:
+                    outcome = _failed(order, exc, user=None, retry_days=retry_days)
+            _count(order, outcome, report)
+    finally:
+        # Whatever stopped the batch, what was sent is recorded and every claim of the batch let go.
+        try:
+            _submitted_many(sent)
+        finally:
+            submissions_release(claimed)
+    for order, status in sent:
+        _count(order, SubmitOutcome(True, f"submitted as {status.number}"), report)
+
+
+def _count(order: Order, outcome: SubmitOutcome, report: RunReport) -> None:
+    if outcome.skipped:
+        report.skipped += 1
+        report.say(f"{order.number}: {outcome.message}")
+    elif outcome.ok:
+        report.created += 1
+        report.succeeded(submit_issue_key(order))
+    else:
+        report.issue(submit_issue_key(order), f"order {order.number}: {outcome.message}", fulfillment_payload(order))
+
+
+def submissions_claim(*, channel: Channel, order_ids: Sequence[int], queued: str = "") -> list[Order]:
+    """Claim those of the orders that are still ready, for one submission each, and count an attempt (with its
+    idempotency key) for those not cancelled on the channel meanwhile: committed before anything is sent. The
+    claimed orders, oldest first, read after the claim (their cancellation flag is the one the send goes by)."""
+    now, me = timezone.now(), lease_holder()
+    ready = orders_ready(channel=channel, now=now).filter(pk__in=order_ids).order_by()
+    free = Q(submitting_at__isnull=True) | Q(submitting_at__lt=now - CLAIM_STALE)
+    if queued:
+        free |= Q(submitting_by=queued)
+    with transaction.atomic():
+        ready.filter(free).update(submitting_at=now, submitting_by=me)
+        held = ready.exclude(submitting_at=now, submitting_by=me).values_list("pk", "submitting_at", "submitting_by")
+        for pk, at, by in held:
+            if not holder_alive(by):  # its sender died mid-send: taken over (the same key makes a resend harmless)
+                ready.filter(pk=pk, submitting_at=at, submitting_by=by).update(submitting_at=now, submitting_by=me)
+        claimed = list(
+            Order.objects.filter(pk__in=order_ids, submitting_at=now, submitting_by=me)
+            .select_related("channel", "customer")
+            .order_by("placed_at", "id")
+        )
+        sending = [order for order in claimed if not order.cancel_requested]
+        keyless = [order for order in sending if not order.idempotency_key]
+        for order in keyless:
+            order.idempotency_key = submission_key(order)
+        Order.objects.bulk_update(keyless, ["idempotency_key"])
+        Order.objects.filter(pk__in=[order.pk for order in sending]).update(
+            submit_attempts=F("submit_attempts") + 1, updated_at=now
+        )
+    for order in sending:
+        order.submit_attempts += 1
+    return claimed
+
+
+def submissions_release(orders: Sequence[Order]) -> None:
+    """Let go of the claims these orders still hold (one a takeover replaced is not ours any more)."""
+    by_claim: dict[Any, list[int]] = {}
+    for order in orders:
+        by_claim.setdefault((order.submitting_at, order.submitting_by), []).append(order.pk)
+    for (at, by), ids in by_claim.items():
+        Order.objects.filter(pk__in=ids, submitting_at=at, submitting_by=by).update(
+            submitting_at=None, submitting_by=""
+        )
 
 
 def order_submit(
@@ -193,14 +322,49 @@ def _submitted(order: Order, status: FulfillmentStatus, *, user: Any) -> None:
         user=user,
         message=f"{to.label} to the fulfillment system as {status.number} (key {order.idempotency_key}).",
         fields={
+            **_SUBMITTED_FIELDS,
             "fulfillment_number": status.number,
             "submitted_at": timezone.now(),
-            "acknowledged_at": None,
-            "next_attempt_at": None,
-            "first_failure_at": None,
-            "last_error": "",
         },
     )
+
+
+def _submitted_many(sent: Sequence[tuple[Order, FulfillmentStatus]]) -> None:
+    """`_submitted` for a batch: one UPDATE per status and one insert of events. Should an order have moved
+    meanwhile, each is recorded alone (the one that moved raising, as `_submitted` does)."""
+    by_target: dict[str, list[tuple[Order, FulfillmentStatus]]] = {}
+    for order, status in sent:
+        target = OrderStatus.RESUBMITTED if order.status == OrderStatus.DELETED else OrderStatus.SUBMITTED
+        by_target.setdefault(target, []).append((order, status))
+    try:
+        with transaction.atomic():
+            for to, group in by_target.items():
+                label = OrderStatus(to).label
+                orders_transition(
+                    orders=[order for order, _ in group],
+                    to=to,
+                    message={
+                        order.pk: f"{label} to the fulfillment system as {status.number} (key {order.idempotency_key})."
+                        for order, status in group
+                    },
+                    fields={
+                        **_SUBMITTED_FIELDS,
+                        "fulfillment_number": Case(
+                            *(When(pk=order.pk, then=Value(status.number)) for order, status in group),
+                            output_field=CharField(),
+                        ),
+                        "submitted_at": timezone.now(),
+                    },
+                )
+                for order, status in group:
+                    order.fulfillment_number = status.number
+    except IllegalTransition:
+        for order, status in sent:
+            if order.status not in (OrderStatus.SUBMITTED, OrderStatus.RESUBMITTED):
+                _submitted(order, status, user=None)
+
+
+_SUBMITTED_FIELDS = {"acknowledged_at": None, "next_attempt_at": None, "first_failure_at": None, "last_error": ""}
 
 
 def _failed(order: Order, exc: ChannelError, *, user: Any, retry_days: int) -> SubmitOutcome:
