@@ -57,6 +57,7 @@ LIMIT = {"tiny": 120, "small": 900, "full": 3600}  # seconds the hub may take be
 CLUSTERS = int(os.environ.get("BENCH_DAY_CLUSTERS", "1"))
 TICK = 0.05  # how often the bench looks for schedules whose last task finished
 CHUNK = "inventory.tasks.inventory_push_chunk"
+ORDER_CHUNK = "orders.tasks.orders_submit_chunk"
 MANAGE = Path(settings.BASE_DIR) / "manage.py"
 
 
@@ -92,7 +93,8 @@ def run(size: str) -> list[str | BenchRow]:
         f"{day.orders_per_channel * 3:,} orders x 5 lines on {', '.join(SALES)}; {day.items * 3:,} listings "
         f"({day.items:,} per channel) x 3 warehouses; seeded in {seeded:.1f}s; database {db}, broker {hub['broker']}, "
         f"{hub['workers']} workers",
-        f"hub: {queue['tasks']:,} tasks ({queue['chunks']:,} inventory chunk tasks), {hub['runs']:,} runs; "
+        f"hub: {queue['tasks']:,} tasks ({queue['chunks']:,} inventory chunk tasks, {queue['order_chunks']:,} "
+        f"submission chunk tasks), {hub['runs']:,} runs; "
         f"{calls:,} HTTP calls ({by_kind}); warehouse shipped {hub['shipped']:,} orders in {hub['parcels']:,} parcels",
         f"final state: {checked}",
         f"queue share: {share:.1%} of the tasks' time (enqueue to stop) in django-q2: enqueue "
@@ -399,7 +401,7 @@ def _queue_share(began, ended, workers: int, enqueue_seconds: float) -> dict:
     from integrations.models import SyncRun
     from integrations.queue import RUN_FLOW
 
-    tasks = list(Task.objects.filter(started__gte=began, stopped__lte=ended, func__in=[RUN_FLOW, CHUNK]))
+    tasks = list(Task.objects.filter(started__gte=began, stopped__lte=ended, func__in=[RUN_FLOW, CHUNK, ORDER_CHUNK]))
     run_ids = [t.result.get("run") for t in tasks if isinstance(t.result, dict) and t.result.get("run")]
     runs = {r.pk: r for r in SyncRun.objects.filter(pk__in=run_ids).only("started_at", "finished_at")}
     timed = []
@@ -431,6 +433,7 @@ def _queue_share(began, ended, workers: int, enqueue_seconds: float) -> dict:
         "pickup": pickup,
         "tasks": len(tasks),
         "chunks": sum(1 for t in tasks if t.func == CHUNK),
+        "order_chunks": sum(1 for t in tasks if t.func == ORDER_CHUNK),
     }
 
 
