@@ -58,6 +58,7 @@ def orders_hold_check(*, channel: Channel, orders: Iterable[Order] | None = None
     require_customer = bool(rules and rules.require_customer)
     if orders is None:
         orders = Order.objects.filter(channel=channel, status__in=(OrderStatus.DOWNLOADED, OrderStatus.HELD))
+        orders = orders.filter(submitting_at=None)  # a claimed order is its submission's (a chunk task's, say)
         orders = orders.only("id", "status", "hold_reason", "hold_detail", "customer_id", "ship_to").order_by("id")
     lookup = CatalogLookup(channel)
     totals = {"held": 0, "released": 0, "ready": 0}

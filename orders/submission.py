@@ -78,7 +78,9 @@ def orders_ready(*, channel: Channel, now: datetime | None = None) -> QuerySet[O
 def orders_submit(*, channel: Channel, connector: FulfillmentTarget, report: RunReport, dry_run: bool = False) -> None:
     """Submit every ready order of a sales channel; one failure never stops the others. Above
     ORDERS_SUBMIT_FANOUT ready orders they are queued to chunk tasks instead, which any worker takes."""
-    ids = list(orders_ready(channel=channel).values_list("id", flat=True))
+    now = timezone.now()
+    queued = Q(submitting_by__startswith=QUEUED, submitting_at__gte=now - CLAIM_STALE)  # a chunk task has them
+    ids = list(orders_ready(channel=channel, now=now).exclude(queued).values_list("id", flat=True))
     if dry_run:
         for start in range(0, len(ids), CHUNK):
             lines = _lines_by_order(ids[start : start + CHUNK])
@@ -114,8 +116,9 @@ def _fan_out(channel: Channel, ids: list[int], report: RunReport) -> None:
         claimed = orders_ready(channel=channel, now=now).filter(free, pk__in=chunk).order_by()
         if not claimed.update(submitting_at=now, submitting_by=token):
             continue
-        async_task(CHUNK_TASK, channel.pk, list(chunk), token, task_name=f"orders submit {channel.pk}/{number}")
-        tasks, queued = tasks + 1, queued + len(chunk)
+        mine = list(Order.objects.filter(pk__in=chunk, submitting_by=token).values_list("pk", flat=True))
+        async_task(CHUNK_TASK, channel.pk, mine, token, task_name=f"orders submit {channel.pk}/{number}")
+        tasks, queued = tasks + 1, queued + len(mine)
     said = f"{channel.name}: {queued} order(s) queued as {tasks} chunk task(s)"
     report.say(said)
     report.note(f"{said}: their outcomes are in the chunk runs")
@@ -189,6 +192,8 @@ def submissions_claim(*, channel: Channel, order_ids: Sequence[int], queued: str
         for pk, at, by in held:
             if not holder_alive(by):  # its sender died mid-send: taken over (the same key makes a resend harmless)
                 ready.filter(pk=pk, submitting_at=at, submitting_by=by).update(submitting_at=now, submitting_by=me)
+        if queued:  # those of the chunk that left the ready ones meanwhile (held by a person, say) are let go
+            Order.objects.filter(pk__in=order_ids, submitting_by=queued).update(submitting_at=None, submitting_by="")
         claimed = list(
             Order.objects.filter(pk__in=order_ids, submitting_at=now, submitting_by=me)
             .select_related("channel", "customer")

@@ -9,8 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from catalog.models import ItemMapping, MappingStatus
 from integrations.cursors import lease_holder
-from orders.models import Order, OrderStatus
+from orders.models import HoldReason, Order, OrderStatus
+from orders.states import order_transition
 from orders.submission import CLAIM_STALE
 from tests.orders.conftest import cancel_on_channel
 
@@ -125,3 +127,31 @@ def test_a_chunk_that_never_ran_lets_its_claims_go_stale_and_the_next_run_sends_
     results = run_tasks(tasks)  # the chunks, late: their claims were taken over
     assert sum(r["created"] for r in results) == 0
     assert sandbox.api("oms").submits == orders.count()
+
+
+def test_the_next_run_leaves_a_queued_chunks_orders_to_it_and_the_chunk_lets_go_of_one_held_meanwhile(
+    downloaded, run, sandbox, fanned_out, queued_tasks
+):
+    run(downloaded.fulfillment, "orders.submit")
+    tasks = queued_tasks()
+    orders = Order.objects.filter(channel=downloaded).order_by("placed_at", "id")
+    first = orders.first()
+    line = first.lines.filter(parent=None).first()
+    ItemMapping.objects.filter(channel=downloaded, channel_sku=line.channel_sku).update(
+        item=None, status=MappingStatus.UNMAPPED
+    )
+    again = run(downloaded.fulfillment, "orders.submit")  # its hold check and its submission pass them by
+    first.refresh_from_db()
+    assert first.status == OrderStatus.DOWNLOADED and (again.seen, again.skipped) == (0, 0)
+
+    order_transition(
+        order=first,
+        to=OrderStatus.HELD,
+        message="Held by a person.",
+        fields={"hold_reason": HoldReason.NO_CUSTOMER, "hold_detail": "held by a person"},
+    )
+    run_tasks(tasks)
+    first.refresh_from_db()
+    assert (first.status, first.submitting_at, first.submitting_by) == (OrderStatus.HELD, None, "")
+    assert sandbox.api("oms").orders_for(first.number) == []
+    assert set(orders.exclude(pk=first.pk).values_list("status", flat=True)) == {OrderStatus.SUBMITTED}
