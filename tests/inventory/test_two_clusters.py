@@ -2,9 +2,10 @@
 
 Both clusters' schedulers wake about 30 seconds after they start, at nearly the same moment, and race for the
 same due schedules; their workers then share the tasks, including the chunk tasks of a fanned-out inventory
-push. Afterwards: every schedule fired once (one task, its next run moved by one interval), every flow ran once
-(no run skipped as busy), nothing reached the fulfillment system or a channel twice (the sandboxes' own state
-and journal), and chunks of one push were sent by workers of both clusters (the outbox names each sender).
+push and order submission. Afterwards: every schedule fired once (one task, its next run moved by one
+interval), every flow ran once (no run skipped as busy; a fanned-out flow's chunks each a run of their own),
+nothing reached the fulfillment system or a channel twice (the sandboxes' own state and journal), and chunks
+of one push were sent by workers of both clusters (the outbox names each sender).
 
 The Redis server is this test's own, on a free port, so no other suite or cluster shares its queue. About 45 s.
 """
@@ -38,6 +39,7 @@ from tests.inventory.conftest import run
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 CHUNK = "inventory.tasks.inventory_push_chunk"
+ORDER_CHUNK = "orders.tasks.orders_submit_chunk"
 FLOWS = {
     "oms": ["inventory.download", "orders.submit", "shipments.download"],
     "channeladvisor": ["orders.download", "inventory.upload", "shipments.upload"],
@@ -117,6 +119,7 @@ def settled(schedules: list[str]) -> bool:
         fired == set(schedules)
         and not SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exists()
         and not PushIntent.objects.filter(state__in=PushIntent.UNSETTLED).exists()
+        and not Order.objects.exclude(submitting_at=None).exists()  # a submission chunk still queued or sending
     )
 
 
@@ -158,6 +161,8 @@ def test_two_clusters_share_the_work_and_do_nothing_twice(sandbox, sales, oms, r
         "HTTP_RETRY_BACKOFF": "0.01",
         "INVENTORY_FANOUT_LISTINGS": "4",  # every upload fans out, in chunks of 4 listings
         "INVENTORY_CHUNK_LISTINGS": "4",
+        "ORDERS_SUBMIT_FANOUT": "1",  # and every submission, in chunks of 2 orders
+        "ORDERS_SUBMIT_CHUNK": "2",
     }
     with clusters(2, env) as children:
         deadline = time.monotonic() + WAIT
@@ -176,9 +181,14 @@ def test_two_clusters_share_the_work_and_do_nothing_twice(sandbox, sales, oms, r
     runs = SyncRun.objects.filter(trigger=SyncRun.Trigger.SCHEDULE)
     assert not runs.filter(error=BUSY).exists()
     assert not runs.filter(status=SyncRun.Status.FAILED).exists(), list(runs.values_list("flow", "error"))
-    per_flow = Counter(runs.exclude(flow="inventory.upload").values_list("channel__kind", "flow"))
+    fanned = ("inventory.upload", "orders.submit")
+    per_flow = Counter(runs.exclude(flow__in=fanned).values_list("channel__kind", "flow"))
     expected = {(kind, flow) for kind, flows in FLOWS.items() for flow in [*flows, HEALTH_CHECK_FLOW]}
-    assert per_flow == Counter({key: 1 for key in expected if key[1] != "inventory.upload"})
+    assert per_flow == Counter({key: 1 for key in expected if key[1] not in fanned})
+    submissions = runs.filter(flow="orders.submit")
+    assert submissions.filter(note__contains="chunk task").count() == 1  # the submission fanned out...
+    order_chunks = Task.objects.filter(func=ORDER_CHUNK, success=True).count()
+    assert order_chunks == -(-ca_waiting // 2) and submissions.count() == 1 + order_chunks  # ...a run per chunk
     uploads = runs.filter(flow="inventory.upload")
     assert uploads.filter(note__contains="chunk task").count() == 2  # one upload per channel, fanned out...
     chunks = Task.objects.filter(func=CHUNK, success=True).count()
