@@ -77,7 +77,7 @@ def orders_ready(*, channel: Channel, now: datetime | None = None) -> QuerySet[O
 
 def orders_submit(*, channel: Channel, connector: FulfillmentTarget, report: RunReport, dry_run: bool = False) -> None:
     """Submit every ready order of a sales channel; one failure never stops the others. Above
-    ORDERS_SUBMIT_FANOUT ready orders they are queued to chunk tasks instead, which any worker takes."""
+    ORDERS_SUBMIT_FANOUT ready orders (when set) they are queued to chunk tasks instead, which any worker takes."""
     now = timezone.now()
     queued = Q(submitting_by__startswith=QUEUED, submitting_at__gte=now - CLAIM_STALE)  # a chunk task has them
     ids = list(orders_ready(channel=channel, now=now).exclude(queued).values_list("id", flat=True))
@@ -88,15 +88,15 @@ def orders_submit(*, channel: Channel, connector: FulfillmentTarget, report: Run
                 report.seen += 1
                 report.say(f"would submit {order.number} with {len(lines.get(order.pk, []))} line(s)")
         return
-    if len(ids) > fanout_orders():
+    if 0 < fanout_orders() < len(ids):
         _fan_out(channel, ids, report)
         return
     orders_submit_ids(channel=channel, connector=connector, order_ids=ids, report=report)
 
 
 def fanout_orders() -> int:
-    """Above this many ready orders of a sales channel, the submission is split into chunk tasks."""
-    return int(getattr(settings, "ORDERS_SUBMIT_FANOUT", 400))
+    """Above this many ready orders of a sales channel, the submission is split into chunk tasks; 0: never."""
+    return int(getattr(settings, "ORDERS_SUBMIT_FANOUT", 0))
 
 
 def chunk_orders() -> int:
