@@ -70,12 +70,19 @@ class ChannelLine:
     cancelled: int
 
 
+ACKNOWLEDGE = "orders.acknowledge"  # orders.sync.ACKNOWLEDGE (which imports this module)
+
+
 def shipments_upload(*, channel: Channel, connector: ShipmentSink, report: RunReport, dry_run: bool = False) -> None:
     """Send the channel's due outbox rows, oldest first, `BATCH` rows per read."""
     wait_for_complete = _mode(channel) == ShipmentUploadMode.COMPLETE
     due = ShipmentUpload.objects.filter(channel=channel, state=UploadState.PENDING).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
     )
+    if channel.flow_enabled(ACKNOWLEDGE):
+        # The acknowledgement first: NuORDER's reads the order, then marks it processed, so a shipment upload
+        # marking it shipped in between would be undone; an order shipped before it was acknowledged waits.
+        due = due.filter(shipment__order__acknowledged_at__isnull=False)
     last = 0
     while batch := list(due.filter(pk__gt=last).select_related("shipment__order").order_by("pk")[:BATCH]):
         last = batch[-1].pk

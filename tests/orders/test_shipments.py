@@ -538,3 +538,22 @@ def test_whole_order_confirmation_refused_fails_every_parcel_of_the_order(submit
     assert refused.status == "partial"
     assert list(ShipmentUpload.objects.values_list("state", flat=True)) == [UploadState.FAILED] * 2
     assert all("already shipped" in e for e in ShipmentUpload.objects.values_list("last_error", flat=True))
+
+
+def test_with_the_acknowledgement_on_a_shipment_waits_for_it_so_processed_never_lands_after_shipped(
+    submitted, run, sandbox
+):
+    channel = submitted("nuorder")
+    channel.set_flow("orders.acknowledge", enabled=True)
+    channel.save()
+    order = Order.objects.filter(channel=channel).order_by("id").first()
+    ship(sandbox, order)
+    run(channel.fulfillment, "shipments.download")
+    early = run(channel, "shipments.upload")
+    assert early.seen == 0 and not channel_order_shipped(sandbox, order)  # not acknowledged yet: it waits
+
+    run(channel, "orders.acknowledge")
+    run(channel, "shipments.upload")
+    order.refresh_from_db()
+    assert channel_order_shipped(sandbox, order)
+    assert ShipmentUpload.objects.filter(shipment__order=order).exclude(state=UploadState.SENT).count() == 0
