@@ -211,10 +211,8 @@ INVENTORY_INTENT_RETENTION_DAYS = env.int("INVENTORY_INTENT_RETENTION_DAYS", def
 
 # Order submissions (orders/submission.py): above FANOUT ready orders of a sales channel (0: never) the
 # submission queues chunk tasks of CHUNK orders, which any worker takes (the submission claim keeps an order to
-# one sender). A chunk of 200 orders is one POST each, seconds of work beside a task's ~70 ms in django-q2. Off
-# by default: with submissions that fast, NuORDER's acknowledgement and shipment upload of one order race (the
-# acknowledgement's "processed" can land after "shipped"; docs/deployment.md), which 400 is for once fixed.
-ORDERS_SUBMIT_FANOUT = env.int("ORDERS_SUBMIT_FANOUT", default=0)
+# one sender). A chunk of 200 orders is one POST each, seconds of work beside a task's ~70 ms in django-q2.
+ORDERS_SUBMIT_FANOUT = env.int("ORDERS_SUBMIT_FANOUT", default=400)
 ORDERS_SUBMIT_CHUNK = env.int("ORDERS_SUBMIT_CHUNK", default=200)
 
 # Alerts (integrations/alerts.py): a digest per channel to its contacts, at most one per ALERT_INTERVAL_MINUTES,

@@ -96,7 +96,7 @@ def orders_submit(*, channel: Channel, connector: FulfillmentTarget, report: Run
 
 def fanout_orders() -> int:
     """Above this many ready orders of a sales channel, the submission is split into chunk tasks; 0: never."""
-    return int(getattr(settings, "ORDERS_SUBMIT_FANOUT", 0))
+    return int(getattr(settings, "ORDERS_SUBMIT_FANOUT", 400))
 
 
 def chunk_orders() -> int:
