@@ -12,6 +12,7 @@ from integrations.models import Channel
 from orders.models import EventKind, Order, OrderStatus
 from orders.states import IN_FULFILLMENT, LOCKED, IllegalTransition, order_event, order_transition
 
+FLOW = "orders.acknowledge"
 ACK_STATUSES = (OrderStatus.SUBMITTED, OrderStatus.RESUBMITTED)
 
 

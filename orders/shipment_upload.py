@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -34,6 +34,7 @@ from integrations.flows import RunReport
 from integrations.http import AuthFailed, ChannelError, ClientError
 from integrations.models import Channel
 from integrations.runner import failure_reason
+from orders.acknowledgement import FLOW as ACKNOWLEDGE
 from orders.models import (
     EventKind,
     Order,
@@ -70,19 +71,14 @@ class ChannelLine:
     cancelled: int
 
 
-ACKNOWLEDGE = "orders.acknowledge"  # orders.sync.ACKNOWLEDGE (which imports this module)
-
-
 def shipments_upload(*, channel: Channel, connector: ShipmentSink, report: RunReport, dry_run: bool = False) -> None:
     """Send the channel's due outbox rows, oldest first, `BATCH` rows per read."""
     wait_for_complete = _mode(channel) == ShipmentUploadMode.COMPLETE
     due = ShipmentUpload.objects.filter(channel=channel, state=UploadState.PENDING).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
     )
-    if channel.flow_enabled(ACKNOWLEDGE):
-        # The acknowledgement first: NuORDER's reads the order, then marks it processed, so a shipment upload
-        # marking it shipped in between would be undone; an order shipped before it was acknowledged waits.
-        due = due.filter(shipment__order__acknowledged_at__isnull=False)
+    if connector.ships_after_acknowledgement and channel.flow_enabled(ACKNOWLEDGE):
+        due = _acknowledged(due, report)
     last = 0
     while batch := list(due.filter(pk__gt=last).select_related("shipment__order").order_by("pk")[:BATCH]):
         last = batch[-1].pk
@@ -332,6 +328,19 @@ def uploads_resend(*, upload_ids: Iterable[int], user: Any = None) -> set[int]:
             for u in failed
         )
     return {u.pk for u in failed}
+
+
+def _acknowledged(due: QuerySet[ShipmentUpload], report: RunReport) -> QuerySet[ShipmentUpload]:
+    """The rows whose order the channel has been told about (its acknowledgement committed, so every call of it
+    has returned); the others wait, and a note counts them.
+
+    On a channel whose acknowledgement sets the order status its shipments set too (NuORDER: `processed`, then
+    `shipped`), an acknowledgement that read the order just before a shipment marked it shipped would set it
+    back to processed, and nothing would ever mark it shipped again (two clusters found it: issue 17)."""
+    waiting = due.filter(shipment__order__acknowledged_at__isnull=True).count()
+    if waiting:
+        report.note(f"{waiting} shipment(s) wait until their order is acknowledged on the channel")
+    return due.filter(shipment__order__acknowledged_at__isnull=False)
 
 
 def _with_ship_from(

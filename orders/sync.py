@@ -27,6 +27,7 @@ from integrations.connectors.records import OrderRecord
 from integrations.cursors import cursor_advance, cursor_window_start
 from integrations.flows import RunReport
 from integrations.models import Channel
+from orders.acknowledgement import FLOW as ACKNOWLEDGE_FLOW
 from orders.acknowledgement import orders_acknowledge
 from orders.cancellation import cancellations_mark, cancellations_process
 from orders.holds import orders_hold_check
@@ -40,7 +41,7 @@ from orders.submission import orders_submit
 
 DOWNLOAD = "orders.download"
 SUBMIT = "orders.submit"
-ACKNOWLEDGE = "orders.acknowledge"
+ACKNOWLEDGE = ACKNOWLEDGE_FLOW
 CANCELLATIONS = "cancellations.download"
 SHIPMENTS_DOWNLOAD = "shipments.download"
 SHIPMENTS_UPLOAD = "shipments.upload"

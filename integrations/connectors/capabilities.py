@@ -87,6 +87,10 @@ class ShipmentSink(Capability, Protocol):
     # shipment_upload reads back each of its own side effects (NuORDER: add the shipment, then mark the order
     # shipped), so it is called again for a shipment the channel already holds, to finish what is missing.
     upload_reads_back: ClassVar[bool] = False
+    # The channel's acknowledgement sets the same order status a shipment sets (NuORDER: `processed`, then
+    # `shipped`): an order's shipments go only once it is acknowledged, so a late `processed` never lands on top
+    # of `shipped` (when the channel's acknowledgement flow is on).
+    ships_after_acknowledgement: ClassVar[bool] = False
 
     def shipments_list(self, external_id: str) -> list[ShipmentRecord]:
         """The shipments the channel holds for an order (read back before a retry, so nothing goes twice)."""

@@ -116,6 +116,9 @@ class NuOrderConnector(
     corrects_shipments = True  # the order's shipments array is rewritten whole
     # Two side effects per shipment (append it, mark the order shipped), each read back from the order first.
     upload_reads_back = True
+    # Acknowledging sets the status `processed`, shipping sets `shipped`, and a status call overwrites whatever is
+    # there: an acknowledgement that read the order before a shipment marked it shipped would set it back.
+    ships_after_acknowledgement = True
     default_base_url = "https://next.nuorder.com"  # production; the vendor sandbox is wholesale.sandbox1.nuorder.com
     # No documented call lists the brand's warehouses: they come from the `warehouses` setting, and from the
     # warehouse names orders (per line) and products (`warehouses[]`) carry, added by the hub as it meets them.
