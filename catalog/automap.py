@@ -124,8 +124,9 @@ class ItemIndex:
 
     def add(self, item_id: int, sku: str, number: str, color: str, prepack: str, size: str, upc: str, active: bool):
         self.skus[item_id] = sku
-        if upc_key(upc):
-            (self.by_upc if active else self.inactive_by_upc)[upc_key(upc)].append(item_id)
+        upc = upc_key(upc)  # once: this runs per item of the catalog
+        if upc:
+            (self.by_upc if active else self.inactive_by_upc)[upc].append(item_id)
         # One pass over the item's patterns for both key forms (sku_key's two rules, inlined: this runs per item
         # of the catalog on every download that brings a new listing).
         keys: dict[str, str] = {}

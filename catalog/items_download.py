@@ -94,7 +94,7 @@ def _chunk(run: ItemsRun, chunk: tuple[CatalogItem | BadRecord, ...]) -> None:
     records = _usable(run, chunk)
     existing = {
         row[1]: row
-        for row in Item.objects.filter(sku__in=list(records))
+        for row in Item.objects.filter(sku__among=list(records))
         .order_by()
         .values_list("id", "sku", *FIELDS)
         .iterator(CHUNK)
@@ -198,7 +198,7 @@ def _parts(record: CatalogItem) -> dict[str, int]:
 
 def _current_components(bundle_ids: list[int]) -> dict[int, dict[str, int]]:
     found: dict[int, dict[str, int]] = {}
-    rows = BundleComponent.objects.filter(bundle_id__in=bundle_ids).values_list(
+    rows = BundleComponent.objects.filter(bundle_id__among=bundle_ids).values_list(
         "bundle_id", "component__sku", "quantity"
     )
     for bundle_id, sku, quantity in rows:

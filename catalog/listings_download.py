@@ -162,7 +162,7 @@ def _chunk(run: ListingsRun, chunk: tuple[Listing | BadRecord, ...]) -> None:
     records = _usable(run, chunk)
     existing = {
         row[0]: row
-        for row in ItemMapping.objects.filter(channel=run.channel, channel_sku__in=list(records))
+        for row in ItemMapping.objects.filter(channel=run.channel, channel_sku__among=list(records))
         .values_list("channel_sku", *LISTING_FIELDS, "method", "status")
         .iterator(CHUNK)
     }

@@ -6,7 +6,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self) -> None:
-        from integrations import signals  # noqa: F401  (channel changes keep schedules in step)
+        from integrations import lookups, signals  # noqa: F401  (`__among`; channel changes keep schedules in step)
         from integrations.dashboard import register_integrations_panels
         from integrations.flows import ANY_ROLE, Flow, register
         from integrations.health import PING, PING_INTERVAL, ping
