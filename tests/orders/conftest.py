@@ -1,9 +1,11 @@
 """Orders test fixtures: the World's catalog in the hub, an OMS channel, and sales channels pointed at the
 sandboxes with their listings mapped the way a catalog download and auto-mapping would map them."""
 
+import threading
 from collections.abc import Callable
 
 import pytest
+from django.db import connection
 
 from catalog.automap import mapping_automap
 from catalog.models import BundleComponent, Item, ItemMapping
@@ -113,3 +115,21 @@ def cancel_on_channel(sandbox, order: Order) -> None:
     kind = order.channel.kind
     api = sandbox.api(kind)
     api.cancel_order(order.external_id if kind == "nuorder" else int(order.external_id))
+
+
+def flow_in_thread(run: Callable[..., SyncRun], channel: Channel, flow: str) -> tuple[threading.Thread, list]:
+    """`run(channel, flow)` started in a thread, on a database connection of its own (a second worker); the
+    thread and the list of what it raised, to assert empty once joined."""
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            run(channel, flow)
+        except BaseException as exc:  # pragma: no cover - reported by the caller
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    return worker, errors

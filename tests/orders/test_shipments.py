@@ -1,11 +1,9 @@
 """Shipments: downloaded from the sandbox OMS, uploaded per line to every sales channel's sandbox, exactly once."""
 
-import threading
 from contextlib import closing
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from integrations.connectors import connector_for
@@ -24,7 +22,7 @@ from orders.models import (
     UploadState,
 )
 from orders.shipment_upload import uploads_resend
-from tests.orders.conftest import SALES_KINDS, open_issues
+from tests.orders.conftest import SALES_KINDS, flow_in_thread, open_issues
 
 pytestmark = pytest.mark.django_db
 
@@ -507,18 +505,7 @@ def test_nuorder_an_acknowledgement_in_flight_never_sets_a_shipped_order_back_to
     run(channel.fulfillment, "shipments.download")
     api = sandbox.api("nuorder")
     held = api.inject("slow", delay=3.0, method="POST", path=rf"^/api/order/{order.external_id}/processed$")
-    errors: list[BaseException] = []
-
-    def acknowledge() -> None:
-        try:
-            run(channel, "orders.acknowledge")
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=acknowledge)
-    worker.start()
+    worker, errors = flow_in_thread(run, channel, "orders.acknowledge")
     assert held.reached.wait(timeout=30)  # the acknowledgement read the order; its `processed` is on its way
     run(channel, "shipments.upload")
     worker.join(timeout=60)

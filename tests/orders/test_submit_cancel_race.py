@@ -4,18 +4,16 @@ The submission claims the order (committed before anything is sent); a cancellat
 leaves a claimed order to the submission, which either lands (then the cancellation deletes it there) or is
 settled by the next submission run (looked up by its key; never sent, cancelled here)."""
 
-import threading
 import time
 from contextlib import closing
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from integrations.connectors import connector_for
 from orders.models import Order, OrderStatus
 from orders.submission import fulfillment_order, submission_claim, submission_record
-from tests.orders.conftest import cancel_on_channel
+from tests.orders.conftest import cancel_on_channel, flow_in_thread
 
 POST_ORDERS = "/api/v1/orders$"
 
@@ -81,18 +79,7 @@ def test_a_worker_that_died_after_its_order_landed_leaves_it_deleted_there_and_c
 def test_a_cancellation_during_a_slow_submission_never_leaves_the_order_open_in_the_warehouse(sales, run, sandbox):
     channel, order = downloaded(sales, run)
     sandbox.api("oms").inject("slow", times=100, delay=0.5, method="POST", path=POST_ORDERS)
-    errors = []
-
-    def submit() -> None:
-        try:
-            run(channel.fulfillment, "orders.submit")
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=submit)
-    worker.start()
+    worker, errors = flow_in_thread(run, channel.fulfillment, "orders.submit")
     for _ in range(200):  # until the submission has claimed our order
         if Order.objects.filter(pk=order.pk, submitting_at__isnull=False).exists():
             break
