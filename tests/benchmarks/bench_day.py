@@ -53,6 +53,8 @@ TARGET = 0.7
 QUEUE_TARGET = 0.05
 # Seconds the hub may take before the bench gives up (BENCH_DAY_LIMIT overrides, for a loaded machine).
 LIMIT = {"tiny": 120, "small": 900, "full": 3600}
+# Seconds between progress lines while the hub's day runs (a long day shows where it is).
+REPORT = 300
 # Two (or more) clusters on the same day's work: BENCH_DAY_CLUSTERS=2 with DATABASE_URL=postgres://… (the
 # final state, checked the same way, says nothing was done twice).
 CLUSTERS = int(os.environ.get("BENCH_DAY_CLUSTERS", "1"))
@@ -287,12 +289,15 @@ def hub_day(sandboxes, channels: dict, day: DaySize, limit: float) -> dict:
             began_mono = time.monotonic()
             orders_done = None
             next_check = 0.0
+            next_report = began_mono + REPORT
             while True:
                 if any(child.poll() is not None for child in children):
                     raise AssertionError("a cluster exited")
                 now = time.monotonic()
                 if now - began_mono > limit:
-                    raise AssertionError(f"the day was not done within {limit} s: {_progress(channels, day)}")
+                    raise AssertionError(
+                        f"the day was not done within {limit} s: {_progress(channels, day, orders_done)}"
+                    )
                 rows = list(Schedule.objects.filter(pk__in=schedule_ids).values_list("pk", "task"))
                 finished = set(Task.objects.filter(id__in=[t for _, t in rows if t]).values_list("id", flat=True))
                 due = [pk for pk, task in rows if not task or task in finished]
@@ -302,6 +307,9 @@ def hub_day(sandboxes, channels: dict, day: DaySize, limit: float) -> dict:
                     scheduler(broker=broker)
                     enqueue_seconds += time.perf_counter() - queued
                     fired.update(due)
+                if now >= next_report:
+                    next_report = now + REPORT
+                    _say(f"{now - began_mono:.0f}s: {_progress(channels, day, orders_done)}")
                 if now >= next_check:
                     next_check = now + 0.5
                     if orders_done is None and _orders_done(channels, day):
@@ -380,11 +388,38 @@ def _last_change(channels: dict, began):
     return changed.aggregate(last=Max("finished_at"))["last"] or timezone.now()
 
 
-def _progress(channels: dict, day: DaySize) -> str:
-    from orders.models import Order
+def _progress(channels: dict, day: DaySize, orders_done) -> str:
+    """Every done condition with how far it got, so a day that runs out of time says which one it missed."""
+    from integrations.models import SyncRun
+    from inventory.models import PushIntent
+    from orders.models import Order, ShipmentUpload
 
-    counts = Counter(Order.objects.filter(channel__kind__in=SALES).values_list("status", flat=True))
-    return f"{dict(counts)} of {day.orders_per_channel * 3} orders"
+    sales = [channels[kind] for kind in SALES]
+    counts = Counter(Order.objects.filter(channel__in=sales).values_list("status", flat=True))
+    unacknowledged = Order.objects.filter(
+        channel__kind__in=["channeladvisor", "nuorder"], acknowledged_at__isnull=True
+    ).count()
+    uploads = Counter(ShipmentUpload.objects.filter(channel__in=sales).values_list("state", flat=True))
+    unsettled = PushIntent.objects.filter(state__in=PushIntent.UNSETTLED).count()
+    parts = [
+        f"orders {dict(counts)} of {day.orders_per_channel * 3}",
+        f"not acknowledged {unacknowledged}",
+        f"shipment uploads {dict(uploads)}",
+        f"unsettled pushes {unsettled}",
+    ]
+    if orders_done is None:
+        parts.append("orders not done, so no quiet inventory upload was looked for")
+    else:
+        last = {
+            kind: SyncRun.objects.filter(channel=channels[kind], flow="inventory.upload", started_at__gt=orders_done)
+            .exclude(note__contains="chunk")
+            .order_by("-started_at")
+            .values("status", "seen", "created", "updated", "failed", "unknown")
+            .first()
+            for kind in SALES
+        }
+        parts.append(f"orders done at {orders_done:%H:%M:%S}; last inventory upload since: {last}")
+    return "; ".join(parts)
 
 
 def _queue_share(began, ended, workers: int, enqueue_seconds: float) -> dict:
