@@ -98,7 +98,7 @@ def run(size: str) -> list[str | BenchRow]:
         f"{hub['workers']} workers",
         f"hub: {queue['tasks']:,} tasks ({queue['chunks']:,} inventory chunk tasks, {queue['order_chunks']:,} "
         f"submission chunk tasks), {hub['runs']:,} runs; "
-        f"{calls:,} HTTP calls ({by_kind}); warehouse shipped {hub['shipped']:,} orders in {hub['parcels']:,} parcels",
+        f"{calls:,} HTTP calls ({by_kind}); warehouse shipped {hub['shipped']:,} orders in {hub['parcels']:,} parcels; {hub['busy']}",
         f"final state: {checked}",
         f"queue share: {share:.1%} of the tasks' time (enqueue to stop) in django-q2: enqueue "
         f"{queue['enqueue']:.1f}s, pickup with a worker free {queue['pickup']:.1f}s (median "
@@ -287,6 +287,7 @@ def hub_day(sandboxes, channels: dict, day: DaySize, limit: float) -> dict:
             children = [stack.enter_context(cluster(env)) for _ in range(CLUSTERS)]
             began = timezone.now()
             began_mono = time.monotonic()
+            cpu_began = _machine_cpu()
             orders_done = None
             next_check = 0.0
             next_report = began_mono + REPORT
@@ -318,6 +319,7 @@ def hub_day(sandboxes, channels: dict, day: DaySize, limit: float) -> dict:
                         break
                 time.sleep(TICK)
             ended = _last_change(channels, began)
+            cpu_ended = _machine_cpu()
             # Wait for what is still running (the confirming runs) so the cluster stops cleanly.
             deadline = time.monotonic() + 60
             while SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exists() and time.monotonic() < deadline:
@@ -343,7 +345,30 @@ def hub_day(sandboxes, channels: dict, day: DaySize, limit: float) -> dict:
         "shipped": warehouse.shipped,
         "parcels": warehouse.parcels,
         "errors": errors,
+        "busy": _busy_cores(cpu_began, cpu_ended),
     }
+
+
+def _machine_cpu() -> tuple[float, float] | None:
+    """(busy, total) CPU seconds of the whole machine so far — the clusters, the sandbox, PostgreSQL and Redis
+    alike — from /proc/stat; None where there is none."""
+    try:
+        fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return None
+    idle = fields[3] + fields[4]  # idle, iowait
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / ticks, sum(fields) / ticks
+
+
+def _busy_cores(began: tuple[float, float] | None, ended: tuple[float, float] | None) -> str:
+    """How many of the machine's cores were busy during the hub's day: near all of them means one more
+    cluster has nothing to run on."""
+    if began is None or ended is None or ended[1] <= began[1]:
+        return "machine CPU not measured"
+    cores = os.cpu_count() or 1
+    busy = (ended[0] - began[0]) / (ended[1] - began[1]) * cores
+    return f"machine CPU busy {busy:.2f} of {cores} cores"
 
 
 def _orders_done(channels: dict, day: DaySize) -> bool:
