@@ -26,7 +26,7 @@ def customers_upsert(*, channel: Channel, records: list[OrderRecord]) -> dict[st
             }
     if not latest:
         return {}
-    rows = Customer.objects.filter(channel=channel, external_id__in=list(latest)).values(
+    rows = Customer.objects.filter(channel=channel, external_id__among=list(latest)).values(
         "id", "external_id", *CUSTOMER_FIELDS
     )
     known = {row.pop("external_id"): row for row in rows}

@@ -62,6 +62,22 @@ def test_the_same_orders_again_write_nothing(channel, mapped):
     assert (totals.count("unchanged"), report.created, report.updated) == (20, 0, 0)
 
 
+def test_a_chunk_reads_its_orders_by_key_not_by_walking_the_channel(channel, mapped):
+    """The re-run's read of a chunk's orders has no ORDER BY: with the model's (-placed_at, -id) SQLite walked all
+    the channel's orders through order_channel_placed_idx to skip a sort, per chunk (docs/benchmarks.md)."""
+    records = [order_record(str(n), line_record("a", "SKU-1")) for n in range(20)]
+    ingest(channel, *records)
+    with CaptureQueriesContext(connection) as queries:
+        ingest(channel, *records)
+    (read,) = [q["sql"] for q in queries if 'FROM "orders_order"' in q["sql"]]
+    assert "ORDER BY" not in read
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {read}")
+            plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "(channel_id=? AND external_id=?)" in plan, plan
+
+
 def test_a_changed_order_not_yet_submitted_is_updated_and_its_lines_replaced(channel, mapped):
     ingest(channel, order_record("1", line_record("a", "SKU-1", 1)))
     changed = order_record("1", line_record("b", "SKU-2", 3), shipping_method="FedEx 2Day")
