@@ -20,11 +20,11 @@ from datetime import date, timedelta
 from typing import Any, cast
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from integrations.chunks import batched_groups
+from integrations.chunks import batched, batched_groups
 from integrations.connectors.capabilities import QuantitySink
 from integrations.connectors.records import QuantityResult, QuantityUpdate
 from integrations.cursors import holder_alive, lease_holder
@@ -138,12 +138,31 @@ def product_batches(intents: Sequence[Intent], size: int) -> Iterator[list[Inten
 def intents_claim(intent_ids: Iterable[int]) -> str:
     """Move pending intents to `sending` under one claim token; only this sender sends them."""
     claim, now, me = uuid.uuid4().hex, timezone.now(), lease_holder()
-    ids = list(intent_ids)
-    for start in range(0, len(ids), CLAIM_CHUNK):
-        PushIntent.objects.filter(id__in=ids[start : start + CLAIM_CHUNK], state=State.PENDING).update(
-            state=State.SENDING, claim=claim, claimed_by=me, sent_at=now, attempts=F("attempts") + 1
-        )
+    ids = sorted(set(intent_ids))
+    with transaction.atomic():
+        for start in range(0, len(ids), CLAIM_CHUNK):
+            pending = PushIntent.objects.filter(id__in=ids[start : start + CLAIM_CHUNK], state=State.PENDING)
+            _lock_in_id_order(pending)
+            pending.update(state=State.SENDING, claim=claim, claimed_by=me, sent_at=now, attempts=F("attempts") + 1)
     return claim
+
+
+def _lock_in_id_order(rows: QuerySet[PushIntent]) -> None:
+    """Lock the rows in id order (PostgreSQL), before a statement that updates several of them.
+
+    An UPDATE locks its rows in the order its plan meets them: a chunk's claim through an index, the next run's
+    supersede of the channel's pending intents through a hash of their ids. Two workers on the same rows in two
+    orders each hold one the other waits for (`deadlock detected`, seen with two clusters); in one order, the
+    later one holds nothing while it waits. SQLite runs one writing transaction at a time: nothing to order.
+    """
+    if connection.features.has_select_for_update:
+        list(rows.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+
+
+def _lock_ids(ids: Iterable[int]) -> None:
+    """`_lock_in_id_order` for these intents, in chunks of ascending ids (inside the caller's transaction)."""
+    for chunk in batched(sorted(ids), CLAIM_CHUNK):
+        _lock_in_id_order(PushIntent.objects.filter(id__in=chunk))
 
 
 def _claimed(claim: str) -> Iterator[Intent]:
@@ -178,6 +197,7 @@ def _settle_results(
         (unanswered if result is None else accepted if result.ok else refused).append((intent, result))
     now = timezone.now()
     with transaction.atomic():
+        _lock_ids(intent.id for intent in batch)
         _set_state([i.id for i, _ in accepted], State.SENT, settled_at=now)
         _set_errors({i.id: r.error or "refused" for i, r in refused}, State.FAILED, now)
         _set_state([i.id for i, _ in unanswered], State.UNKNOWN, error="the channel did not answer for this row")
@@ -230,8 +250,12 @@ def intents_settle(
     if claim:
         unsettled = unsettled.filter(claim=claim)
     elif not dry_run:
-        # Recorded by an earlier run and never claimed: never sent, so a newer computation replaces them.
-        unsettled.filter(state=State.PENDING).update(state=State.SUPERSEDED, settled_at=now)
+        # Recorded by an earlier run and never claimed: never sent, so a newer computation replaces them. A chunk
+        # of that run may be claiming some of them right now: the rows are locked in the order its claim takes.
+        pending = unsettled.filter(state=State.PENDING)
+        with transaction.atomic():
+            _lock_in_id_order(pending)
+            pending.update(state=State.SUPERSEDED, settled_at=now)
     rows = list(
         unsettled.values_list(
             *SETTLE_FIELDS, "mapping__channel_sku", "channel_warehouse__external_id", "state", "claimed_by"
@@ -307,6 +331,7 @@ def _settle_read(rows: list[tuple], found: dict[Key, int], report: RunReport, *,
     elif applied or not_applied:
         report.note(f"earlier pushes of unknown outcome settled: {len(applied)} applied, {len(not_applied)} not")
     with transaction.atomic():
+        _lock_ids([*applied, *not_applied])
         _set_state(applied, State.SENT, error="", settled_at=now)
         _set_errors(not_applied, State.FAILED, now)
         ledger_write(ledger, at=now)
