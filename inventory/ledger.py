@@ -29,7 +29,9 @@ def ledger_for(*, channel_id: int) -> dict[Key, tuple[int, WipBuckets]]:
 
 
 def ledger_write(entries: Mapping[Key, tuple[int, WipBuckets]], *, at: datetime | None = None) -> None:
-    """Upsert ledger rows (key → quantity, WIP buckets) in one statement per 1,000 rows."""
+    """Upsert ledger rows (key → quantity, WIP buckets) in one statement per 1,000 rows, in key order: two
+    writers of overlapping keys (a chunk settling its pushes, the next run settling the same unknown ones) then
+    lock the rows they share in one order, and never wait for each other both ways."""
     at = at or timezone.now()
     rows = [
         PushLedger(
@@ -39,7 +41,7 @@ def ledger_write(entries: Mapping[Key, tuple[int, WipBuckets]], *, at: datetime 
             incoming=[list(bucket) for bucket in wip],
             accepted_at=at,
         )
-        for (mapping_id, cw_id), (quantity, wip) in entries.items()
+        for (mapping_id, cw_id), (quantity, wip) in sorted(entries.items())
     ]
     PushLedger.objects.bulk_create(
         rows,

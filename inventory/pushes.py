@@ -20,11 +20,11 @@ from datetime import date, timedelta
 from typing import Any, cast
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from integrations.chunks import batched_groups
+from integrations.chunks import batched, batched_groups
 from integrations.connectors.capabilities import QuantitySink
 from integrations.connectors.records import QuantityResult, QuantityUpdate
 from integrations.cursors import holder_alive, lease_holder
@@ -138,12 +138,41 @@ def product_batches(intents: Sequence[Intent], size: int) -> Iterator[list[Inten
 def intents_claim(intent_ids: Iterable[int]) -> str:
     """Move pending intents to `sending` under one claim token; only this sender sends them."""
     claim, now, me = uuid.uuid4().hex, timezone.now(), lease_holder()
-    ids = list(intent_ids)
-    for start in range(0, len(ids), CLAIM_CHUNK):
-        PushIntent.objects.filter(id__in=ids[start : start + CLAIM_CHUNK], state=State.PENDING).update(
-            state=State.SENDING, claim=claim, claimed_by=me, sent_at=now, attempts=F("attempts") + 1
-        )
+    ids = sorted(set(intent_ids))
+    with transaction.atomic():
+        for start in range(0, len(ids), CLAIM_CHUNK):
+            pending = PushIntent.objects.filter(id__in=ids[start : start + CLAIM_CHUNK], state=State.PENDING)
+            _lock_in_id_order(pending)
+            pending.update(state=State.SENDING, claim=claim, claimed_by=me, sent_at=now, attempts=F("attempts") + 1)
     return claim
+
+
+def _lock_in_id_order(rows: QuerySet[PushIntent]) -> None:
+    """Lock the rows in id order (PostgreSQL), before a statement that updates several of them.
+
+    An UPDATE locks its rows in the order its plan meets them: a chunk's claim through an index, the next run's
+    supersede of the channel's pending intents through a hash of their ids. Two workers on the same rows in two
+    orders each hold one the other waits for (`deadlock detected`, seen with two clusters); in one order, the
+    later one holds nothing while it waits. SQLite runs one writing transaction at a time: nothing to order.
+    """
+    if connection.features.has_select_for_update:
+        list(rows.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+
+
+def _lock_ids(ids: Iterable[int]) -> None:
+    """`_lock_in_id_order` for these intents, in chunks of ascending ids (inside the caller's transaction)."""
+    for chunk in batched(sorted(ids), CLAIM_CHUNK):
+        _lock_in_id_order(PushIntent.objects.filter(id__in=chunk))
+
+
+def _lock_unsettled(ids: Iterable[int]) -> set[int]:
+    """Lock these intents in id order (inside the caller's transaction); those still unsettled once held."""
+    unsettled: set[int] = set()
+    for chunk in batched(sorted(ids), CLAIM_CHUNK):
+        rows = PushIntent.objects.filter(id__in=chunk)
+        _lock_in_id_order(rows)
+        unsettled.update(rows.filter(state__in=PushIntent.UNSETTLED).values_list("pk", flat=True))
+    return unsettled
 
 
 def _claimed(claim: str) -> Iterator[Intent]:
@@ -178,6 +207,7 @@ def _settle_results(
         (unanswered if result is None else accepted if result.ok else refused).append((intent, result))
     now = timezone.now()
     with transaction.atomic():
+        _lock_ids(intent.id for intent in batch)
         _set_state([i.id for i, _ in accepted], State.SENT, settled_at=now)
         _set_errors({i.id: r.error or "refused" for i, r in refused}, State.FAILED, now)
         _set_state([i.id for i, _ in unanswered], State.UNKNOWN, error="the channel did not answer for this row")
@@ -230,8 +260,12 @@ def intents_settle(
     if claim:
         unsettled = unsettled.filter(claim=claim)
     elif not dry_run:
-        # Recorded by an earlier run and never claimed: never sent, so a newer computation replaces them.
-        unsettled.filter(state=State.PENDING).update(state=State.SUPERSEDED, settled_at=now)
+        # Recorded by an earlier run and never claimed: never sent, so a newer computation replaces them. A chunk
+        # of that run may be claiming some of them right now: the rows are locked in the order its claim takes.
+        pending = unsettled.filter(state=State.PENDING)
+        with transaction.atomic():
+            _lock_in_id_order(pending)
+            pending.update(state=State.SUPERSEDED, settled_at=now)
     rows = list(
         unsettled.values_list(
             *SETTLE_FIELDS, "mapping__channel_sku", "channel_warehouse__external_id", "state", "claimed_by"
@@ -268,48 +302,65 @@ def _orphans(sending: list[tuple], now) -> set[int]:
     return orphans
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """What the channel's figure says of one unknown push: applied or not, and what the ledger now holds."""
+
+    pk: int
+    key: Key
+    applied: bool
+    ledger: tuple[int, tuple] | None
+    record_key: str
+    first: bool  # no quantity was ever confirmed here: an applied push counts as created
+    problem: str = ""
+    payload: dict | None = None
+
+
 def _settle_read(rows: list[tuple], found: dict[Key, int], report: RunReport, *, this_run: bool) -> set[Key]:
     """Settle unknown pushes from the channel's figures: applied if the channel shows the pushed quantity.
 
     Pushes of this run (`this_run`) move from its unknown count to the count of what happened; an earlier run's
-    are not this run's records: they get a note, and the listings they keep blocked count as unknown here.
+    are not this run's records: they get a note, and the listings they keep blocked count as unknown here. A
+    chunk and the next run can read the same unknown pushes: each settles (and counts) only those still
+    unsettled once it holds their rows.
     """
-    now, still_blocked = timezone.now(), set()
-    applied, not_applied, ledger = [], {}, {}
+    now, still_blocked, readings = timezone.now(), set(), []
     for pk, mapping_id, cw_id, base, _sent, quantity, incoming, error, sku, external_id, _state in rows:
-        key = (mapping_id, cw_id)
+        key, record_key = (mapping_id, cw_id), f"{sku}@{external_id}"
         if key not in found and base is not None:
             still_blocked.add(key)
-            report.flag(f"{sku}@{external_id}", UNSETTLED_MISSING)
+            report.flag(record_key, UNSETTLED_MISSING)
             continue
-        if key not in found:
-            # A first push here (no quantity was ever confirmed): had it been applied, the channel would show it.
-            # Showing none, it never arrived (a batch stopped before its call); the next run pushes it again.
-            not_applied[pk] = f"not applied ({error}): the channel shows no quantity, the push meant {quantity}"
-            if this_run:
-                payload = {"sku": sku, "warehouse": external_id, "quantity": quantity, "channel_shows": None}
-                report.issue(f"{sku}@{external_id}", f"{not_applied[pk]}; the next run pushes again", payload)
+        shows = found.get(key)
+        if shows == quantity:
+            held = (quantity, tuple(map(tuple, incoming or ())))
+            readings.append(_Reading(pk, key, True, held, record_key, base is None))
             continue
-        if found[key] == quantity:
-            applied.append(pk)
-            if this_run:
-                report.created, report.updated = report.created + (base is None), report.updated + (base is not None)
-            ledger[key] = (quantity, tuple(map(tuple, incoming or ())))
-        else:
-            why = f" ({error})" if error else ""
-            not_applied[pk] = f"not applied{why}: the channel shows {found[key]}, the push meant {quantity}"
-            if this_run:  # a failed record of this run: in the issue queue, resolved when a later push lands
-                payload = {"sku": sku, "warehouse": external_id, "quantity": quantity, "channel_shows": found[key]}
-                report.issue(f"{sku}@{external_id}", f"{not_applied[pk]}; the next run pushes again", payload)
-            ledger[key] = (found[key], ())
-    if this_run:
-        report.unknown -= len(applied) + len(not_applied)
-    elif applied or not_applied:
-        report.note(f"earlier pushes of unknown outcome settled: {len(applied)} applied, {len(not_applied)} not")
+        # No figure on a first push here (no quantity was ever confirmed): had it been applied, the channel would
+        # show it; it never arrived (a batch stopped before its call), and the next run pushes it again.
+        why = "the channel shows no quantity" if shows is None else f"the channel shows {shows}"
+        problem = f"not applied{f' ({error})' if error else ''}: {why}, the push meant {quantity}"
+        payload = {"sku": sku, "warehouse": external_id, "quantity": quantity, "channel_shows": shows}
+        shown = None if shows is None else (shows, ())
+        readings.append(_Reading(pk, key, False, shown, record_key, base is None, problem, payload))
     with transaction.atomic():
-        _set_state(applied, State.SENT, error="", settled_at=now)
-        _set_errors(not_applied, State.FAILED, now)
-        ledger_write(ledger, at=now)
+        unsettled = _lock_unsettled([r.pk for r in readings])
+        readings = [r for r in readings if r.pk in unsettled]
+        _set_state([r.pk for r in readings if r.applied], State.SENT, error="", settled_at=now)
+        _set_errors({r.pk: r.problem for r in readings if not r.applied}, State.FAILED, now)
+        ledger_write({r.key: r.ledger for r in readings if r.ledger is not None}, at=now)
+    applied = [r for r in readings if r.applied]
+    if this_run:
+        report.unknown -= len(readings)
+        for reading in readings:
+            if reading.applied:
+                report.created, report.updated = report.created + reading.first, report.updated + (not reading.first)
+            else:  # a failed record of this run: in the issue queue, resolved when a later push lands
+                report.issue(reading.record_key, f"{reading.problem}; the next run pushes again", reading.payload)
+    elif readings:
+        report.note(
+            f"earlier pushes of unknown outcome settled: {len(applied)} applied, {len(readings) - len(applied)} not"
+        )
     return still_blocked
 
 

@@ -89,7 +89,7 @@ def inventory_upload_run(
     intents_forget(channel_id=channel_id)
     ids = intents_record(changes, rules)
     listings = len({change.key[0] for change in changes})
-    if listings <= fanout_listings():
+    if listings <= fanout_listings() or not connector.push_fans_out:
         intents_push(channel_id=channel_id, intent_ids=ids, connector=connector, report=report)
         return []
     return _fan_out(channel_id, changes, ids, report)

@@ -115,6 +115,10 @@ class QuantitySink(QuantitySource, Protocol):
     """Quantities out, through the outbox: a push that got no answer is settled by reading back (a source)."""
 
     push_batch_size: int  # updates per quantities_push call
+    # A large push may be split into chunk tasks that several workers send at once. False when a connector
+    # reads catalog-wide state before its first write (Extensiv: every listing and every stock location of each
+    # warehouse), so each chunk would read it all again, or the channel takes one write at a time anyway.
+    push_fans_out: ClassVar[bool] = True
 
     def quantities_push(self, updates: Sequence[QuantityUpdate]) -> list[QuantityResult]:
         """Set quantities; one result per update, in order (a refused one carries the channel's reason)."""

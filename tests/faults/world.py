@@ -21,8 +21,10 @@ from integrations.sandbox.registry import Sandboxes
 
 # What a sandbox keeps that is plumbing or bookkeeping, not state of the other side.
 NOT_STATE = {"world", "lock", "faults", "calls", "journal", "base_url", "_routes", "_recent", "_in_flight"}
+NOT_STATE |= {"_stock_index"}  # Extensiv's sorted stock keys, kept between pages
 # Differ between two runs that did the same work: tokens and their grants, replay counters, id counters.
 VOLATILE = {"tokens", "token_grants", "replays", "_ids", "clock", "access_tokens", "refreshes", "nonces", "_last"}
+VOLATILE |= {"_nonces_by_arrival"}
 # Logs of what was sent, not state: an absolute quantity sent twice leaves the same quantity behind.
 VOLATILE |= {"quantity_updates", "adjustments"}
 STAMP = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d")

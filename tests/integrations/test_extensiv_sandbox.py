@@ -135,3 +135,27 @@ def test_the_bundle_is_a_bundle_product_with_a_stock_row(call, om):
     (kit,) = call("GET", "/v1.1/products", params={"sku": '"KIT1"'}).json()
 
     assert kit["type"] == "BUNDLE" and ("KIT1", 101) in om.stock
+
+
+@pytest.mark.parametrize("path", ["/v1/inventory", "/v1/productstocks/total"])
+def test_stock_pages_follow_removed_and_moved_rows(call, om, path):
+    """The stock lists keep their sorted keys between pages; a removed row leaves the next page and a moved one
+    shows its new location, the way one read of the whole list would."""
+    warehouse = next(iter(om.stock))[1]
+
+    def read(limit: int) -> list[dict]:
+        rows, number = [], 1
+        while chunk := call("GET", path, params={"warehouseId": warehouse, "page": number, "limit": limit}).json():
+            rows, number = rows + chunk, number + 1
+        return rows
+
+    whole = read(500)
+    assert read(2) == whole and len(whole) == sum(1 for _, w in om.stock if w == warehouse)
+    gone, moved = sorted(sku for sku, w in om.stock if w == warehouse)[:2]
+    om.remove_stock(gone, warehouse)
+    om.move_stock(moved, warehouse, "B-07")
+
+    after = read(2)
+    assert [r["product"]["masterSku"] for r in after] == [r["product"]["masterSku"] for r in whole[1:]]
+    if path == "/v1/inventory":
+        assert after[0]["stockLocation"]["location"] == "B-07"

@@ -47,6 +47,16 @@ def test_a_replayed_signature_is_refused(api):
     assert replay.json()["message"] == "Unauthorized: nonce already used"
 
 
+def test_nonces_older_than_the_clock_check_are_forgotten_and_recent_ones_kept(api, call):
+    """The sandbox keeps the nonces a replay could still use (the clock check refuses older ones) and forgets
+    the rest, oldest first, so a long day's calls do not pile up."""
+    api.nonces.add(("old", "n1", 1))
+    api._nonces_by_arrival.append(("old", "n1", 1))
+    assert call("GET", "/api/companies/codes/list").status_code == 200
+    assert call("GET", "/api/companies/codes/list").status_code == 200
+    assert ("old", "n1", 1) not in api.nonces and len(api.nonces) == len(api._nonces_by_arrival) == 2
+
+
 def test_legacy_hex_signature_is_accepted_only_when_enabled(api):
     url = api.base_url + "api/companies/codes/list"
     assert requests.get(url, auth=_auth(api, legacy=True), timeout=5).status_code == 401

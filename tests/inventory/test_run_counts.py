@@ -1,11 +1,17 @@
 """No false greens: an inventory upload that leaves pushes of unknown outcome is partial, never ok, and its
 counts add up (seen = created + updated + skipped + failed + unknown)."""
 
+from contextlib import closing
+
 import pytest
 
+from integrations.connectors import connector_for
+from integrations.flows import RunReport
 from integrations.models import SyncIssue, SyncRun
 from integrations.runner import flow_run
+from inventory.ledger import channel_quantities
 from inventory.models import PushIntent
+from inventory.pushes import SETTLE_FIELDS, _settle_read
 from tests.inventory.conftest import run
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +71,30 @@ def test_once_the_channel_answers_the_unknown_pushes_are_settled_and_the_run_is_
     assert adds_up(result)
     assert "earlier pushes of unknown outcome settled" in result.note
     assert not PushIntent.objects.filter(state="unknown").exists()
+
+
+def test_unknown_pushes_two_workers_read_before_either_settled_are_settled_and_counted_once(sandbox, sales):
+    """A chunk task and the next run can both read the same unknown pushes before either writes: the second
+    to hold their rows finds them settled already, and neither writes nor counts them again."""
+    channel = sales("nuorder")
+    api = sandbox.api("nuorder")
+    off_by_one(api)
+    api.inject("status", times=1000, status=503, method="POST", path=r"^/api/inventory/")
+    api.inject("status", times=1000, status=503, method="GET", path=r"^/api/product/")
+    run(channel, "inventory.upload")
+    api.clear_faults()
+    unknown = PushIntent.objects.filter(state="unknown")
+    rows = list(unknown.values_list(*SETTLE_FIELDS, "mapping__channel_sku", "channel_warehouse__external_id", "state"))
+    with closing(connector_for(channel)) as connector:
+        found = channel_quantities(connector=connector, channel_id=channel.id, keys={(r[1], r[2]) for r in rows})
+    first, second = RunReport(flow="inventory.upload"), RunReport(flow="inventory.upload")
+
+    _settle_read(rows, found, first, this_run=False)
+    _settle_read(rows, found, second, this_run=False)
+
+    assert first.notes == [f"earlier pushes of unknown outcome settled: 0 applied, {len(rows)} not"]
+    assert second.notes == []
+    assert PushIntent.objects.filter(state="failed").count() == len(rows) > 0
 
 
 def test_a_clean_upload_adds_up_and_is_ok(sandbox, sales):

@@ -272,6 +272,27 @@ def test_above_the_threshold_the_push_fans_out_into_chunk_tasks_any_worker_runs(
     assert channel.runs.filter(flow="inventory.upload").count() == 1 + len(tasks)
 
 
+def test_extensiv_pushes_above_the_threshold_in_the_run_itself_reading_the_catalog_once(
+    sandbox, sales, settings, queued_tasks
+):
+    """Each Extensiv connector reads every listing and every stock location before its first adjust: chunk
+    tasks would each read the whole catalog again, so its push is never split."""
+    settings.INVENTORY_FANOUT_LISTINGS = 1
+    settings.INVENTORY_CHUNK_LISTINGS = 1
+    channel = sales("extensiv", settings={"adjust_interval": 0, "page_size": 1})
+    om = sandbox.api("extensiv")
+    warehouses = {w for _, w in om.stock}
+
+    run(channel, "inventory.upload")
+
+    assert queued_tasks() == []
+    assert om.calls_to("POST", r"/v1\.1/inventory/adjust$") > 0
+    assert set(PushIntent.objects.values_list("state", flat=True)) == {"sent"}
+    listing_pages, stock_pages = om.calls_to("GET", r"^/v1/listings"), om.calls_to("GET", r"^/v1/inventory")
+    assert listing_pages == len(om.listings) + 1  # one page a row (page_size 1) and the empty one: read once
+    assert stock_pages == sum(1 for _, w in om.stock if str(w) in {str(x) for x in warehouses}) + len(warehouses)
+
+
 def test_an_error_in_the_middle_of_a_batch_is_settled_by_reading_what_was_applied(sandbox, sales):
     channel = sales("nuorder")  # one request per product: a batch is several calls
     api = sandbox.api("nuorder")

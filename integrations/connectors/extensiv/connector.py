@@ -54,6 +54,10 @@ class ExtensivConnector(
     role = "sales"
     confirms_whole_order = True  # PUT /v1.1/shipment/external marks the order SHIPPED (reference 3.5, 3.7)
     push_batch_size = 200  # the adjust_batch_size setting lowers it per channel
+    # One sender per push: each connector reads every listing and each warehouse's stock locations before its
+    # first adjust (chunks of 1,000 listings would read a 100,000-product catalog 100 times), and OM takes about
+    # one adjust batch per 10 s for the account, which chunk tasks in several processes would exceed.
+    push_fans_out = False
     rate_limit = RateLimit(per_second=5, burst=5)  # the requests_per_second setting overrides it
     default_base_url = "https://api.skubana.com"
     settings_schema: ClassVar[tuple[SettingSpec, ...]] = (

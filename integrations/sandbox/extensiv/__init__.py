@@ -71,6 +71,7 @@ class ExtensivSandbox(WorldMoves, SandboxAPI):
         self.products = state.products_seed(self.world)
         self.listings = state.listings_seed(self.world, self.products)
         self.stock = state.stock_seed(self.world)
+        self._stock_index: tuple[int, list[tuple[str, int]], dict] | None = None  # see _stock_keys
         self.orders = state.orders_seed(self.world, self.products)
         self.shipments: list[dict] = []
         self.uploads: list[Any] = []
@@ -161,7 +162,7 @@ class ExtensivSandbox(WorldMoves, SandboxAPI):
             values = {**order, "warehouseId": order["fulfillmentSource"]["warehouseId"]}
             if all(wanted is None or str(values[name]) == wanted for name, wanted in filters.items()):
                 rows.append(order)
-        return page(request, copy.deepcopy(rows))
+        return copy.deepcopy(page(request, rows))
 
     @route("POST", r"/v1/orders/cancel")
     def orders_cancel(self, request: Request) -> Any:
@@ -203,40 +204,35 @@ class ExtensivSandbox(WorldMoves, SandboxAPI):
             for s in self.shipments
             if (since is None or parse(s["shipDate"]) >= since) and (until is None or parse(s["shipDate"]) <= until)
         ]
-        return page(request, copy.deepcopy(rows))
+        return copy.deepcopy(page(request, rows))
 
     # Inventory.
 
     @route("GET", r"/v1/productstocks/total")
     def stock_totals(self, request: Request) -> Any:
-        warehouse, sku = request.q("warehouseId"), request.q("sku")
-        totals: dict[str, dict] = {}
-        for (master_sku, warehouse_id), row in sorted(self.stock.items()):
-            if (warehouse and str(warehouse_id) != warehouse) or (sku and master_sku != sku):
-                continue
+        grouped, _ = self._stock_keys(request.q("warehouseId"), request.q("sku"))
+        totals = []
+        for master_sku, keys in page(request, grouped):
             product = self.products[master_sku]
-            total = totals.setdefault(
-                master_sku,
-                {
-                    "product": {k: product[k] for k in ("productId", "masterSku", "name", "upc")},
-                    "onHandQuantity": 0,
-                    "lockedQuantity": 0,
-                    "inTransitQuantity": 0,
-                },
-            )
-            for name in ("onHandQuantity", "lockedQuantity", "inTransitQuantity"):
-                total[name] += row[name]
-        return page(request, list(totals.values()))
+            total = {
+                "product": {k: product[k] for k in ("productId", "masterSku", "name", "upc")},
+                "onHandQuantity": 0,
+                "lockedQuantity": 0,
+                "inTransitQuantity": 0,
+            }
+            for key in keys:
+                for name in ("onHandQuantity", "lockedQuantity", "inTransitQuantity"):
+                    total[name] += self.stock[key][name]
+            totals.append(total)
+        return totals
 
     @route("GET", r"/v1/inventory")
     def inventory_list(self, request: Request) -> Any:
         """Per-location stock rows (reference 3.6), filtered by warehouseId and sku."""
-        warehouse, sku = request.q("warehouseId"), request.q("sku")
+        _, keys = self._stock_keys(request.q("warehouseId"), request.q("sku"))
         rows = []
-        for (master_sku, warehouse_id), row in sorted(self.stock.items()):
-            if (warehouse and str(warehouse_id) != warehouse) or (sku and master_sku != sku):
-                continue
-            product = self.products[master_sku]
+        for master_sku, warehouse_id in page(request, keys):
+            row, product = self.stock[(master_sku, warehouse_id)], self.products[master_sku]
             rows.append(
                 {
                     "productStockId": row["productStockId"],
@@ -252,7 +248,26 @@ class ExtensivSandbox(WorldMoves, SandboxAPI):
                     "pickable": True,
                 }
             )
-        return page(request, rows)
+        return rows
+
+    def _stock_keys(self, warehouse: str | None, sku: str | None) -> tuple[list, list[tuple[str, int]]]:
+        """The matching stock rows' keys in (SKU, warehouse) order, grouped by master SKU ([(sku, [keys])]) and
+        flat: kept between calls while the rows are the same ones, so paging through 100,000 products does
+        not sort and filter them all again for every page."""
+        if self._stock_index is None or self._stock_index[0] != len(self.stock):
+            self._stock_index = (len(self.stock), sorted(self.stock), {})
+        _, ordered, found = self._stock_index
+        if (warehouse, sku) not in found:
+            flat = [
+                (master_sku, warehouse_id)
+                for master_sku, warehouse_id in ordered
+                if (not warehouse or str(warehouse_id) == warehouse) and (not sku or master_sku == sku)
+            ]
+            grouped: dict[str, list[tuple[str, int]]] = {}
+            for key in flat:
+                grouped.setdefault(key[0], []).append(key)
+            found[(warehouse, sku)] = (list(grouped.items()), flat)
+        return found[(warehouse, sku)]
 
     @route("POST", r"/v1\.1/inventory/adjust")
     def inventory_adjust(self, request: Request) -> Any:

@@ -20,6 +20,7 @@ class WorldMoves:
     products: dict[str, dict]
     listings: dict[int, dict]
     stock: dict[tuple[str, int], dict]
+    _stock_index: tuple[int, list[tuple[str, int]], dict] | None
     shipments: list[dict]
     codes: set[str]
     quota: Quota | None
@@ -90,6 +91,7 @@ class WorldMoves:
 
     def remove_stock(self, sku: str, warehouse: str | int) -> None:
         del self.stock[(sku, self.warehouse_id(warehouse))]
+        self._stock_index = None
 
     def move_stock(self, sku: str, warehouse: str | int, location: str) -> None:
         self.stock[(sku, self.warehouse_id(warehouse))]["location"] = location
