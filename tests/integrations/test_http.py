@@ -352,3 +352,28 @@ def test_debug_logs_carry_call_details_but_no_secret(connect, ca, caplog):
 )
 def test_body_message_finds_the_channels_words_in_any_nesting(body, message):
     assert body_message(body) == message
+
+
+# The environment, read once.
+
+
+def test_the_environment_proxy_is_used_for_its_hosts_and_no_proxy_bypasses_it(sandbox, monkeypatch):
+    """requests' own reading of the environment is off (it cost a tenth of a worker's CPU); the client reads the
+    proxy variables itself, once per host, and honours them and NO_PROXY the way requests would."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: a call through this proxy cannot connect
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    through_proxy = HttpClient(channel="t-proxy", base_url=sandbox.url("oms"), retry=RetryPolicy(attempts=1))
+    with pytest.raises(TransportError, match="connection failed"):
+        through_proxy.get("/api/items")
+    through_proxy.close()
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    bypassing = HttpClient(channel="t-proxy", base_url=sandbox.url("oms"), retry=RetryPolicy(attempts=1))
+    assert bypassing.proxies(sandbox.url("oms")) == {}
+    assert bypassing.get("/api/items", ok_statuses=(401,)).status_code == 401  # it reached the sandbox
+    bypassing.close()
