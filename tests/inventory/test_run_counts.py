@@ -29,6 +29,18 @@ def off_by_one(api) -> None:
                 api.set_quantity(product["_id"], warehouse, size["size"], 1000)
 
 
+def left_unknown(sandbox, sales):
+    """A NuORDER channel whose first upload left its pushes of unknown outcome (503s, the read-back too); the
+    faults are still on."""
+    channel = sales("nuorder")
+    api = sandbox.api("nuorder")
+    off_by_one(api)
+    api.inject("status", times=1000, status=503, method="POST", path=r"^/api/inventory/")
+    api.inject("status", times=1000, status=503, method="GET", path=r"^/api/product/")
+    run(channel, "inventory.upload")
+    return channel, api
+
+
 def test_pushes_left_unknown_after_503s_make_the_run_partial_with_an_unknown_count(sandbox, sales):
     channel = sales("nuorder")
     api = sandbox.api("nuorder")
@@ -44,12 +56,7 @@ def test_pushes_left_unknown_after_503s_make_the_run_partial_with_an_unknown_cou
 
 
 def test_the_next_run_that_still_cannot_read_them_back_fails_and_sends_nothing(sandbox, sales):
-    channel = sales("nuorder")
-    api = sandbox.api("nuorder")
-    off_by_one(api)
-    api.inject("status", times=1000, status=503, method="POST", path=r"^/api/inventory/")
-    api.inject("status", times=1000, status=503, method="GET", path=r"^/api/product/")
-    run(channel, "inventory.upload")
+    channel, api = left_unknown(sandbox, sales)
     api.clear_faults()
     api.inject("status", times=1000, status=503, method="GET", path=r"^/api/product/")  # still unreadable
     api.calls.clear()
@@ -59,12 +66,7 @@ def test_the_next_run_that_still_cannot_read_them_back_fails_and_sends_nothing(s
 
 
 def test_once_the_channel_answers_the_unknown_pushes_are_settled_and_the_run_is_ok(sandbox, sales):
-    channel = sales("nuorder")
-    api = sandbox.api("nuorder")
-    off_by_one(api)
-    api.inject("status", times=1000, status=503, method="POST", path=r"^/api/inventory/")
-    api.inject("status", times=1000, status=503, method="GET", path=r"^/api/product/")
-    run(channel, "inventory.upload")
+    channel, api = left_unknown(sandbox, sales)
     api.clear_faults()
     result = run(channel, "inventory.upload")
     assert (result.status, result.unknown) == ("ok", 0)
@@ -76,12 +78,7 @@ def test_once_the_channel_answers_the_unknown_pushes_are_settled_and_the_run_is_
 def test_unknown_pushes_two_workers_read_before_either_settled_are_settled_and_counted_once(sandbox, sales):
     """A chunk task and the next run can both read the same unknown pushes before either writes: the second
     to hold their rows finds them settled already, and neither writes nor counts them again."""
-    channel = sales("nuorder")
-    api = sandbox.api("nuorder")
-    off_by_one(api)
-    api.inject("status", times=1000, status=503, method="POST", path=r"^/api/inventory/")
-    api.inject("status", times=1000, status=503, method="GET", path=r"^/api/product/")
-    run(channel, "inventory.upload")
+    channel, api = left_unknown(sandbox, sales)
     api.clear_faults()
     unknown = PushIntent.objects.filter(state="unknown")
     rows = list(unknown.values_list(*SETTLE_FIELDS, "mapping__channel_sku", "channel_warehouse__external_id", "state"))
