@@ -8,13 +8,12 @@ queues behind it, then the second; then the row is let go. Taken in one order, t
 while it waits and both finish; taken in two orders, the second holds the row the first needs next.
 """
 
-import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -23,29 +22,10 @@ from inventory.ledger import ledger_write
 from inventory.models import PushIntent, PushLedger
 from inventory.pushes import intents_claim, intents_settle
 from tests.inventory.factories import ChannelWarehouseFactory, PushIntentFactory, PushLedgerFactory
+from tests.threads import in_thread
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 State = PushIntent.State
-
-
-def in_thread(work: Callable[[], object], setup: str = "") -> tuple[threading.Thread, list[BaseException]]:
-    """`work()` in a thread on a database connection of its own (a second worker); what it raised."""
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            if setup:
-                with connection.cursor() as sql:
-                    sql.execute(setup)
-            work()
-        except BaseException as exc:  # reported by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    return thread, errors
 
 
 def wait_for_waiters(count: int) -> None:

@@ -5,7 +5,6 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
 
 from catalog.automap import mapping_automap
 from catalog.models import BundleComponent, Item, ItemMapping
@@ -13,6 +12,7 @@ from integrations.flows import RunReport
 from integrations.models import Channel, SyncIssue, SyncRun
 from integrations.runner import flow_run
 from orders.models import Order
+from tests.threads import in_thread
 
 SALES_KINDS = ["channeladvisor", "nuorder", "extensiv"]
 
@@ -120,16 +120,4 @@ def cancel_on_channel(sandbox, order: Order) -> None:
 def flow_in_thread(run: Callable[..., SyncRun], channel: Channel, flow: str) -> tuple[threading.Thread, list]:
     """`run(channel, flow)` started in a thread, on a database connection of its own (a second worker); the
     thread and the list of what it raised, to assert empty once joined."""
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            run(channel, flow)
-        except BaseException as exc:  # pragma: no cover - reported by the caller
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=work)
-    worker.start()
-    return worker, errors
+    return in_thread(lambda: run(channel, flow))
