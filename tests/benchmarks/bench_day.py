@@ -288,6 +288,7 @@ def hub_day(sandboxes, channels: dict, day: DaySize, limit: float) -> dict:
             began = timezone.now()
             began_mono = time.monotonic()
             cpu_began = _machine_cpu()
+            parts_began = _cpu_parts([child.pid for child in children])
             orders_done = None
             next_check = 0.0
             next_report = began_mono + REPORT
@@ -320,6 +321,7 @@ def hub_day(sandboxes, channels: dict, day: DaySize, limit: float) -> dict:
                 time.sleep(TICK)
             ended = _last_change(channels, began)
             cpu_ended = _machine_cpu()
+            parts_ended = _cpu_parts([child.pid for child in children])
             # Wait for what is still running (the confirming runs) so the cluster stops cleanly.
             deadline = time.monotonic() + 60
             while SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exists() and time.monotonic() < deadline:
@@ -345,7 +347,7 @@ def hub_day(sandboxes, channels: dict, day: DaySize, limit: float) -> dict:
         "shipped": warehouse.shipped,
         "parcels": warehouse.parcels,
         "errors": errors,
-        "busy": _busy_cores(cpu_began, cpu_ended),
+        "busy": f"{_busy_cores(cpu_began, cpu_ended)}; {_cpu_split(parts_began, parts_ended)}",
     }
 
 
@@ -359,6 +361,38 @@ def _machine_cpu() -> tuple[float, float] | None:
     idle = fields[3] + fields[4]  # idle, iowait
     ticks = os.sysconf("SC_CLK_TCK")
     return (sum(fields) - idle) / ticks, sum(fields) / ticks
+
+
+def _cpu_parts(clusters: list[int]) -> Counter:
+    """CPU seconds so far of each part of the day: the clusters (their sessions), this process (the bench's
+    clock and the sandboxes' threads), PostgreSQL, Redis; a dead process counts in the parent that reaped it."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parts: Counter = Counter()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()  # from field 3 (state) on
+        pid, session = int(stat.parent.name), int(fields[3])
+        if session in clusters:
+            part = "clusters"
+        elif pid == os.getpid():
+            part = "bench and sandboxes"
+        elif comm.startswith("postgres"):
+            part = "PostgreSQL"
+        elif comm.startswith("redis-server"):
+            part = "Redis"
+        else:
+            continue
+        parts[part] += sum(int(n) for n in fields[11:15]) / ticks  # utime, stime, cutime, cstime
+    return parts
+
+
+def _cpu_split(began: Counter, ended: Counter) -> str:
+    used = ended - began
+    return "CPU " + ", ".join(f"{part} {seconds:.0f}s" for part, seconds in used.most_common())
 
 
 def _busy_cores(began: tuple[float, float] | None, ended: tuple[float, float] | None) -> str:

@@ -1,5 +1,7 @@
 """The NuORDER sandbox itself, over raw signed HTTP: auth, error shape, status changes, products, inventory."""
 
+import time
+
 import pytest
 import requests
 
@@ -55,6 +57,29 @@ def test_nonces_older_than_the_clock_check_are_forgotten_and_recent_ones_kept(ap
     assert call("GET", "/api/companies/codes/list").status_code == 200
     assert call("GET", "/api/companies/codes/list").status_code == 200
     assert ("old", "n1", 1) not in api.nonces and len(api.nonces) == len(api._nonces_by_arrival) == 2
+
+
+class _SignedEarlier(OAuth1):
+    """Signs as a recorded call replayed later would be: a fixed old timestamp, a fixed nonce."""
+
+    def __init__(self, api, *, at: float, nonce: str):
+        creds = api.credentials
+        super().__init__(creds["consumer_key"], creds["consumer_secret"], creds["token"], creds["token_secret"])
+        self.at, self.nonce = at, nonce
+
+    def oauth_parameters(self) -> dict[str, str]:
+        return {**super().oauth_parameters(), "oauth_timestamp": str(int(self.at)), "oauth_nonce": self.nonce}
+
+
+def test_a_replay_of_calls_older_than_the_forgetting_keeps_their_nonces(api):
+    """A replay of recorded calls (the day bench's floor) raises the clock check to accept old signatures: the
+    sandbox keeps those nonces too (it used to forget the call it had just taken and fail on an empty queue),
+    and the same signature again is still refused."""
+    api.max_skew = 10**6
+    url = api.base_url + "api/companies/codes/list"
+    signed = [_SignedEarlier(api, at=time.time() - 5000, nonce=f"n{n}") for n in range(2)]
+    assert [requests.get(url, auth=auth, timeout=5).status_code for auth in signed] == [200, 200]
+    assert requests.get(url, auth=signed[0], timeout=5).status_code == 401
 
 
 def test_legacy_hex_signature_is_accepted_only_when_enabled(api):

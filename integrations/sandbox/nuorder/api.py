@@ -100,7 +100,8 @@ class NuOrderSandbox(SandboxAPI):
             self._nonces_by_arrival.append(seen)
             # A long-running sandbox forgets what the clock check refuses anyway, oldest first: one look per call
             # (rebuilding the set on every call once it held 50,000 took most of the full-size day's sandbox).
-            forget_before = time.time() - 600
+            # The clock check passed this call, so it is never forgotten itself, whatever max_skew a replay set.
+            forget_before = time.time() - 2 * self.max_skew
             while self._nonces_by_arrival[0][2] < forget_before:
                 self.nonces.discard(self._nonces_by_arrival.popleft())
 
