@@ -7,6 +7,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from catalog.models import ItemMapping
+from integrations.bulk import upsert
 from integrations.connectors.capabilities import QuantitySource
 from inventory.downloads import channel_warehouses_seen
 from inventory.models import ChannelWarehouse, PushLedger
@@ -29,26 +30,20 @@ def ledger_for(*, channel_id: int) -> dict[Key, tuple[int, WipBuckets]]:
 
 
 def ledger_write(entries: Mapping[Key, tuple[int, WipBuckets]], *, at: datetime | None = None) -> None:
-    """Upsert ledger rows (key → quantity, WIP buckets) in one statement per 1,000 rows, in key order: two
+    """Upsert ledger rows (key → quantity, WIP buckets) in one statement per 2,000 rows, in key order: two
     writers of overlapping keys (a chunk settling its pushes, the next run settling the same unknown ones) then
     lock the rows they share in one order, and never wait for each other both ways."""
     at = at or timezone.now()
     rows = [
-        PushLedger(
-            mapping_id=mapping_id,
-            channel_warehouse_id=cw_id,
-            quantity=quantity,
-            incoming=[list(bucket) for bucket in wip],
-            accepted_at=at,
-        )
+        (mapping_id, cw_id, quantity, [list(bucket) for bucket in wip], at)
         for (mapping_id, cw_id), (quantity, wip) in sorted(entries.items())
     ]
-    PushLedger.objects.bulk_create(
-        rows,
-        batch_size=1000,
-        update_conflicts=True,
-        unique_fields=["mapping", "channel_warehouse"],
-        update_fields=["quantity", "incoming", "accepted_at"],
+    upsert(
+        PushLedger,
+        columns=("mapping_id", "channel_warehouse_id", "quantity", "incoming", "accepted_at"),
+        rows=rows,
+        unique=("mapping", "channel_warehouse"),
+        update=("quantity", "incoming", "accepted_at"),
     )
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from integrations.bulk import insert_ids
 from integrations.chunks import batched_groups
 from integrations.connectors.capabilities import QuantitySink
 from integrations.flows import RunReport
@@ -21,6 +22,7 @@ from inventory.pushes import intents_push, intents_settle
 from inventory.quantities import Calculation, ListingQuantity, quantities_compute
 
 CHUNK_TASK = "inventory.tasks.inventory_push_chunk"
+INTENT_COLUMNS = ("mapping_id", "channel_warehouse_id", "mode", "quantity", "delta", "base", "incoming")
 DRY_RUN_LINES = 200
 NO_TARGETS = (
     "no channel warehouse of this channel is paired with a warehouse: pair them (Inventory → Warehouse pairing)"
@@ -138,23 +140,21 @@ def _with_baseline(
 
 
 def intents_record(changes: list[Change], rules: Rules) -> list[int]:
-    """Write one pending intent per change, before anything is sent; their ids."""
-    now = timezone.now()
-    intents = [
-        PushIntent(
-            mapping_id=change.key[0],
-            channel_warehouse_id=change.key[1],
-            mode=rules.push_mode,
-            quantity=change.row.quantity,
-            delta=change.row.quantity - change.previous if rules.relative else None,  # type: ignore[operator]  # NO_BASELINE
-            base=change.previous,
-            incoming=[list(bucket) for bucket in change.row.wip],
-            created_at=now,
+    """Write one pending intent per change, before anything is sent; their ids, in the changes' order."""
+    rows = [
+        (
+            change.key[0],
+            change.key[1],
+            rules.push_mode,
+            change.row.quantity,
+            change.row.quantity - change.previous if rules.relative else None,  # type: ignore[operator]  # NO_BASELINE
+            change.previous,
+            [list(bucket) for bucket in change.row.wip],
         )
         for change in changes
     ]
     with transaction.atomic():
-        return [intent.pk for intent in PushIntent.objects.bulk_create(intents, batch_size=1000)]
+        return insert_ids(PushIntent, columns=INTENT_COLUMNS, rows=rows)
 
 
 def _fan_out(channel_id: int, changes: list[Change], ids: list[int], report: RunReport) -> list[str]:
