@@ -1,7 +1,7 @@
 """inventory.upload: settle what is unsettled, compute, diff against the ledger, record the pushes, send them
 (inline, or fanned out to django-q2 chunk tasks when there are many)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,7 +18,15 @@ from inventory.breakdown import reason_short
 from inventory.ledger import Key, channel_quantities, ledger_for, ledger_write
 from inventory.models import PushIntent
 from inventory.policies import Rules
-from inventory.pushes import intents_push, intents_settle
+from inventory.pushes import (
+    Queued,
+    claimed_fields,
+    intents_push,
+    intents_queued,
+    intents_settle,
+    intents_supersede,
+    new_claim,
+)
 from inventory.quantities import Calculation, ListingQuantity, quantities_compute
 
 CHUNK_TASK = "inventory.tasks.inventory_push_chunk"
@@ -77,47 +85,77 @@ def inventory_upload_run(
 ) -> list[str]:
     """Push every listing whose quantity changed since the channel last accepted one; the chunk task ids."""
     blocked = intents_settle(channel_id=channel_id, connector=connector, report=report, dry_run=dry_run)
+    queued = intents_queued(channel_id=channel_id) if mapping_ids is None else {}
     calculation = quantities_compute(rules=rules, mapping_ids=mapping_ids)
     if not any(not target.retired for target in calculation.targets):
         report.issue("warehouse pairing", NO_TARGETS)
         if not calculation.targets:
             return []
-    changes, unknown = changes_diff(calculation, ledger_for(channel_id=channel_id), blocked, report)
+    changes, unknown, kept = changes_diff(calculation, ledger_for(channel_id=channel_id), blocked, report, queued)
+    if kept:
+        report.note(f"{len(kept)} push(es) queued by an earlier run still hold: left to its chunk tasks")
     if unknown:
         changes += _with_baseline(channel_id, connector, unknown, report, dry_run)
     if dry_run:
         _say_changes(calculation, changes, rules, report)
         return []
+    changes = _replacing(queued, kept, changes, report)
     intents_forget(channel_id=channel_id)
-    ids = intents_record(changes, rules)
     listings = len({change.key[0] for change in changes})
     if listings <= fanout_listings() or not connector.push_fans_out:
-        intents_push(channel_id=channel_id, intent_ids=ids, connector=connector, report=report)
+        # Sent here: recorded already claimed by this run (a chunk task claims its own, once, when it starts).
+        claim = new_claim()
+        intents_record(changes, rules, claim=claim)
+        intents_push(channel_id=channel_id, claim=claim, connector=connector, report=report)
         return []
-    return _fan_out(channel_id, changes, ids, report)
+    return _fan_out(channel_id, changes, intents_record(changes, rules), report)
 
 
 def changes_diff(
-    calculation: Calculation, ledger: dict, blocked: set[Key], report: RunReport
-) -> tuple[list[Change], list[ListingQuantity]]:
-    """What changed against the ledger, and (relative mode) the listings never pushed, which need a baseline."""
+    calculation: Calculation,
+    ledger: dict,
+    blocked: set[Key],
+    report: RunReport,
+    queued: Mapping[Key, Queued] | None = None,
+) -> tuple[list[Change], list[ListingQuantity], set[Key]]:
+    """What changed against the ledger; (relative mode) the listings never pushed, which need a baseline; and
+    the listings whose push queued by an earlier run still holds (left to its chunk task, not recorded again)."""
     relative = calculation.rules.relative
-    changes, unknown = [], []
+    changes, unknown, kept = [], [], set()
+    queued = queued or {}
     for row in calculation.quantities():
         key = (row.listing.mapping_id, row.target.id)
         previous = ledger.get(key)
         if row.target.retired and previous is None:
             continue  # never pushed there: nothing of ours to take back
         report.seen += 1
+        waiting = queued.get(key)
         if key in blocked:
             report.unknown += 1  # an earlier push of this listing is still of unknown outcome: nothing sent
+        elif waiting is not None and waiting.holds(row.quantity, row.wip):
+            kept.add(key)
+            report.skipped += 1
         elif previous == (row.quantity, row.wip):
             report.skipped += 1
         elif previous is None and relative:
             unknown.append(row)
         else:
             changes.append(Change(row, None if previous is None else previous[0]))
-    return changes, unknown
+    return changes, unknown, kept
+
+
+def _replacing(queued: Mapping[Key, Queued], kept: set[Key], changes: list[Change], report: RunReport) -> list[Change]:
+    """Supersede the queued pushes this computation replaces; the changes to record. A replaced push that a
+    chunk claimed meanwhile is being sent: its listing waits for the next run, as one of unknown outcome does."""
+    replaced = {key: waiting.id for key, waiting in queued.items() if key not in kept}
+    if not replaced:
+        return changes
+    superseded = intents_supersede(replaced.values())
+    claimed = {key for key, pk in replaced.items() if pk not in superseded}
+    if not claimed:
+        return changes
+    report.unknown += sum(1 for change in changes if change.key in claimed)
+    return [change for change in changes if change.key not in claimed]
 
 
 def _with_baseline(
@@ -139,8 +177,11 @@ def _with_baseline(
     return changes
 
 
-def intents_record(changes: list[Change], rules: Rules) -> list[int]:
-    """Write one pending intent per change, before anything is sent; their ids, in the changes' order."""
+def intents_record(changes: list[Change], rules: Rules, *, claim: str = "") -> list[int]:
+    """Write one intent per change, before anything is sent: pending, or already claimed under `claim` by the
+    caller, which sends them; their ids, in the changes' order."""
+    claimed = claimed_fields(claim) if claim else {"state": PushIntent.State.PENDING.value}
+    extra = (*claimed.values(), 1 if claim else 0)
     rows = [
         (
             change.key[0],
@@ -150,11 +191,12 @@ def intents_record(changes: list[Change], rules: Rules) -> list[int]:
             change.row.quantity - change.previous if rules.relative else None,  # type: ignore[operator]  # NO_BASELINE
             change.previous,
             [list(bucket) for bucket in change.row.wip],
+            *extra,
         )
         for change in changes
     ]
     with transaction.atomic():
-        return insert_ids(PushIntent, columns=INTENT_COLUMNS, rows=rows)
+        return insert_ids(PushIntent, columns=(*INTENT_COLUMNS, *claimed, "attempts"), rows=rows)
 
 
 def _fan_out(channel_id: int, changes: list[Change], ids: list[int], report: RunReport) -> list[str]:

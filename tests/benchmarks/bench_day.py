@@ -579,7 +579,7 @@ def final_state(sandboxes, channels: dict, day: DaySize) -> str:
     for kind in SALES:
         channel = channels[kind]
         rules = policy_rules(channel.inventory_policy)
-        changes, unknown = changes_diff(
+        changes, unknown, _ = changes_diff(
             quantities_compute(rules=rules), ledger_for(channel_id=channel.pk), set(), RunReport("check")
         )
         if changes or unknown:

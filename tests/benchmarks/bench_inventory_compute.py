@@ -153,7 +153,9 @@ def _set_based(rules, channel_id: int):
     from inventory.quantities import quantities_compute
     from inventory.upload import changes_diff
 
-    changes, _ = changes_diff(quantities_compute(rules=rules), ledger_for(channel_id=channel_id), set(), RunReport("b"))
+    changes, *_ = changes_diff(
+        quantities_compute(rules=rules), ledger_for(channel_id=channel_id), set(), RunReport("b")
+    )
     return changes
 
 

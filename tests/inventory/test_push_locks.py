@@ -17,10 +17,9 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from integrations.flows import RunReport
 from inventory.ledger import ledger_write
 from inventory.models import PushIntent, PushLedger
-from inventory.pushes import intents_claim, intents_settle
+from inventory.pushes import intents_claim, intents_supersede
 from tests.inventory.factories import ChannelWarehouseFactory, PushIntentFactory, PushLedgerFactory
 from tests.threads import in_thread
 
@@ -50,7 +49,6 @@ def wait_for_waiters(count: int) -> None:
 def test_a_chunk_claiming_while_the_next_run_supersedes_takes_the_rows_in_one_order():
     target = ChannelWarehouseFactory()
     low, high = (PushIntentFactory(channel_warehouse=target) for _ in range(2))
-    report = RunReport(flow="inventory.upload")
     # Which of two rows a statement reaches first is its plan's doing, not the ids': the supersede's goes through
     # a hash of the channel's pending ids, the claim's (on a large outbox, as the hint makes it here) through an
     # index. Either row first for the claim, then: before the fix, one of the two arrangements deadlocked.
@@ -61,8 +59,8 @@ def test_a_chunk_claiming_while_the_next_run_supersedes_takes_the_rows_in_one_or
         errors = queued_behind(
             PushIntent.objects.filter(pk=first.pk),
             (lambda: intents_claim([low.pk, high.pk]), "SET enable_seqscan = off"),
-            # Nothing is of unknown outcome, so the settle reads nothing from the channel: no connector is called.
-            (lambda: intents_settle(channel_id=target.channel_id, connector=None, report=report), ""),  # type: ignore[arg-type]
+            # The next run replaces both queued pushes (given in the order its diff met them).
+            (lambda: intents_supersede([high.pk, low.pk]), ""),
         )
         assert errors == []
         # The claim queued first and took both rows; the supersede found nothing pending any more.

@@ -146,7 +146,9 @@ def test_crash_between_the_channels_acceptance_and_the_ledger_write_is_settled_b
     from inventory.policies import policy_rules
 
     rules = policy_rules(policy)
-    changes, _ = changes_diff(quantities_compute(rules=rules), ledger_for(channel_id=channel.pk), set(), RunReport("x"))
+    changes, *_ = changes_diff(
+        quantities_compute(rules=rules), ledger_for(channel_id=channel.pk), set(), RunReport("x")
+    )
     claim = intents_claim(intents_record(changes, rules))
     claimed = PushIntent.objects.filter(claim=claim)
     connector = connector_for(channel)
@@ -163,6 +165,41 @@ def test_crash_between_the_channels_acceptance_and_the_ledger_write_is_settled_b
     assert ca.quantity(SKU, "MAIN") == start + 7
     assert set(claimed.values_list("state", flat=True)) == {"sent"}
     assert ledger(channel, SKU, "11") == start + 7
+
+
+def test_an_upload_that_sends_its_own_pushes_records_them_claimed_and_a_crash_before_sending_loses_nothing(
+    sandbox, sales, oms
+):
+    """An upload that sends its pushes itself writes them already `sending` under its claim (no pending step).
+    If its worker dies before sending, the pushes wait for the claim to go stale, are settled by reading the
+    channel (not applied), and the quantity is sent by the next run: once."""
+    channel = sales("channeladvisor", push_mode="relative")
+    ca = sandbox.api("channeladvisor")
+    run(channel, "inventory.upload")
+    start = ca.quantity(SKU, "MAIN")
+    on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
+    stock(sandbox, oms, SKU, "MAIN", on_hand=on_hand + 7, allocated=allocated)
+    from inventory.ledger import ledger_for
+    from inventory.policies import policy_rules
+    from inventory.pushes import lease_holder, new_claim
+
+    rules = policy_rules(InventoryPolicy.objects.get(channel=channel))
+    changes, *_ = changes_diff(
+        quantities_compute(rules=rules), ledger_for(channel_id=channel.pk), set(), RunReport("x")
+    )
+    claim = new_claim()
+    ids = intents_record(changes, rules, claim=claim)  # ...and the worker dies here
+    recorded = PushIntent.objects.filter(pk__in=ids)
+    assert {(i.state, i.claim, i.claimed_by, i.attempts) for i in recorded} == {("sending", claim, lease_holder(), 1)}
+    ca.calls.clear()
+    run(channel, "inventory.upload")
+    assert ca.calls_to("POST", CA_UPDATE) == 0  # the claim is young: the push may still be in flight
+    recorded.update(sent_at=recorded.first().sent_at - _hours(1))
+    run(channel, "inventory.upload")
+    assert ca.calls_to("POST", CA_UPDATE) == 1
+    assert ca.quantity(SKU, "MAIN") == start + 7
+    assert ledger(channel, SKU, "11") == start + 7
+    assert set(recorded.values_list("state", flat=True)) == {"failed"}
 
 
 def _update(intent: PushIntent):
@@ -270,6 +307,51 @@ def test_above_the_threshold_the_push_fans_out_into_chunk_tasks_any_worker_runs(
     on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
     assert ca.quantity(SKU, "MAIN") == on_hand - allocated
     assert channel.runs.filter(flow="inventory.upload").count() == 1 + len(tasks)
+
+
+def test_the_next_run_leaves_pushes_still_queued_in_chunks_to_them_and_replaces_only_what_changed(
+    sandbox, sales, oms, settings, queued_tasks
+):
+    """A run that starts while the last one's chunk tasks still wait (the schedule fires again as soon as the
+    run that queued them ends) records nothing again for the pushes that still hold; a listing whose quantity
+    moved since gets a new push and its queued one is superseded. Each listing is written on the channel once."""
+    settings.INVENTORY_FANOUT_LISTINGS = 5
+    settings.INVENTORY_CHUNK_LISTINGS = 10
+    channel = sales("channeladvisor")
+    ca = sandbox.api("channeladvisor")
+    run(channel, "inventory.upload")
+    first = queued_tasks()
+    queued = PushIntent.objects.filter(state="pending").count()
+    on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
+    stock(sandbox, oms, SKU, "MAIN", on_hand=on_hand + 4, allocated=allocated)
+    again = run(channel, "inventory.upload")
+    assert PushIntent.objects.filter(state="superseded").count() == 1
+    assert PushIntent.objects.filter(state="pending").count() == queued - 1
+    assert (again.skipped, again.created) == (queued - 1, 1)  # the new push, one listing: sent by the run itself
+    assert "still hold: left to its chunk tasks" in again.note
+    assert queued_tasks() == first
+    for task in first:
+        import_string(task["func"])(*task["args"])
+    assert set(PushIntent.objects.exclude(state="superseded").values_list("state", flat=True)) == {"sent"}
+    # One write per listing from the chunks, and one from the second run for the listing whose stock moved.
+    listings = PushIntent.objects.filter(state="sent").values("mapping").distinct().count()
+    assert ca.calls_to("POST", CA_UPDATE) == listings + 1
+    assert ca.quantity(SKU, "MAIN") == on_hand + 4 - allocated
+
+
+def test_a_queued_push_older_than_the_task_timeout_is_recorded_again(sandbox, sales, settings, queued_tasks):
+    """A chunk task that never came (its queue lost, say) does not keep its listings waiting for ever: once its
+    pushes are older than the task timeout the next run supersedes and records them again."""
+    settings.INVENTORY_FANOUT_LISTINGS = 5
+    settings.INVENTORY_CHUNK_LISTINGS = 10
+    channel = sales("channeladvisor")
+    run(channel, "inventory.upload")
+    lost = list(PushIntent.objects.filter(state="pending").values_list("pk", flat=True))
+    PushIntent.objects.filter(pk__in=lost).update(created_at=timezone.now() - _hours(1))
+    settings.INVENTORY_SENDING_STALE_SECONDS = 600
+    run(channel, "inventory.upload")
+    assert set(PushIntent.objects.filter(pk__in=lost).values_list("state", flat=True)) == {"superseded"}
+    assert PushIntent.objects.filter(state="pending").count() == len(lost)
 
 
 def test_extensiv_pushes_above_the_threshold_in_the_run_itself_reading_the_catalog_once(
