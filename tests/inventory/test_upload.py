@@ -89,12 +89,7 @@ def test_relative_push_keeps_what_the_channel_sold_in_between(sandbox, sales, om
 
 
 def test_lost_answer_to_a_relative_push_is_settled_by_reading_and_never_applied_twice(sandbox, sales, oms):
-    channel = sales("channeladvisor", push_mode="relative")
-    ca = sandbox.api("channeladvisor")
-    run(channel, "inventory.upload")
-    start = ca.quantity(SKU, "MAIN")
-    on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
-    stock(sandbox, oms, SKU, "MAIN", on_hand=on_hand + 5, allocated=allocated)
+    channel, ca, start = _relative_then_stock_up(sandbox, sales, oms, 5)
     # The channel applies the adjustment, then the connection drops: the hub cannot know it was applied.
     ca.inject("drop_after", method="POST", path="UpdateQuantity")
     run(channel, "inventory.upload")
@@ -134,21 +129,9 @@ def test_unknown_outcome_whose_read_back_fails_blocks_the_listing_until_a_later_
 def test_crash_between_the_channels_acceptance_and_the_ledger_write_is_settled_before_anything_is_sent(
     sandbox, sales, oms
 ):
-    channel = sales("channeladvisor", push_mode="relative")
-    ca = sandbox.api("channeladvisor")
-    run(channel, "inventory.upload")
-    start = ca.quantity(SKU, "MAIN")
-    on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
-    stock(sandbox, oms, SKU, "MAIN", on_hand=on_hand + 7, allocated=allocated)
+    channel, ca, start = _relative_then_stock_up(sandbox, sales, oms, 7)
     # The worker records and claims the push and the channel accepts it; then the worker dies: no settle step.
-    policy = InventoryPolicy.objects.get(channel=channel)
-    from inventory.ledger import ledger_for
-    from inventory.policies import policy_rules
-
-    rules = policy_rules(policy)
-    changes, *_ = changes_diff(
-        quantities_compute(rules=rules), ledger_for(channel_id=channel.pk), set(), RunReport("x")
-    )
+    changes, rules = _changes(channel)
     claim = intents_claim(intents_record(changes, rules))
     claimed = PushIntent.objects.filter(claim=claim)
     connector = connector_for(channel)
@@ -173,20 +156,10 @@ def test_an_upload_that_sends_its_own_pushes_records_them_claimed_and_a_crash_be
     """An upload that sends its pushes itself writes them already `sending` under its claim (no pending step).
     If its worker dies before sending, the pushes wait for the claim to go stale, are settled by reading the
     channel (not applied), and the quantity is sent by the next run: once."""
-    channel = sales("channeladvisor", push_mode="relative")
-    ca = sandbox.api("channeladvisor")
-    run(channel, "inventory.upload")
-    start = ca.quantity(SKU, "MAIN")
-    on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
-    stock(sandbox, oms, SKU, "MAIN", on_hand=on_hand + 7, allocated=allocated)
-    from inventory.ledger import ledger_for
-    from inventory.policies import policy_rules
+    channel, ca, start = _relative_then_stock_up(sandbox, sales, oms, 7)
     from inventory.pushes import lease_holder, new_claim
 
-    rules = policy_rules(InventoryPolicy.objects.get(channel=channel))
-    changes, *_ = changes_diff(
-        quantities_compute(rules=rules), ledger_for(channel_id=channel.pk), set(), RunReport("x")
-    )
+    changes, rules = _changes(channel)
     claim = new_claim()
     ids = intents_record(changes, rules, claim=claim)  # ...and the worker dies here
     recorded = PushIntent.objects.filter(pk__in=ids)
@@ -200,6 +173,30 @@ def test_an_upload_that_sends_its_own_pushes_records_them_claimed_and_a_crash_be
     assert ca.quantity(SKU, "MAIN") == start + 7
     assert ledger(channel, SKU, "11") == start + 7
     assert set(recorded.values_list("state", flat=True)) == {"failed"}
+
+
+def _relative_then_stock_up(sandbox, sales, oms, more: int):
+    """A relative ChannelAdvisor channel pushed once, then SKU's MAIN stock up by `more`: (channel, its sandbox,
+    the quantity the channel showed before)."""
+    channel = sales("channeladvisor", push_mode="relative")
+    ca = sandbox.api("channeladvisor")
+    run(channel, "inventory.upload")
+    start = ca.quantity(SKU, "MAIN")
+    on_hand, allocated = sandbox.world.stock[(SKU, "MAIN")]
+    stock(sandbox, oms, SKU, "MAIN", on_hand=on_hand + more, allocated=allocated)
+    return channel, ca, start
+
+
+def _changes(channel):
+    """What an upload of the channel would record now, and its rules: the steps a worker takes before sending."""
+    from inventory.ledger import ledger_for
+    from inventory.policies import policy_rules
+
+    rules = policy_rules(InventoryPolicy.objects.get(channel=channel))
+    changes, *_ = changes_diff(
+        quantities_compute(rules=rules), ledger_for(channel_id=channel.pk), set(), RunReport("x")
+    )
+    return changes, rules
 
 
 def _update(intent: PushIntent):
