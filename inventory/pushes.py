@@ -321,22 +321,25 @@ class Queued:
     id: int
     quantity: int
     incoming: tuple[tuple[str, int], ...]
+    base: int | None  # the ledger's quantity it was computed from (a relative push's delta starts there)
     fresh: bool  # recorded within the task timeout: its chunk task may still come
 
-    def holds(self, quantity: int, wip: tuple) -> bool:
-        """Still what should be sent: left to its chunk instead of being recorded again."""
-        return self.fresh and (self.quantity, self.incoming) == (quantity, wip)
+    def holds(self, quantity: int, wip: tuple, base: int | None) -> bool:
+        """Still what should be sent, from the same ledger figure: left to its chunk, not recorded again."""
+        return self.fresh and (self.quantity, self.incoming, self.base) == (quantity, wip, base)
 
 
-def intents_queued(*, channel_id: int) -> dict[Key, Queued]:
-    """The channel's pending intents by listing and channel warehouse (one query)."""
+def intents_queued(*, channel_id: int, mapping_ids: Iterable[int] | None = None) -> dict[Key, Queued]:
+    """The channel's pending intents (of all its listings, or these) by listing and channel warehouse."""
     fresh_after = timezone.now() - stale_after()
+    chosen = None if mapping_ids is None else set(mapping_ids)
     rows = PushIntent.objects.filter(channel_warehouse__channel_id=channel_id, state=State.PENDING).values_list(
-        "id", "mapping_id", "channel_warehouse_id", "quantity", "incoming", "created_at"
+        "id", "mapping_id", "channel_warehouse_id", "quantity", "incoming", "base", "created_at"
     )
     return {
-        (mapping_id, cw_id): Queued(pk, quantity, tuple(map(tuple, incoming or ())), created_at > fresh_after)
-        for pk, mapping_id, cw_id, quantity, incoming, created_at in rows.iterator(chunk_size=10000)
+        (mapping_id, cw_id): Queued(pk, quantity, tuple(map(tuple, incoming or ())), base, created_at > fresh_after)
+        for pk, mapping_id, cw_id, quantity, incoming, base, created_at in rows.iterator(chunk_size=10000)
+        if chosen is None or mapping_id in chosen
     }
 
 

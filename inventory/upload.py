@@ -85,7 +85,8 @@ def inventory_upload_run(
 ) -> list[str]:
     """Push every listing whose quantity changed since the channel last accepted one; the chunk task ids."""
     blocked = intents_settle(channel_id=channel_id, connector=connector, report=report, dry_run=dry_run)
-    queued = intents_queued(channel_id=channel_id) if mapping_ids is None else {}
+    mapping_ids = None if mapping_ids is None else list(mapping_ids)
+    queued = intents_queued(channel_id=channel_id, mapping_ids=mapping_ids)
     calculation = quantities_compute(rules=rules, mapping_ids=mapping_ids)
     if not any(not target.retired for target in calculation.targets):
         report.issue("warehouse pairing", NO_TARGETS)
@@ -132,7 +133,7 @@ def changes_diff(
         waiting = queued.get(key)
         if key in blocked:
             report.unknown += 1  # an earlier push of this listing is still of unknown outcome: nothing sent
-        elif waiting is not None and waiting.holds(row.quantity, row.wip):
+        elif waiting is not None and waiting.holds(row.quantity, row.wip, None if previous is None else previous[0]):
             kept.add(key)
             report.skipped += 1
         elif previous == (row.quantity, row.wip):

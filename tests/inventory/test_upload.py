@@ -336,6 +336,28 @@ def test_the_next_run_leaves_pushes_still_queued_in_chunks_to_them_and_replaces_
     assert ca.quantity(SKU, "MAIN") == on_hand + 4 - allocated
 
 
+def test_a_queued_relative_push_whose_ledger_figure_moved_is_replaced_not_sent_with_its_old_delta(
+    sandbox, sales, oms, settings, queued_tasks
+):
+    """A relative push's delta starts from the ledger's figure when it was recorded. If the ledger has moved
+    since (a person's "push again" takes the channel's figure), the queued push is superseded and recorded
+    again from the new figure, so the channel ends at the computed quantity."""
+    channel, ca, start = _relative_then_stock_up(sandbox, sales, oms, 6)
+    settings.INVENTORY_FANOUT_LISTINGS = 0  # the one listing's push goes to a chunk task
+    run(channel, "inventory.upload")
+    queued = PushIntent.objects.get(state="pending", mapping__channel_sku=SKU, channel_warehouse__external_id="11")
+    ca.set_quantity(SKU, "MAIN", start + 2)  # the channel moved, and the ledger was set to what it shows
+    from inventory.ledger import ledger_write
+
+    ledger_write({(queued.mapping_id, queued.channel_warehouse_id): (start + 2, ())})
+    run(channel, "inventory.upload")
+    queued.refresh_from_db()
+    assert queued.state == "superseded"
+    for task in queued_tasks():
+        import_string(task["func"])(*task["args"])
+    assert ca.quantity(SKU, "MAIN") == start + 6
+
+
 def test_a_queued_push_older_than_the_task_timeout_is_recorded_again(sandbox, sales, settings, queued_tasks):
     """A chunk task that never came (its queue lost, say) does not keep its listings waiting for ever: once its
     pushes are older than the task timeout the next run supersedes and records them again."""
