@@ -29,6 +29,18 @@ class OpenIssuesFilter(admin.SimpleListFilter):
         return queryset
 
 
+class HoldReasonFilter(admin.ChoicesFieldListFilter):
+    """The hold reasons, each also asking for "has a reason", the condition of the held orders' partial index:
+    SQLite uses a partial index only when the query repeats its WHERE term (PostgreSQL infers it), and without
+    it the filtered page walked every order by date."""
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        queryset = super().queryset(request, queryset)
+        if any(self.lookup_val or ()):
+            queryset = queryset.exclude(hold_reason="")
+        return queryset
+
+
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
     fields = readonly_fields = (
@@ -82,7 +94,7 @@ class OrderAdmin(FitsList, admin.ModelAdmin):
     # Fits 1400 px: the hold reason and the flags read under the status badge; the customer wraps.
     list_display = ("order_number", "channel_name", "state", "fulfillment", "customer_name", "placed", "total")
     list_display_links = ("order_number",)
-    list_filter = (SalesChannelFilter, "status", "hold_reason", OpenIssuesFilter)
+    list_filter = (SalesChannelFilter, "status", ("hold_reason", HoldReasonFilter), OpenIssuesFilter)
     list_select_related = ("channel", "customer")
     search_fields = ("number",)  # shows the box; get_search_results does the work
     search_help_text = "An order number (channel, fulfillment or id), a customer name or email, or an exact SKU."
